@@ -1,0 +1,82 @@
+package stepgate_test
+
+# Tests proving that the requirements come from data.stepgate.actions and
+# data.stepgate.settings, i.e. an admin's table edit changes decisions
+# without touching Rego.
+
+test_max_age_comes_from_data if {
+	d := decide("billing.view", mfa_authn(120), {}) with data.stepgate.actions as {"billing.view": {"mfa": true, "max_age": 60}}
+	d == {
+		"decision": "step_up",
+		"reasons": ["billing.view needs amr mfa within 60s; last authentication 120s ago"],
+		"requirements": {"amr_any": ["mfa"], "max_age": 60},
+	}
+}
+
+test_new_action_from_data if {
+	actions := {"reports.export": {"max_age": 30}}
+	decide("reports.export", pwd_authn(10), {}).decision == "allow" with data.stepgate.actions as actions
+	decide("billing.view", mfa_authn(10), {}).decision == "deny" with data.stepgate.actions as actions
+}
+
+test_action_without_requirements_allows if {
+	d := decide("docs.read", {}, {}) with data.stepgate.actions as {"docs.read": {"description": "public docs"}}
+	d == {"decision": "allow", "reasons": ["docs.read needs authentication; requirements met"]}
+}
+
+test_amr_any_demands_specific_factors if {
+	actions := {"keys.rotate": {"amr_any": ["hwk", "swk"], "max_age": 120}}
+	hwk := {"methods": ["pwd", "hwk"], "mfa": true, "auth_time": now - 5, "age": 5}
+	decide("keys.rotate", hwk, {}).decision == "allow" with data.stepgate.actions as actions
+	d := decide("keys.rotate", mfa_authn(5), {}) with data.stepgate.actions as actions
+	d == {
+		"decision": "step_up",
+		"reasons": ["keys.rotate needs amr hwk or swk within 120s; authentication used amr pwd mfa, none of amr hwk swk"],
+		"requirements": {"amr_any": ["hwk", "swk"], "max_age": 120},
+	}
+}
+
+test_amr_any_mfa_is_met_by_acr_meaning_mfa if {
+	actions := {"billing.view": {"amr_any": ["mfa"], "mfa": true, "max_age": 900}}
+	keycloak := {"methods": [], "mfa": true, "acr": "gold", "auth_time": now - 5, "age": 5}
+	decide("billing.view", keycloak, {}).decision == "allow" with data.stepgate.actions as actions
+}
+
+test_acr_values_from_data if {
+	actions := {"admin.console": {"acr_values": ["urn:loa:3", "urn:loa:4"]}}
+	loa3 := {"methods": [], "mfa": true, "acr": "urn:loa:3", "auth_time": now - 5, "age": 5}
+	decide("admin.console", loa3, {}).decision == "allow" with data.stepgate.actions as actions
+	loa1 := object.union(loa3, {"acr": "urn:loa:1"})
+	d := decide("admin.console", loa1, {}) with data.stepgate.actions as actions
+	d == {
+		"decision": "step_up",
+		"reasons": [`admin.console needs acr urn:loa:3 or urn:loa:4; acr "urn:loa:1" is not one of urn:loa:3 urn:loa:4`],
+		"requirements": {"acr_values": ["urn:loa:3", "urn:loa:4"]},
+	}
+}
+
+test_ciba_triggers_and_binding_message_from_data if {
+	actions := {"billing.pay": {"mfa": true, "ciba": {"channels": ["kiosk"], "amount_at_least": 10, "binding_message": "PAY"}}}
+	kiosk := decide("billing.pay", mfa_authn(5), {"amount": 1, "channel": "kiosk"}) with data.stepgate.actions as actions
+	kiosk == {
+		"decision": "ciba",
+		"reasons": ["billing.pay over channel kiosk needs approval on the user's own device"],
+		"requirements": {"amr_any": ["mfa"]},
+		"ciba": {"binding_message": "PAY"},
+	}
+	call_centre := decide("billing.pay", mfa_authn(5), {"amount": 1, "channel": "call_center"}) with data.stepgate.actions as actions
+	call_centre.decision == "allow"
+	large := decide("billing.pay", mfa_authn(5), {"amount": 10, "channel": "web"}) with data.stepgate.actions as actions
+	large.decision == "ciba"
+}
+
+test_ciba_without_requirements_has_no_requirements_key if {
+	actions := {"door.open": {"ciba": {"channels": ["speaker"]}}}
+	d := decide("door.open", {}, {"channel": "speaker"}) with data.stepgate.actions as actions
+	d == {"decision": "ciba", "reasons": ["door.open over channel speaker needs approval on the user's own device"]}
+}
+
+test_clock_skew_from_data if {
+	d := decide("billing.view", mfa_authn(-30), {}) with data.stepgate.settings.clock_skew as 0
+	d.reasons == ["auth_time is 30s in the future, beyond the allowed clock skew of 0s"]
+}

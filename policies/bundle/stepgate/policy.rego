@@ -1,0 +1,83 @@
+# METADATA
+# title: stepgate default policy
+# description: >-
+#   Decides allow, deny, step_up or ciba for one request from the per-action
+#   requirements in data.stepgate.actions.
+package stepgate
+
+# The else chain orders the checks and guarantees exactly one value for every
+# input: bad policy data and impossible tokens deny first, CIBA beats step-up
+# and allow, step-up beats allow.
+
+# METADATA
+# title: decision
+# description: The entrypoint; always an object with decision and reasons.
+# entrypoint: true
+# scope: document
+default decision := {
+	"decision": "deny",
+	"reasons": ["policy produced no decision"],
+}
+
+decision := _deny([sprintf("unknown action %q", [action_name])]) if {
+	not known_action
+} else := _deny([sprintf("policy data is invalid: %s", [e]) | some e in data_errors]) if {
+	count(data_errors) > 0
+} else := _deny([sprintf("invalid request: %s", [e]) | some e in input_errors]) if {
+	count(input_errors) > 0
+} else := _deny([sprintf(
+	"auth_time is %vs in the future, beyond the allowed clock skew of %vs",
+	[0 - auth_age, clock_skew],
+)]) if {
+	auth_in_future
+} else := _with_ciba_hint(_with_requirements({
+	"decision": "ciba",
+	"reasons": sort(ciba_triggers),
+})) if {
+	count(ciba_triggers) > 0
+} else := _with_requirements({
+	"decision": "step_up",
+	"reasons": [sprintf("%s; %s", [summary, u]) | some u in sort(unmet)],
+}) if {
+	count(unmet) > 0
+} else := {
+	"decision": "allow",
+	"reasons": [sprintf("%s; requirements met", [summary])],
+}
+
+_deny(reasons) := {"decision": "deny", "reasons": reasons}
+
+# _with_requirements adds the requirements object when the action has any.
+_with_requirements(d) := object.union(d, {"requirements": requirements}) if {
+	count(requirements) > 0
+} else := d
+
+# _with_ciba_hint adds a binding-message hint when the action's data has one;
+# without it stepgate generates a short random binding message itself.
+_with_ciba_hint(d) := object.union(d, {"ciba": {"binding_message": m}}) if {
+	m := ciba_conf.binding_message
+	is_string(m)
+	m != ""
+} else := d
+
+# action_name is the requested action; "" when the input names none.
+action_name := n if {
+	n := input.action.name
+	is_string(n)
+} else := ""
+
+# config is the data entry of the requested action; undefined when unknown.
+# A direct lookup keeps evaluation cost independent of the table's size.
+config := data.stepgate.actions[action_name]
+
+known_action if {
+	_ = config
+}
+
+# input_errors are request facts the policy cannot judge safely; guessing
+# would risk skipping a CIBA approval, so they deny.
+input_errors contains "context.amount must be a number" if {
+	_ = ciba_conf.amount_at_least
+	amount := input.context.amount
+	not is_number(amount)
+}

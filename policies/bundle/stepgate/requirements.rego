@@ -1,0 +1,105 @@
+package stepgate
+
+# Requirements of the requested action, read from its data entry
+# (data.stepgate.actions[action]), and which of them the subject fails.
+
+need_mfa if config.mfa == true
+
+# required_amr lists acceptable amr values (any one suffices): the entry's
+# amr_any, or ["mfa"] when it only says mfa: true.
+required_amr := a if {
+	a := config.amr_any
+	_string_list(a)
+	count(a) > 0
+} else := ["mfa"] if {
+	need_mfa
+}
+
+required_acr := a if {
+	a := config.acr_values
+	_string_list(a)
+	count(a) > 0
+}
+
+max_age := m if {
+	m := config.max_age
+	_non_negative_number(m)
+}
+
+# requirements is what stepgate turns into acr_values/max_age on the step-up
+# request or the CIBA request; only the keys the action uses are present.
+requirements := object.union_n([_req_amr, _req_acr, _req_age])
+
+_req_amr := {"amr_any": a} if a := required_amr
+else := {}
+
+_req_acr := {"acr_values": a} if a := required_acr
+else := {}
+
+_req_age := {"max_age": m} if m := max_age
+else := {}
+
+# unmet holds one human-readable phrase per requirement the subject fails.
+unmet contains "authentication did not use mfa" if {
+	need_mfa
+	not mfa
+}
+
+unmet contains msg if {
+	wanted := config.amr_any
+	_string_list(wanted)
+	count(wanted) > 0
+	not _amr_satisfied(wanted)
+	msg := sprintf("authentication used %s, none of amr %s", [_methods_text, concat(" ", wanted)])
+}
+
+unmet contains msg if {
+	wanted := required_acr
+	not acr in wanted
+	msg := sprintf("acr %s is not one of %s", [_acr_text, concat(" ", wanted)])
+}
+
+unmet contains "no auth_time in token" if {
+	_ = max_age
+	not auth_age
+}
+
+unmet contains sprintf("last authentication %vs ago", [auth_age]) if {
+	auth_age > max_age
+}
+
+# "mfa" in amr_any is also met by an acr meaning MFA (authn.mfa), so that one
+# entry serves Auth0-style amr and Keycloak-style acr tokens alike.
+_amr_satisfied(wanted) if {
+	some m in methods
+	m in wanted
+}
+
+_amr_satisfied(wanted) if {
+	"mfa" in wanted
+	mfa
+}
+
+_methods_text := sprintf("amr %s", [concat(" ", methods)]) if {
+	count(methods) > 0
+} else := "no amr"
+
+_acr_text := sprintf("%q", [acr]) if acr != ""
+else := "(none)"
+
+# summary states the action's requirements, e.g.
+# "billing.view needs amr mfa within 900s".
+summary := sprintf("%s needs %s%s", [action_name, _needs_text, _within_text])
+
+_needs_text := concat(" and ", array.concat(_amr_part, _acr_part)) if {
+	count(array.concat(_amr_part, _acr_part)) > 0
+} else := "authentication"
+
+_amr_part := [sprintf("amr %s", [concat(" or ", a)])] if a := required_amr
+else := []
+
+_acr_part := [sprintf("acr %s", [concat(" or ", a)])] if a := required_acr
+else := []
+
+_within_text := sprintf(" within %vs", [m]) if m := max_age
+else := ""
