@@ -29,12 +29,7 @@ func newTokenCache(size int) (*tokenCache, error) {
 }
 
 func cacheKeyOf(raw string) tokenCacheKey {
-	h := sha256.New()
-	// io.StringWriter: hashes the string without copying it to a []byte.
-	h.(interface{ WriteString(string) (int, error) }).WriteString(raw)
-	var k tokenCacheKey
-	h.Sum(k[:0])
-	return k
+	return sha256.Sum256([]byte(raw))
 }
 
 // get returns the cached token for key if it has not expired at now.

@@ -80,6 +80,9 @@ func parseUnverifiedJWT(raw string) (*unverifiedJWT, error) {
 	if err != nil {
 		return nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not a JSON object", Err: err}
 	}
+	if err := checkClaimTypes(claims); err != nil {
+		return nil, err
+	}
 	return &unverifiedJWT{alg: h.Alg, kid: h.Kid, claims: claims}, nil
 }
 
@@ -128,6 +131,24 @@ func decodeClaims(payload []byte) (map[string]any, error) {
 		return nil, errors.New("trailing data after the JSON object")
 	}
 	return claims, nil
+}
+
+// checkClaimTypes rejects registered claims of the wrong JSON type up
+// front, so that every later reading of them is unambiguous (and go-oidc,
+// which decodes them too, has nothing left to object to).
+func checkClaimTypes(claims map[string]any) error {
+	for _, name := range [...]string{"iss", "sub", "azp", "nonce", "at_hash", "acr"} {
+		if _, _, err := claimString(claims, name); err != nil {
+			return err
+		}
+	}
+	for _, name := range [...]string{"exp", "nbf", "iat", "auth_time"} {
+		if _, _, err := claimTime(claims, name); err != nil {
+			return err
+		}
+	}
+	_, err := claimAudience(claims)
+	return err
 }
 
 // claimString returns a string claim; present reports whether it exists.

@@ -59,6 +59,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(aud) == 0 {
+		return nil, tokenErr(TokenWrongAudience, "the token has no aud claim")
+	}
 	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(r.cfg.Audiences, a) }) {
 		return nil, tokenErr(TokenWrongAudience, "aud "+quoteClaim(joinClaim(aud))+" holds none of the audiences accepted for "+quoteClaim(iss))
 	}
@@ -101,6 +104,9 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw, issuer, clientID stri
 	aud, err := claimAudience(jwt.claims)
 	if err != nil {
 		return nil, err
+	}
+	if len(aud) == 0 {
+		return nil, tokenErr(TokenWrongAudience, "the ID token has no aud claim")
 	}
 	if !slices.Contains(aud, clientID) {
 		return nil, tokenErr(TokenWrongAudience, "aud "+quoteClaim(joinClaim(aud))+" does not contain client "+quoteClaim(clientID))
