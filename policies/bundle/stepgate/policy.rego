@@ -21,8 +21,8 @@ default decision := {
 
 decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 	not known_action
-} else := _deny([sprintf("policy data is invalid: %s", [e]) | some e in data_errors]) if {
-	count(data_errors) > 0
+} else := _deny(_data_error_reasons) if {
+	not data_valid
 } else := _deny([sprintf("invalid request: %s", [e]) | some e in input_errors]) if {
 	count(input_errors) > 0
 } else := _deny([sprintf(
@@ -46,6 +46,12 @@ decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 }
 
 _deny(reasons) := {"decision": "deny", "reasons": reasons}
+
+# data_errors should explain every way data_valid can fail; the fallback
+# keeps the reasons non-empty should the two ever disagree.
+_data_error_reasons := [sprintf("policy data is invalid: %s", [e]) | some e in data_errors] if {
+	count(data_errors) > 0
+} else := [sprintf("policy data is invalid: actions[%q] does not match the schema", [action_name])]
 
 # _with_requirements adds the requirements object when the action has any.
 _with_requirements(d) := object.union(d, {"requirements": requirements}) if {

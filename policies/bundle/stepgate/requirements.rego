@@ -30,14 +30,17 @@ max_age := m if {
 # request or the CIBA request; only the keys the action uses are present.
 requirements := object.union_n([_req_amr, _req_acr, _req_age])
 
-_req_amr := {"amr_any": a} if a := required_amr
-else := {}
+_req_amr := {"amr_any": a} if {
+	a := required_amr
+} else := {}
 
-_req_acr := {"acr_values": a} if a := required_acr
-else := {}
+_req_acr := {"acr_values": a} if {
+	a := required_acr
+} else := {}
 
-_req_age := {"max_age": m} if m := max_age
-else := {}
+_req_age := {"max_age": m} if {
+	m := max_age
+} else := {}
 
 # unmet holds one human-readable phrase per requirement the subject fails.
 unmet contains "authentication did not use mfa" if {
@@ -84,8 +87,9 @@ _methods_text := sprintf("amr %s", [concat(" ", methods)]) if {
 	count(methods) > 0
 } else := "no amr"
 
-_acr_text := sprintf("%q", [acr]) if acr != ""
-else := "(none)"
+_acr_text := sprintf("%q", [acr]) if {
+	acr != ""
+} else := "(none)"
 
 # summary states the action's requirements, e.g.
 # "billing.view needs amr mfa within 900s".
@@ -95,11 +99,14 @@ _needs_text := concat(" and ", array.concat(_amr_part, _acr_part)) if {
 	count(array.concat(_amr_part, _acr_part)) > 0
 } else := "authentication"
 
-_amr_part := [sprintf("amr %s", [concat(" or ", a)])] if a := required_amr
-else := []
+_amr_part := [sprintf("amr %s", [concat(" or ", a)])] if {
+	a := required_amr
+} else := []
 
-_acr_part := [sprintf("acr %s", [concat(" or ", a)])] if a := required_acr
-else := []
+_acr_part := [sprintf("acr %s", [concat(" or ", a)])] if {
+	a := required_acr
+} else := []
 
-_within_text := sprintf(" within %vs", [m]) if m := max_age
-else := ""
+_within_text := sprintf(" within %vs", [m]) if {
+	m := max_age
+} else := ""

@@ -60,6 +60,7 @@ test_invalid_data_entries_deny_with_reason if {
 		[{"ciba": {"channels": "pos"}}, `policy data is invalid: actions["x"].ciba.channels must be a list of strings`],
 		[{"ciba": {"amount_at_least": "1"}}, `policy data is invalid: actions["x"].ciba.amount_at_least must be a non-negative number`],
 		[{"ciba": {"binding_message": 7}}, `policy data is invalid: actions["x"].ciba.binding_message must be a string`],
+		[{"description": 5}, `policy data is invalid: actions["x"].description must be a string`],
 		["mfa", `policy data is invalid: actions["x"] must be an object`],
 	]
 	every c in cases {
