@@ -1,0 +1,59 @@
+package pdp
+
+// Dialect names the acr/amr vocabulary and CIBA hint format of an IdP.
+type Dialect string
+
+// The dialects stepgate speaks.
+const (
+	DialectGeneric  Dialect = "generic"
+	DialectAuth0    Dialect = "auth0"
+	DialectKeycloak Dialect = "keycloak"
+)
+
+// PAPEMultiFactor is the acr value Auth0 (and the OpenID PAPE profile) use for
+// multi-factor authentication.
+const PAPEMultiFactor = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+
+// IssuerConfig describes one identity provider whose tokens stepgate verifies.
+type IssuerConfig struct {
+	// Issuer is the exact `iss` value; OIDC discovery runs against it.
+	Issuer string `yaml:"issuer" json:"issuer"`
+	// Audiences are the accepted `aud` values (for ID tokens: the client id).
+	Audiences []string `yaml:"audiences" json:"audiences"`
+	// Dialect defaults to generic.
+	Dialect Dialect `yaml:"dialect" json:"dialect"`
+	// MFAACRValues are acr values meaning MFA at this issuer: sent as
+	// acr_values on step-up and accepted as proof. Auth0 default: PAPE MFA.
+	MFAACRValues []string `yaml:"mfa_acr_values" json:"mfa_acr_values"`
+	// Authorize is the app client that step-up URLs are built for.
+	Authorize *AuthorizeConfig `yaml:"authorize" json:"authorize,omitempty"`
+	// CIBA, when set, lets stepgate run the backchannel exchange itself.
+	CIBA *CIBAConfig `yaml:"ciba" json:"ciba,omitempty"`
+}
+
+// AuthorizeConfig is the relying party that step-up URLs are built for.
+type AuthorizeConfig struct {
+	ClientID    string   `yaml:"client_id" json:"client_id"`
+	RedirectURI string   `yaml:"redirect_uri" json:"redirect_uri"`
+	Scopes      []string `yaml:"scopes" json:"scopes"`
+}
+
+// CIBAConfig is the confidential client stepgate uses for CIBA.
+type CIBAConfig struct {
+	ClientID     string `yaml:"client_id" json:"client_id"`
+	ClientSecret string `yaml:"client_secret" json:"-"`
+	// LoginHint is the hint format: iss_sub (Auth0 JSON) | sub | email | username.
+	LoginHint string `yaml:"login_hint" json:"login_hint"`
+}
+
+// EffectiveMFAACRValues returns the acr values that mean MFA at this issuer,
+// applying the dialect default when none are configured.
+func (c IssuerConfig) EffectiveMFAACRValues() []string {
+	if len(c.MFAACRValues) > 0 {
+		return c.MFAACRValues
+	}
+	if c.Dialect == DialectAuth0 {
+		return []string{PAPEMultiFactor}
+	}
+	return nil
+}
