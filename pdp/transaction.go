@@ -1,0 +1,41 @@
+package pdp
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a TransactionStore returns from ConsumeStepUp.
+var (
+	ErrTransactionNotFound = errors.New("step-up transaction not found")
+	ErrTransactionUsed     = errors.New("step-up transaction already used")
+	ErrTransactionExpired  = errors.New("step-up transaction expired")
+)
+
+// Transaction is a step-up in flight: everything needed to check the ID
+// token that comes back. It is stored server-side, so state, nonce and the
+// PKCE verifier survive the round trip whatever the app's cookies do.
+type Transaction struct {
+	ID           string
+	ClientID     string // the decision API client that asked
+	Issuer       string
+	AppClientID  string // the OIDC client the authorize URL was built for
+	State        string
+	Nonce        string
+	CodeVerifier string
+	DecisionID   string
+	Subject      string
+	Action       string
+	ReturnTo     string
+	Requirements Requirements
+	IssuedAt     time.Time
+	ExpiresAt    time.Time
+}
+
+// TransactionStore keeps step-up transactions. ConsumeStepUp must be atomic:
+// of two concurrent calls for one id, exactly one succeeds.
+type TransactionStore interface {
+	CreateStepUp(ctx context.Context, t Transaction) error
+	ConsumeStepUp(ctx context.Context, id string, now time.Time) (Transaction, error)
+}
