@@ -1,0 +1,65 @@
+package pdp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"maps"
+	"time"
+)
+
+// ErrAuditUnavailable means the decision could not be recorded; the decision
+// is then a deny, because an unrecorded allow is not acceptable.
+var ErrAuditUnavailable = errors.New("audit_unavailable")
+
+// AuditEvent is the record of one decision handed to the audit trail.
+type AuditEvent struct {
+	Time           time.Time
+	DecisionID     string
+	RequestID      string
+	API            string // "native" or "authzen"
+	ClientID       string
+	Subject        string
+	Issuer         string
+	Action         string
+	ResourceType   string
+	ResourceID     string
+	Outcome        Outcome
+	Reasons        []string
+	PolicyRevision int64
+	PolicyHash     string
+	Latency        time.Duration
+	// Input is the policy input with sensitive claims removed, as JSON; the
+	// raw token is never part of it. InputDigest is the SHA-256 of it.
+	Input       json.RawMessage
+	InputDigest string
+	StepUpID    string
+	CIBAID      string
+}
+
+// AuditSink records decisions. In sync mode Record returns only after the
+// events are durable; any error makes the service fail closed.
+type AuditSink interface {
+	Record(ctx context.Context, events []AuditEvent) error
+}
+
+// redactedInput renders in as JSON without the claims named in redact.
+func redactedInput(in *Input, redact []string) (json.RawMessage, string) {
+	cp := *in
+	if len(redact) > 0 && len(in.Subject.Claims) > 0 {
+		cp.Subject.Claims = maps.Clone(in.Subject.Claims)
+		for _, k := range redact {
+			delete(cp.Subject.Claims, k)
+		}
+	}
+	b, err := json.Marshal(&cp)
+	if err != nil {
+		// Input holds only decoded JSON values; keep the record with a
+		// placeholder rather than losing it.
+		b = []byte(`{"error":"input not serialisable"}`)
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,118 @@
+package pdp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Errors of client authentication and permission.
+var (
+	ErrUnauthenticated = errors.New("unknown or missing client key")
+	ErrForbidden       = errors.New("forbidden")
+)
+
+// Client is an authenticated caller of the decision API.
+type Client struct {
+	ID           string
+	AssertClaims bool
+	ReturnTo     []string
+}
+
+// HashKey returns the hex SHA-256 under which a client key is stored. Keys
+// are 256-bit random strings, so a plain hash (not a password KDF) is right:
+// there is nothing to brute-force.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewClientKey returns a fresh client key.
+func NewClientKey() (string, error) {
+	k, err := randomToken(32)
+	if err != nil {
+		return "", err
+	}
+	return "sgk_" + k, nil
+}
+
+// ClientLookup finds a client by the hash of its key; it returns an error
+// wrapping ErrUnauthenticated for an unknown or disabled key.
+type ClientLookup interface {
+	ClientByKeyHash(ctx context.Context, keyHash string) (Client, error)
+}
+
+// Authenticator checks client keys with a short-lived cache in front of the
+// store, so the hot path does not hit the database on every request. A
+// revoked key stops working within TTL.
+type Authenticator struct {
+	lookup ClientLookup
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu    sync.RWMutex
+	cache map[string]cachedClient
+}
+
+type cachedClient struct {
+	client  Client
+	err     error
+	expires time.Time
+}
+
+// maxCachedClients bounds the cache; unknown keys are cached too (briefly)
+// so that a flood of bad keys cannot hammer the store.
+const maxCachedClients = 4096
+
+// NewAuthenticator returns an Authenticator; ttl defaults to 5s.
+func NewAuthenticator(lookup ClientLookup, ttl time.Duration, now func() time.Time) *Authenticator {
+	if ttl <= 0 {
+		ttl = 5 * time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Authenticator{lookup: lookup, ttl: ttl, now: now, cache: map[string]cachedClient{}}
+}
+
+// Authenticate returns the client owning key.
+func (a *Authenticator) Authenticate(ctx context.Context, key string) (Client, error) {
+	if key == "" {
+		return Client{}, ErrUnauthenticated
+	}
+	h := HashKey(key)
+	now := a.now()
+	a.mu.RLock()
+	e, ok := a.cache[h]
+	a.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.client, e.err
+	}
+	c, err := a.lookup.ClientByKeyHash(ctx, h)
+	if err != nil && !errors.Is(err, ErrUnauthenticated) {
+		return Client{}, fmt.Errorf("look up client: %w", err)
+	}
+	a.mu.Lock()
+	if len(a.cache) >= maxCachedClients {
+		for k, v := range a.cache {
+			if !now.Before(v.expires) || len(a.cache) >= maxCachedClients {
+				delete(a.cache, k)
+			}
+		}
+	}
+	a.cache[h] = cachedClient{client: c, err: err, expires: now.Add(a.ttl)}
+	a.mu.Unlock()
+	return c, err
+}
+
+// Forget drops cached entries so that a key change takes effect at once in
+// this process.
+func (a *Authenticator) Forget() {
+	a.mu.Lock()
+	clear(a.cache)
+	a.mu.Unlock()
+}

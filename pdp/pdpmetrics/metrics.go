@@ -1,0 +1,62 @@
+// Package pdpmetrics exports the decision core's measurements to
+// Prometheus: decisions by API and outcome, decision latency, user tokens
+// rejected by defect, and policy evaluation failures. It implements
+// pdp.Observer so that pdp itself stays free of Prometheus.
+package pdpmetrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// Metrics implements pdp.Observer with Prometheus collectors.
+type Metrics struct {
+	decisions      *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	tokensRejected *prometheus.CounterVec
+	policyErrors   prometheus.Counter
+}
+
+// New registers the collectors with reg.
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_decisions_total",
+			Help: "Decisions answered, by API and outcome.",
+		}, []string{"api", "decision"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stepgate_decision_duration_seconds",
+			Help:    "Time to answer one decision, from receipt to audit hand-off.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"api"}),
+		tokensRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_token_verification_failures_total",
+			Help: "User tokens rejected, by defect (expired, bad_signature, ...).",
+		}, []string{"code"}),
+		policyErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stepgate_policy_errors_total",
+			Help: "Policy evaluations that failed and were answered deny (fail closed).",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.tokensRejected, m.policyErrors} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// ObserveDecision counts one decision and its latency.
+func (m *Metrics) ObserveDecision(api string, outcome pdp.Outcome, elapsed time.Duration) {
+	m.decisions.WithLabelValues(api, string(outcome)).Inc()
+	m.latency.WithLabelValues(api).Observe(elapsed.Seconds())
+}
+
+// ObserveTokenRejected counts a rejected user token.
+func (m *Metrics) ObserveTokenRejected(code string) { m.tokensRejected.WithLabelValues(code).Inc() }
+
+// ObservePolicyError counts a fail-closed evaluation.
+func (m *Metrics) ObservePolicyError() { m.policyErrors.Inc() }

@@ -1,0 +1,194 @@
+package pdp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TokenVerifier verifies user tokens and knows the configured issuers.
+// *Verifier implements it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*Token, error)
+	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*Token, error)
+	Endpoints(ctx context.Context, issuer string) (Endpoints, error)
+	Issuer(iss string) (IssuerConfig, bool)
+	Issuers() []IssuerConfig
+}
+
+// Observer receives measurements for metrics. All methods must be cheap and
+// safe for concurrent use.
+type Observer interface {
+	ObserveDecision(api string, outcome Outcome, elapsed time.Duration)
+	ObserveTokenRejected(code string)
+	ObservePolicyError()
+}
+
+// ServiceConfig wires a Service. Engine, Verifier and Transactions are
+// required.
+type ServiceConfig struct {
+	Engine       *Engine
+	Verifier     TokenVerifier
+	Transactions TransactionStore
+	// Audit records every decision; nil records nothing (tests, dry runs).
+	Audit AuditSink
+	// Observer gets metrics; nil observes nothing.
+	Observer Observer
+	// StepUpTTL is how long a step-up transaction stays usable; default 10m.
+	StepUpTTL time.Duration
+	// CIBARequestedExpiry is requested_expiry in seconds; default 300.
+	CIBARequestedExpiry int
+	// AuthTimeSkew is how much earlier than the step-up request a returned
+	// auth_time may be (clock differences with the IdP); default 5s.
+	AuthTimeSkew time.Duration
+	// RedactClaims are removed from the audited input, e.g. "email".
+	RedactClaims []string
+	// Now is the clock; default time.Now. Callers can never supply `now`.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Service answers decision requests. It is safe for concurrent use.
+type Service struct {
+	cfg ServiceConfig
+	log *slog.Logger
+}
+
+// NewService validates cfg and returns a Service.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	switch {
+	case cfg.Engine == nil:
+		return nil, errors.New("pdp: service config: Engine is required")
+	case cfg.Verifier == nil:
+		return nil, errors.New("pdp: service config: Verifier is required")
+	case cfg.Transactions == nil:
+		return nil, errors.New("pdp: service config: Transactions is required")
+	case cfg.StepUpTTL < 0 || cfg.CIBARequestedExpiry < 0 || cfg.AuthTimeSkew < 0:
+		return nil, errors.New("pdp: service config: durations must not be negative")
+	}
+	cfg.StepUpTTL = cmp.Or(cfg.StepUpTTL, 10*time.Minute)
+	cfg.CIBARequestedExpiry = cmp.Or(cfg.CIBARequestedExpiry, 300)
+	cfg.AuthTimeSkew = cmp.Or(cfg.AuthTimeSkew, 5*time.Second)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger}, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// Engine returns the engine the service evaluates with.
+func (s *Service) Engine() *Engine { return s.cfg.Engine }
+
+// call is one decision in progress.
+type call struct {
+	api      string
+	client   Client
+	token    string // verified here; never audited
+	input    *Input
+	returnTo string
+	start    time.Time
+}
+
+// Decide answers a native decision request. It returns an error only for a
+// request that is invalid (ErrInvalidRequest) or not permitted
+// (ErrForbidden); every other failure is a deny Decision.
+func (s *Service) Decide(ctx context.Context, c Client, req *Request) (*Decision, error) {
+	ds, err := s.DecideBatch(ctx, c, []*Request{req})
+	if err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+// DecideBatch answers several requests in order. All are validated first, so
+// one bad request rejects the batch before anything is decided or recorded.
+func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([]*Decision, error) {
+	for i, r := range reqs {
+		if err := r.Validate(c); err != nil {
+			if len(reqs) > 1 {
+				return nil, fmt.Errorf("requests[%d]: %w", i, err)
+			}
+			return nil, err
+		}
+	}
+	calls := make([]call, len(reqs))
+	for i, r := range reqs {
+		calls[i] = call{api: "native", client: c, token: r.Token, returnTo: r.ReturnTo, start: s.now(), input: &Input{
+			Subject:  Subject{Type: "user", Claims: r.Claims},
+			Action:   Action{Name: r.Action},
+			Resource: r.Resource,
+			Context:  r.Context,
+		}}
+	}
+	return s.run(ctx, calls), nil
+}
+
+// Evaluate answers an AuthZEN evaluation. A user token may travel in
+// subject.properties.token; it is verified like a native token and removed
+// from the input before the policy or the audit trail sees it.
+func (s *Service) Evaluate(ctx context.Context, c Client, in *Input) *Decision {
+	return s.EvaluateBatch(ctx, c, []*Input{in})[0]
+}
+
+// EvaluateBatch is Evaluate for several inputs, recorded together.
+func (s *Service) EvaluateBatch(ctx context.Context, c Client, ins []*Input) []*Decision {
+	calls := make([]call, len(ins))
+	for i, in := range ins {
+		cl := call{api: "authzen", client: c, input: in, start: s.now()}
+		if tok, ok := in.Subject.Properties["token"].(string); ok {
+			cl.token = tok
+			props := make(map[string]any, len(in.Subject.Properties)-1)
+			for k, v := range in.Subject.Properties {
+				if k != "token" {
+					props[k] = v
+				}
+			}
+			in.Subject.Properties = props
+		}
+		calls[i] = cl
+	}
+	return s.run(ctx, calls)
+}
+
+// run decides every call, then records them all in one audit write.
+func (s *Service) run(ctx context.Context, calls []call) []*Decision {
+	out := make([]*Decision, len(calls))
+	events := make([]AuditEvent, 0, len(calls))
+	for i := range calls {
+		d, ev := s.decide(ctx, &calls[i])
+		out[i] = d
+		events = append(events, ev)
+	}
+	if s.cfg.Audit != nil {
+		if err := s.cfg.Audit.Record(ctx, events); err != nil {
+			s.log.ErrorContext(ctx, "audit write failed; failing closed", "err", err)
+			for i, d := range out {
+				out[i] = &Decision{ID: d.ID, Outcome: Deny, PolicyRevision: d.PolicyRevision,
+					Reasons: []string{ErrAuditUnavailable.Error() + ": the decision could not be recorded"}}
+			}
+		}
+	}
+	for i, d := range out {
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.ObserveDecision(calls[i].api, d.Outcome, s.now().Sub(calls[i].start))
+		}
+	}
+	return out
+}
+
+func newDecisionID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
