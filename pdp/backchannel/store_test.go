@@ -1,0 +1,12 @@
+package backchannel_test
+
+import (
+	"testing"
+
+	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/backchannel/backchanneltest"
+)
+
+func TestMemoryStoreConformance(t *testing.T) {
+	backchanneltest.RunStoreConformance(t, func(testing.TB) backchannel.Store { return backchannel.NewMemoryStore() })
+}
