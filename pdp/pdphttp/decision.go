@@ -1,0 +1,108 @@
+package pdphttp
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// decision answers POST /v1/decision. A decided request is always 200,
+// whatever the outcome; 4xx is only for requests that could not be decided.
+func (s *Server) decision(c echo.Context) error {
+	body, err := s.Body(c)
+	if err != nil {
+		return err
+	}
+	req, err := ParseRequest(body)
+	if err != nil {
+		return err
+	}
+	d, err := s.cfg.Service.Decide(c.Request().Context(), ClientOf(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+type batchResponse struct {
+	Decisions []*pdp.Decision `json:"decisions"`
+}
+
+// decisions answers POST /v1/decisions in request order.
+func (s *Server) decisions(c echo.Context) error {
+	body, err := s.Body(c)
+	if err != nil {
+		return err
+	}
+	reqs, err := ParseBatch(body)
+	if err != nil {
+		return err
+	}
+	ds, err := s.cfg.Service.DecideBatch(c.Request().Context(), ClientOf(c), reqs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, batchResponse{Decisions: ds})
+}
+
+type verifyResponse struct {
+	Verified    bool           `json:"verified"`
+	Claims      map[string]any `json:"claims,omitempty"`
+	ReturnTo    string         `json:"return_to,omitempty"`
+	DecisionID  string         `json:"decision_id,omitempty"`
+	Error       string         `json:"error,omitempty"`
+	Description string         `json:"error_description,omitempty"`
+}
+
+// verifyStepUp answers POST /v1/stepup/verify.
+func (s *Server) verifyStepUp(c echo.Context) error {
+	body, err := s.Body(c)
+	if err != nil {
+		return err
+	}
+	v, err := DecodeJSON(body)
+	if err != nil {
+		return invalidf("%s", err)
+	}
+	f, err := newFields("", v)
+	if err != nil {
+		return err
+	}
+	f.only("transaction_id", "id_token")
+	txID, idToken := f.str("transaction_id"), f.str("id_token")
+	if f.err != nil {
+		return f.err
+	}
+	res, err := s.cfg.Service.VerifyStepUp(c.Request().Context(), ClientOf(c), txID, idToken)
+	if err != nil {
+		var ve *pdp.VerifyError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		if ve.Code == pdp.VerifyUnavailable {
+			s.log.ErrorContext(c.Request().Context(), "step-up verification unavailable", "err", err)
+		}
+		return c.JSON(verifyStatus(ve.Code), verifyResponse{Error: ve.Code, Description: ve.Description})
+	}
+	return c.JSON(http.StatusOK, verifyResponse{Verified: true, Claims: res.Claims,
+		ReturnTo: res.Transaction.ReturnTo, DecisionID: res.Transaction.DecisionID})
+}
+
+func verifyStatus(code string) int {
+	switch code {
+	case pdp.VerifyUnknownTransaction:
+		return http.StatusNotFound
+	case pdp.VerifyTransactionUsed:
+		return http.StatusConflict
+	case pdp.VerifyTransactionExpired:
+		return http.StatusGone
+	case pdp.VerifyInsufficient, pdp.VerifyStaleAuthTime, pdp.VerifyMissingAuthTime, pdp.VerifySubjectMismatch:
+		return http.StatusForbidden
+	case pdp.VerifyUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}

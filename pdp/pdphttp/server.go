@@ -1,0 +1,157 @@
+package pdphttp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// DefaultMaxBodyBytes is the request body limit unless configured.
+const DefaultMaxBodyBytes = 64 << 10
+
+// ClientAuthenticator resolves a client key; *pdp.Authenticator implements it.
+type ClientAuthenticator interface {
+	Authenticate(ctx context.Context, key string) (pdp.Client, error)
+}
+
+// Config wires the decision API.
+type Config struct {
+	Service *pdp.Service
+	Clients ClientAuthenticator
+	// MaxBodyBytes limits request bodies; default 64 KiB.
+	MaxBodyBytes int64
+	// Ready reports readiness for /readyz; nil means always ready.
+	Ready func(ctx context.Context) error
+	// Metrics serves /metrics; nil leaves the route out.
+	Metrics http.Handler
+	Logger  *slog.Logger
+}
+
+// Server is the decision API's router.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+	log  *slog.Logger
+}
+
+// New builds the router with every route registered.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil || cfg.Clients == nil {
+		return nil, errors.New("pdphttp: Service and Clients are required")
+	}
+	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{cfg: cfg, echo: e, log: cfg.Logger}
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(requestID, s.recoverPanics, s.accessLog)
+
+	e.POST("/v1/decision", s.decision, s.authenticate)
+	e.POST("/v1/decisions", s.decisions, s.authenticate)
+	e.POST("/v1/stepup/verify", s.verifyStepUp, s.authenticate)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	if cfg.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics))
+	}
+	return s, nil
+}
+
+// Echo exposes the router so that other adapters (AuthZEN, CIBA) can add
+// routes with the same middleware and error handling.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+const clientKey = "stepgate.client"
+
+// authenticate resolves the Bearer client key before the handler runs.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+		if !ok {
+			return pdp.ErrUnauthenticated
+		}
+		cl, err := s.cfg.Clients.Authenticate(c.Request().Context(), key)
+		if err != nil {
+			return err
+		}
+		c.Set(clientKey, cl)
+		return next(c)
+	}
+}
+
+// Authenticated wraps h with client authentication, for adapters that add
+// routes through Echo.
+func (s *Server) Authenticated(h echo.HandlerFunc) echo.HandlerFunc { return s.authenticate(h) }
+
+// ClientOf returns the client authenticate stored in c.
+func ClientOf(c echo.Context) pdp.Client {
+	cl, _ := c.Get(clientKey).(pdp.Client)
+	return cl
+}
+
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// Body reads the JSON request body within the size limit.
+func (s *Server) Body(c echo.Context) ([]byte, error) {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+			return nil, errUnsupportedMedia
+		}
+	}
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, invalidf("reading the request body: %v", err)
+	}
+	if len(b) == 0 {
+		return nil, invalidf("the request body is empty; send a JSON object")
+	}
+	return b, nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if s.cfg.Service.Engine().Active() == nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "no active policy"})
+	}
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.WarnContext(ctx, "not ready", "err", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
