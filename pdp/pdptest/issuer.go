@@ -258,8 +258,14 @@ func (i *Issuer) mintKey(o mintOptions) (signingKey, error) {
 
 func sign(t testing.TB, key signingKey, payload []byte) string {
 	t.Helper()
-	jwk := jose.JSONWebKey{Key: key.key, KeyID: key.kid, Algorithm: string(key.alg)}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: jwk}, (&jose.SignerOptions{}).WithType("JWT"))
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	var k any = jose.JSONWebKey{Key: key.key, KeyID: key.kid, Algorithm: string(key.alg)}
+	if secret, ok := key.key.([]byte); ok {
+		// go-jose leaves kid out for symmetric JWKs; the attack wants it.
+		k = secret
+		opts = opts.WithHeader("kid", key.kid)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: k}, opts)
 	if err != nil {
 		t.Fatalf("pdptest: signer for %s: %v", key.alg, err)
 	}
