@@ -1,0 +1,27 @@
+// Package sqlstore implements storage.Store with gorm on SQLite (the pure-Go
+// github.com/glebarez/sqlite driver) or PostgreSQL (gorm.io/driver/postgres),
+// chosen by the URL given to Open.
+//
+// Open connects, applies the versioned migrations in migrations.go inside one
+// transaction (recorded in schema_migrations; no AutoMigrate), and returns a
+// Store. gorm models are private to this package; callers see the plain types
+// of package storage. Every timestamp is stored as BIGINT Unix microseconds
+// (UTC) on both backends, so ordering and range queries behave identically
+// and keyset pagination compares integers.
+//
+// SQLite runs in WAL mode with synchronous=FULL (an acknowledged audit record
+// survives power loss, and group commit amortises the fsync), busy_timeout and
+// foreign_keys, through two connection pools: one writer connection, because
+// SQLite admits one writer at a time and serialising writers in Go avoids
+// SQLITE_BUSY and lock-upgrade deadlocks, with BEGIN IMMEDIATE so that other
+// processes on the same file (the CLI) queue on busy_timeout; and a small
+// read-only pool, so a long audit export never blocks the writer. PostgreSQL
+// uses one pool; cross-process races are settled by row locks, conditional
+// updates and transaction-scoped advisory locks.
+//
+// The audit trail is appended in one transaction per batch: the chain head
+// (audit_chains) is locked, each record gets the next sequence number and the
+// hash of storage.CanonicalAudit, and the head is advanced. VerifyAudit replays
+// the chains in a read-only snapshot with storage.ChainVerifier and checks
+// them against the stored heads.
+package sqlstore

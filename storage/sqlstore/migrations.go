@@ -1,0 +1,119 @@
+package sqlstore
+
+// migration is one step of the schema. Versions are applied in ascending
+// order, each exactly once, and never edited after release: a schema change
+// is a new migration appended to the list.
+type migration struct {
+	version int
+	name    string
+	// stmts run in order. {{pk}} and {{blob}} are replaced per dialect.
+	stmts []string
+}
+
+// migrations is the schema history. Timestamps are BIGINT Unix microseconds.
+var migrations = []migration{
+	{
+		version: 1,
+		name:    "revisions, clients, step-up transactions, settings",
+		stmts: []string{
+			`CREATE TABLE policy_revisions (
+				id {{pk}},
+				bundle {{blob}} NOT NULL,
+				hash TEXT NOT NULL,
+				author TEXT NOT NULL DEFAULT '',
+				message TEXT NOT NULL DEFAULT '',
+				state TEXT NOT NULL CHECK (state IN ('draft', 'active', 'archived')),
+				created_at BIGINT NOT NULL,
+				activated_at BIGINT,
+				activated_by TEXT NOT NULL DEFAULT ''
+			)`,
+			// At most one active revision, enforced by the database itself.
+			`CREATE UNIQUE INDEX policy_revisions_one_active ON policy_revisions (state) WHERE state = 'active'`,
+			`CREATE TABLE clients (
+				id TEXT PRIMARY KEY,
+				key_hash TEXT NOT NULL,
+				name TEXT NOT NULL DEFAULT '',
+				assert_claims BOOLEAN NOT NULL DEFAULT FALSE,
+				return_to TEXT NOT NULL DEFAULT '[]',
+				disabled BOOLEAN NOT NULL DEFAULT FALSE,
+				created_at BIGINT NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX clients_key_hash ON clients (key_hash)`,
+			`CREATE TABLE step_up_transactions (
+				id TEXT PRIMARY KEY,
+				client_id TEXT NOT NULL DEFAULT '',
+				issuer TEXT NOT NULL DEFAULT '',
+				client_app_id TEXT NOT NULL DEFAULT '',
+				state TEXT NOT NULL DEFAULT '',
+				nonce TEXT NOT NULL DEFAULT '',
+				code_verifier TEXT NOT NULL DEFAULT '',
+				decision_id TEXT NOT NULL DEFAULT '',
+				subject TEXT NOT NULL DEFAULT '',
+				return_to TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL DEFAULT '',
+				requirements {{blob}},
+				issued_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL,
+				used_at BIGINT
+			)`,
+			`CREATE INDEX step_up_transactions_expires_at ON step_up_transactions (expires_at)`,
+			`CREATE TABLE settings (
+				name TEXT PRIMARY KEY,
+				value TEXT NOT NULL
+			)`,
+		},
+	},
+	{
+		version: 2,
+		name:    "hash-chained audit trail",
+		stmts: []string{
+			// The head of every chain: locked while a batch is appended, and
+			// the reference that reveals deleted tail records.
+			`CREATE TABLE audit_chains (
+				chain_id TEXT PRIMARY KEY,
+				last_seq BIGINT NOT NULL,
+				last_hash TEXT NOT NULL
+			)`,
+			`CREATE TABLE audit_records (
+				id {{pk}},
+				chain_id TEXT NOT NULL,
+				seq BIGINT NOT NULL,
+				ts BIGINT NOT NULL,
+				kind TEXT NOT NULL,
+				decision_id TEXT NOT NULL DEFAULT '',
+				request_id TEXT NOT NULL DEFAULT '',
+				client_id TEXT NOT NULL DEFAULT '',
+				subject TEXT NOT NULL DEFAULT '',
+				issuer TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL DEFAULT '',
+				resource_type TEXT NOT NULL DEFAULT '',
+				resource_id TEXT NOT NULL DEFAULT '',
+				outcome TEXT NOT NULL DEFAULT '',
+				reasons TEXT NOT NULL DEFAULT '[]',
+				policy_revision BIGINT NOT NULL DEFAULT 0,
+				policy_hash TEXT NOT NULL DEFAULT '',
+				latency_micros BIGINT NOT NULL DEFAULT 0,
+				input {{blob}},
+				input_digest TEXT NOT NULL DEFAULT '',
+				step_up_id TEXT NOT NULL DEFAULT '',
+				ciba_id TEXT NOT NULL DEFAULT '',
+				actor TEXT NOT NULL DEFAULT '',
+				detail {{blob}},
+				prev_hash TEXT NOT NULL,
+				hash TEXT NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX audit_records_chain_seq ON audit_records (chain_id, seq)`,
+			// Keyset pagination runs newest first on (ts, id); each filter
+			// column leads an index ending in (ts, id) so a filtered first
+			// page is an index range scan, not a sort.
+			`CREATE INDEX audit_records_ts ON audit_records (ts, id)`,
+			`CREATE INDEX audit_records_client ON audit_records (client_id, ts, id)`,
+			`CREATE INDEX audit_records_subject ON audit_records (subject, ts, id)`,
+			`CREATE INDEX audit_records_action ON audit_records (action, ts, id)`,
+			`CREATE INDEX audit_records_outcome ON audit_records (outcome, ts, id)`,
+			`CREATE INDEX audit_records_revision ON audit_records (policy_revision, ts, id)`,
+			`CREATE INDEX audit_records_kind ON audit_records (kind, ts, id)`,
+			`CREATE INDEX audit_records_decision ON audit_records (decision_id)`,
+		},
+	},
+}

@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+	"gorm.io/gorm"
+)
+
+// CreateStepUp stores a new step-up transaction.
+func (s *Store) CreateStepUp(ctx context.Context, t storage.StepUpTransaction) error {
+	const op = "create step-up"
+	if t.ID == "" || t.ExpiresAt.IsZero() {
+		return invalid(op, "id and expiry are required")
+	}
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = s.now()
+	}
+	row := stepUpToRow(t)
+	return wrap(op, s.w.WithContext(ctx).Create(&row).Error)
+}
+
+// GetStepUp returns a transaction without consuming it.
+func (s *Store) GetStepUp(ctx context.Context, id string) (storage.StepUpTransaction, error) {
+	var row stepUpRow
+	if err := s.r.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return storage.StepUpTransaction{}, wrap("get step-up", err)
+	}
+	return row.toStepUp(), nil
+}
+
+// ConsumeStepUp marks the transaction used with one conditional UPDATE, so
+// the database decides the winner among concurrent callers in any process:
+// only an update that changed a row succeeded. The loser then reads the row
+// to say why it lost. Expiry is checked in the same statement, so an expired
+// transaction is never marked used.
+func (s *Store) ConsumeStepUp(ctx context.Context, id string, now time.Time) (storage.StepUpTransaction, error) {
+	const op = "consume step-up"
+	nowUS := toMicros(now)
+	var row stepUpRow
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&stepUpRow{}).
+			Where("id = ? AND used_at IS NULL AND expires_at >= ?", id, nowUS).
+			Update("used_at", nowUS)
+		if res.Error != nil {
+			return res.Error
+		}
+		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+			return err
+		}
+		if res.RowsAffected == 1 {
+			return nil
+		}
+		switch {
+		case row.UsedAt != nil:
+			return storage.ErrUsed
+		case row.ExpiresAt < nowUS:
+			return storage.ErrExpired
+		}
+		return errors.New("conditional update matched no row although the transaction is unused and unexpired")
+	})
+	switch {
+	case errors.Is(err, storage.ErrUsed), errors.Is(err, storage.ErrExpired):
+		return storage.StepUpTransaction{}, fmt.Errorf("sqlstore: %s %q: %w", op, id, err)
+	case err != nil:
+		return storage.StepUpTransaction{}, wrap(op, err)
+	}
+	return row.toStepUp(), nil
+}
+
+// DeleteExpiredStepUps removes transactions that expired before the cut-off.
+func (s *Store) DeleteExpiredStepUps(ctx context.Context, before time.Time) (int64, error) {
+	res := s.w.WithContext(ctx).Where("expires_at < ?", toMicros(before)).Delete(&stepUpRow{})
+	if res.Error != nil {
+		return 0, wrap("delete expired step-ups", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+func stepUpToRow(t storage.StepUpTransaction) stepUpRow {
+	return stepUpRow{
+		ID: t.ID, ClientID: t.ClientID, Issuer: t.Issuer, ClientAppID: t.ClientAppID,
+		State: t.State, Nonce: t.Nonce, CodeVerifier: t.CodeVerifier, DecisionID: t.DecisionID,
+		Subject: t.Subject, ReturnTo: t.ReturnTo, Action: t.Action, Requirements: t.Requirements,
+		IssuedAt: toMicros(t.IssuedAt), ExpiresAt: toMicros(t.ExpiresAt), UsedAt: toMicrosPtr(t.UsedAt),
+	}
+}
+
+func (r stepUpRow) toStepUp() storage.StepUpTransaction {
+	return storage.StepUpTransaction{
+		ID: r.ID, ClientID: r.ClientID, Issuer: r.Issuer, ClientAppID: r.ClientAppID,
+		State: r.State, Nonce: r.Nonce, CodeVerifier: r.CodeVerifier, DecisionID: r.DecisionID,
+		Subject: r.Subject, ReturnTo: r.ReturnTo, Action: r.Action, Requirements: r.Requirements,
+		IssuedAt: fromMicros(r.IssuedAt), ExpiresAt: fromMicros(r.ExpiresAt), UsedAt: fromMicrosPtr(r.UsedAt),
+	}
+}
