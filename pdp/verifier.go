@@ -51,7 +51,6 @@ type Verifier struct {
 	now           func() time.Time
 	maxTokenBytes int
 	cache         *tokenCache // nil when disabled
-	log           *slog.Logger
 }
 
 // NewVerifier validates cfg and returns a Verifier. It does not contact the
@@ -68,13 +67,13 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		leeway:        cmp.Or(cfg.Leeway, DefaultLeeway),
 		now:           cfg.Now,
 		maxTokenBytes: cmp.Or(cfg.MaxTokenBytes, DefaultMaxTokenBytes),
-		log:           cfg.Logger,
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	client := cfg.HTTPClient
 	if client == nil {
@@ -89,7 +88,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 			return nil, fmt.Errorf("pdp: verifier config: issuers[%d]: duplicate issuer %q", i, ic.Issuer)
 		}
 		v.issuers = append(v.issuers, ic)
-		v.byIssuer[ic.Issuer] = newIssuerRemote(ic, client, v.now, v.log)
+		v.byIssuer[ic.Issuer] = newIssuerRemote(ic, client, v.now, log)
 	}
 	if cfg.CacheSize >= 0 {
 		c, err := newTokenCache(cmp.Or(cfg.CacheSize, DefaultTokenCache))

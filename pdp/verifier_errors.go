@@ -80,8 +80,8 @@ func tokenErr(code, detail string) *TokenError {
 func classifyOIDCError(ctx context.Context, kid string, err error) *TokenError {
 	msg := err.Error()
 	switch {
-	case ctx.Err() != nil:
-		return &TokenError{Code: TokenDiscoveryFailed, Detail: "verification was cancelled while fetching the JWKS", Err: ctx.Err()}
+	case strings.Contains(msg, "fetching keys") && ctx.Err() != nil:
+		return &TokenError{Code: TokenDiscoveryFailed, Detail: "verification was cancelled while fetching the JWKS", Err: errors.Join(ErrDiscovery, ctx.Err())}
 	case strings.Contains(msg, "fetching keys"):
 		return &TokenError{Code: TokenDiscoveryFailed, Detail: "the issuer's JWKS could not be fetched", Err: errors.Join(ErrDiscovery, err)}
 	case strings.HasPrefix(msg, "failed to verify signature"):

@@ -1,13 +1,17 @@
 package pdptest_test
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -188,5 +192,33 @@ func TestIssuerDownHandleAndConfig(t *testing.T) {
 	}
 	if cfg := iss.Config("a", "b"); !slices.Equal(cfg.Audiences, []string{"a", "b"}) {
 		t.Fatalf("Config(a, b).Audiences = %v", cfg.Audiences)
+	}
+}
+
+// TestIssuerHS256TokenIsARealConfusionAttack checks that the token would
+// pass a naive HMAC check keyed with the published RSA public key, so that
+// the verifier's rejection of it is meaningful.
+func TestIssuerHS256TokenIsARealConfusionAttack(t *testing.T) {
+	t.Parallel()
+	iss := pdptest.NewIssuer(t)
+	raw := iss.Mint(t, map[string]any{"sub": "mallory"}, pdptest.WithHS256PublicKey())
+
+	var set jose.JSONWebKeySet
+	getJSON(t, iss.URL()+"/jwks", &set)
+	keys := set.Key("rsa-1")
+	if len(keys) != 1 {
+		t.Fatalf("JWKS has %d keys rsa-1", len(keys))
+	}
+	der, err := x509.MarshalPKIXPublicKey(keys[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil {
+		t.Fatalf("ParseSigned: %v", err)
+	}
+	if _, err := jws.Verify(secret); err != nil {
+		t.Fatalf("HMAC with the public key PEM does not verify: %v", err)
 	}
 }
