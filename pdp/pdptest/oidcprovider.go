@@ -3,12 +3,10 @@
 package pdptest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,12 +118,9 @@ func StartOIDCProvider(t testing.TB, cfg ProviderConfig) *OIDCProvider {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "STEPGATE_IDP_CONFIG="+string(config))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so Cleanup can end node's whole group
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatalf("provider stdout: %v", err)
-	}
 	p := &OIDCProvider{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
+	stdout := &firstLine{line: make(chan string, 1)}
+	cmd.Stdout, cmd.Stderr = stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start provider: %v", err)
 	}
@@ -137,7 +132,7 @@ func StartOIDCProvider(t testing.TB, cfg ProviderConfig) *OIDCProvider {
 		}
 	})
 
-	issuer, err := readIssuer(stdout, cmd.Process.Pid, cfg.startTimeout())
+	issuer, err := p.awaitIssuer(stdout.line, cfg.startTimeout())
 	if err != nil {
 		t.Fatalf("start provider: %v\nstderr:\n%s", err, p.stderr.String())
 	}
@@ -162,31 +157,42 @@ func (p *OIDCProvider) TokenEndpoint() string { return p.meta.TokenEndpoint }
 // BackchannelEndpoint is the discovered backchannel_authentication_endpoint.
 func (p *OIDCProvider) BackchannelEndpoint() string { return p.meta.BackchannelEndpoint }
 
-// readIssuer waits for the `ISSUER <url>` line and keeps draining stdout so
-// the provider never blocks on a full pipe.
-func readIssuer(stdout io.Reader, pid int, timeout time.Duration) (string, error) {
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		first := true
-		for sc.Scan() {
-			if first {
-				lines <- sc.Text()
-				first = false
-			}
-		}
-		close(lines)
-	}()
+// awaitIssuer waits for the `ISSUER <url>` line, for the process to end, or
+// for the timeout.
+func (p *OIDCProvider) awaitIssuer(lines <-chan string, timeout time.Duration) (string, error) {
+	pid := p.cmd.Process.Pid
 	select {
-	case line, ok := <-lines:
+	case line := <-lines:
 		issuer, found := strings.CutPrefix(line, "ISSUER ")
-		if !ok || !found || !strings.HasPrefix(issuer, "http://127.0.0.1:") {
+		if !found || !strings.HasPrefix(issuer, "http://127.0.0.1:") {
 			return "", fmt.Errorf("provider (pid %d) printed %q instead of its issuer", pid, line)
 		}
 		return issuer, nil
+	case <-p.done:
+		return "", fmt.Errorf("provider (pid %d) exited before printing its issuer: %v", pid, p.cmd.ProcessState)
 	case <-time.After(timeout):
 		return "", fmt.Errorf("provider (pid %d) printed no issuer within %s", pid, timeout)
 	}
+}
+
+// firstLine is the provider's stdout: it hands over the first line and
+// discards the rest, so the provider never blocks on a full pipe.
+type firstLine struct {
+	buf  []byte
+	sent bool
+	line chan string
+}
+
+func (w *firstLine) Write(b []byte) (int, error) {
+	if w.sent {
+		return len(b), nil
+	}
+	w.buf = append(w.buf, b...)
+	if i := bytes.IndexByte(w.buf, '\n'); i >= 0 {
+		w.line <- string(w.buf[:i])
+		w.sent, w.buf = true, nil
+	}
+	return len(b), nil
 }
 
 // stop ends the provider's process group: SIGTERM, then SIGKILL after 5 s.
