@@ -175,12 +175,19 @@ func claimTime(claims map[string]any, name string) (t time.Time, present bool, e
 	if !ok {
 		return time.Time{}, true, tokenErr(TokenMalformed, "the "+name+" claim is not a number")
 	}
+	// Beyond year 9999 time arithmetic could overflow and turn a far-future
+	// date into a past one; no honest token carries such a date.
+	const maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+	bad := tokenErr(TokenMalformed, "the "+name+" claim is not a usable NumericDate")
 	if i, err := n.Int64(); err == nil {
+		if i > maxNumericDate || i < -maxNumericDate {
+			return time.Time{}, true, bad
+		}
 		return time.Unix(i, 0), true, nil
 	}
 	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || f > math.MaxInt64/2 || f < math.MinInt64/2 {
-		return time.Time{}, true, tokenErr(TokenMalformed, "the "+name+" claim is not a usable NumericDate")
+	if err != nil || math.IsNaN(f) || f > maxNumericDate || f < -maxNumericDate {
+		return time.Time{}, true, bad
 	}
 	return time.Unix(int64(f), 0), true, nil
 }
