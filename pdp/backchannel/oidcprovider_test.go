@@ -38,6 +38,10 @@ func startRealProvider(t testing.TB) (*pdptest.OIDCProvider, providerResolver) {
 	t.Helper()
 	p := pdptest.StartOIDCProvider(t, pdptest.ProviderConfig{
 		Clients: []pdptest.ProviderClient{pdptest.CIBAClient(realClientID, realSecret)},
+		Users: []pdptest.ProviderUser{
+			{Sub: pdptest.TestUsername, Username: pdptest.TestUsername, Password: pdptest.TestPassword, OTP: pdptest.TestOTP},
+			{Sub: "bob", Username: "bob", Password: "bob-password", UserCode: "4711"},
+		},
 	})
 	return p, providerResolver{p: p, creds: backchannel.Credentials{ClientID: realClientID, ClientSecret: realSecret}}
 }
@@ -143,6 +147,8 @@ func TestStartAgainstOIDCProvider(t *testing.T) {
 		{name: "bad client secret", creds: backchannel.Credentials{ClientID: realClientID, ClientSecret: "wrong"},
 			req: backchannel.Request{Scope: "openid", LoginHint: pdptest.TestUsername}, wantCode: backchannel.CodeInvalidClient},
 		{name: "unknown user", creds: good, req: backchannel.Request{Scope: "openid", LoginHint: "mallory"}, wantCode: backchannel.CodeUnknownUserID},
+		{name: "user code required and given", creds: good, req: backchannel.Request{Scope: "openid", LoginHint: "bob", UserCode: "4711"}},
+		{name: "user code required but wrong", creds: good, req: backchannel.Request{Scope: "openid", LoginHint: "bob", UserCode: "1234"}, wantCode: "invalid_user_code"},
 		{name: "binding message the IdP refuses", creds: good,
 			req: backchannel.Request{Scope: "openid", LoginHint: pdptest.TestUsername, BindingMessage: "pay 100 € now!"}, wantCode: "invalid_binding_message"},
 	}

@@ -70,6 +70,8 @@ type ProviderUser struct {
 	Password string `json:"password"`
 	OTP      string `json:"otp"`
 	Email    string `json:"email"`
+	// UserCode, when set, must accompany CIBA requests for this user.
+	UserCode string `json:"user_code,omitempty"`
 }
 
 // AppClient returns a public browser client using the code flow with PKCE.

@@ -1,7 +1,7 @@
 // A real, OpenID-certified provider (npm oidc-provider) configured for stepgate's tests.
 //
 // Usage: node provider.mjs [config.json]   (or the JSON itself in env STEPGATE_IDP_CONFIG)
-// Config: {"clients": [<client metadata>], "users": [{sub, username, password, otp, email}],
+// Config: {"clients": [<client metadata>], "users": [{sub, username, password, otp, email, user_code}],
 //          "resource": "https://api.stepgate.test", "port": 0}
 // With no config it starts with a demo app client, a CIBA client and the user alice.
 //
@@ -104,7 +104,10 @@ const provider = new Provider(issuer, {
         }
       },
       validateRequestContext: () => {},
-      verifyUserCode: () => {},
+      verifyUserCode: (ctx, account, userCode) => {
+        const expected = findUser((u) => u.sub === account.accountId)?.user_code;
+        if (expected && userCode !== expected) throw new errors.InvalidUserCode('user_code does not match');
+      },
       triggerAuthenticationDevice: (ctx, request, account, client) => {
         pending.set(request.jti, {
           auth_req_id: request.jti, client_id: client.clientId, sub: account.accountId,
