@@ -1,0 +1,10 @@
+package sqlstore
+
+import "context"
+
+// ExecRaw runs a statement on the writer connection, bypassing the Store
+// API, so tests can tamper with rows the way an attacker with database
+// access would.
+func ExecRaw(ctx context.Context, s *Store, stmt string, args ...any) error {
+	return s.w.WithContext(ctx).Exec(stmt, args...).Error
+}
