@@ -116,4 +116,18 @@ var migrations = []migration{
 			`CREATE INDEX audit_records_decision ON audit_records (decision_id)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "admin UI sessions",
+		stmts: []string{
+			// Admin sessions and pending SSO logins; key_hash is the SHA-256
+			// of the cookie value, data is opaque to storage.
+			`CREATE TABLE admin_sessions (
+				key_hash TEXT PRIMARY KEY,
+				data {{blob}} NOT NULL,
+				expires_at BIGINT NOT NULL
+			)`,
+			`CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at)`,
+		},
+	},
 }

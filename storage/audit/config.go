@@ -1,0 +1,109 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Modes.
+const (
+	ModeSync  = "sync"
+	ModeAsync = "async"
+)
+
+// Appender is the part of the store the writer uses.
+type Appender interface {
+	AppendAudit(ctx context.Context, recs []storage.AuditRecord) error
+}
+
+// Config configures a Writer.
+type Config struct {
+	// Store receives the batches. Required.
+	Store Appender
+	// Mode is ModeSync (default) or ModeAsync.
+	Mode string
+	// ChainID names this writer's hash chain; use one per process/replica.
+	// Required.
+	ChainID string
+	// QueueSize bounds the records waiting to be committed. Default 10000.
+	QueueSize int
+	// MaxBatch bounds the records appended in one transaction. Default 500.
+	MaxBatch int
+	// MaxDelay bounds how long an async record waits for its commit while
+	// the database is healthy: the writer lingers up to MaxDelay/2 to grow a
+	// batch, leaving the rest for the commit itself. Sync batches never
+	// linger. Default 50ms.
+	MaxDelay time.Duration
+	// EnqueueTimeout is how long Write waits for room in a full queue before
+	// returning ErrQueueFull. Default 2s.
+	EnqueueTimeout time.Duration
+	// CommitTimeout bounds one append attempt. Default 10s.
+	CommitTimeout time.Duration
+	// RetryMin and RetryMax bound the exponential backoff between failed
+	// attempts. Defaults 50ms and 5s.
+	RetryMin, RetryMax time.Duration
+	// Logger receives commit failures and recoveries. Default slog.Default().
+	Logger *slog.Logger
+	// Now stamps records written without a Time. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("store is required"))
+	}
+	if c.ChainID == "" {
+		errs = append(errs, errors.New("chain id is required"))
+	}
+	switch c.Mode {
+	case "":
+		c.Mode = ModeSync
+	case ModeSync, ModeAsync:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q is neither %q nor %q", c.Mode, ModeSync, ModeAsync))
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %d is negative", f.name, f.v))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("audit: new writer: %w", err)
+	}
+	defaultInt(&c.QueueSize, 10000)
+	defaultInt(&c.MaxBatch, 500)
+	defaultDuration(&c.MaxDelay, 50*time.Millisecond)
+	defaultDuration(&c.EnqueueTimeout, 2*time.Second)
+	defaultDuration(&c.CommitTimeout, 10*time.Second)
+	defaultDuration(&c.RetryMin, 50*time.Millisecond)
+	defaultDuration(&c.RetryMax, 5*time.Second)
+	c.RetryMax = max(c.RetryMax, c.RetryMin)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func defaultInt(v *int, d int) {
+	if *v == 0 {
+		*v = d
+	}
+}
+
+func defaultDuration(v *time.Duration, d time.Duration) {
+	if *v <= 0 {
+		*v = d
+	}
+}

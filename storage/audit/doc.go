@@ -1,0 +1,17 @@
+// Package audit is the group-commit writer between the decision path and
+// the audit trail. Producers call Writer.Write with one record; one
+// goroutine takes records off a bounded queue, gathers up to MaxBatch of
+// them and appends them to the store in one transaction, where the store
+// links them into this writer's hash chain in queue order.
+//
+// In sync mode Write returns only after the record's transaction committed,
+// or with an error the caller must treat as "audit unavailable" and fail
+// closed. In async mode Write returns once the record is queued; the writer
+// commits it within MaxDelay while the database is healthy and keeps
+// retrying with backoff while it is not, so an acknowledged async record is
+// never dropped. When the queue is full, Write waits up to EnqueueTimeout
+// and then returns ErrQueueFull: backpressure, never a silent drop.
+//
+// Close stops intake and drains the queue. Stats exposes counters and the
+// queue depth for metrics; Healthy reports whether the last commit failed.
+package audit

@@ -1,0 +1,156 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Errors returned by Write. Callers on the decision path answer all of them
+// with a deny (reason audit_unavailable).
+var (
+	// ErrQueueFull means the queue stayed full for EnqueueTimeout.
+	ErrQueueFull = errors.New("audit: queue full")
+	// ErrUnavailable means the store failed to commit a sync record.
+	ErrUnavailable = errors.New("audit: store unavailable")
+	// ErrClosed means the writer is closing or closed.
+	ErrClosed = errors.New("audit: writer closed")
+	// ErrInvalidRecord means the record lacks a kind.
+	ErrInvalidRecord = errors.New("audit: invalid record")
+)
+
+// item is one queued record; done is nil for async records.
+type item struct {
+	rec  storage.AuditRecord
+	done chan error
+}
+
+// Writer batches audit records into store transactions. It is safe for
+// concurrent use.
+type Writer struct {
+	cfg   Config
+	sync  bool
+	queue chan *item
+	c     counters
+
+	// mu guards closed and the closing of queue: senders hold it shared.
+	mu      sync.RWMutex
+	closed  bool
+	closing chan struct{}
+	once    sync.Once
+
+	// runCtx is cancelled when Close gives up, aborting commits and backoff.
+	runCtx  context.Context
+	abort   context.CancelFunc
+	stopped chan struct{}
+	lastErr atomic.Pointer[error]
+}
+
+// NewWriter validates cfg, applies defaults and starts the commit goroutine.
+func NewWriter(cfg Config) (*Writer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Writer{
+		cfg: cfg, sync: cfg.Mode == ModeSync, queue: make(chan *item, cfg.QueueSize),
+		closing: make(chan struct{}), runCtx: ctx, abort: cancel, stopped: make(chan struct{}),
+	}
+	go w.run()
+	return w, nil
+}
+
+// Write hands rec to the writer, stamping ChainID and, when zero, Time. In
+// sync mode it returns after the record committed; in async mode once it
+// is queued. A nil error in either mode means the record will not be lost.
+func (w *Writer) Write(ctx context.Context, rec storage.AuditRecord) error {
+	if rec.Kind == "" {
+		return fmt.Errorf("audit: write: %w: empty kind", ErrInvalidRecord)
+	}
+	rec.ChainID = w.cfg.ChainID
+	if rec.Time.IsZero() {
+		rec.Time = w.cfg.Now()
+	}
+	it := &item{rec: rec}
+	if w.sync {
+		it.done = make(chan error, 1)
+	}
+	if err := w.enqueue(ctx, it); err != nil {
+		return err
+	}
+	if !w.sync {
+		return nil
+	}
+	select {
+	case err := <-it.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("audit: write: waiting for commit: %w", ctx.Err())
+	}
+}
+
+func (w *Writer) enqueue(ctx context.Context, it *item) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return fmt.Errorf("audit: write: %w", ErrClosed)
+	}
+	select {
+	case w.queue <- it:
+		w.c.enqueued.Add(1)
+		return nil
+	default:
+	}
+	timer := time.NewTimer(w.cfg.EnqueueTimeout)
+	defer timer.Stop()
+	select {
+	case w.queue <- it:
+		w.c.enqueued.Add(1)
+		return nil
+	case <-timer.C:
+		w.c.queueFull.Add(1)
+		return fmt.Errorf("audit: write: %w after %s (%d records queued)", ErrQueueFull, w.cfg.EnqueueTimeout, len(w.queue))
+	case <-ctx.Done():
+		return fmt.Errorf("audit: write: waiting for queue space: %w", ctx.Err())
+	case <-w.closing:
+		return fmt.Errorf("audit: write: %w", ErrClosed)
+	}
+}
+
+// Healthy returns the error of the last commit attempt, or nil when it
+// succeeded (or none was made). Use it for readiness.
+func (w *Writer) Healthy() error {
+	if p := w.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close stops accepting records and waits until every queued record is
+// committed. If ctx ends first it aborts the commit in progress, counts the
+// uncommitted async records as lost (and logs them), fails waiting sync
+// callers with ErrClosed, and returns an error saying how many were lost.
+func (w *Writer) Close(ctx context.Context) error {
+	w.once.Do(func() {
+		close(w.closing)
+		w.mu.Lock()
+		w.closed = true
+		close(w.queue)
+		w.mu.Unlock()
+	})
+	select {
+	case <-w.stopped:
+	case <-ctx.Done():
+		w.abort()
+		<-w.stopped
+	}
+	if lost := w.c.lost.Load(); lost > 0 {
+		return fmt.Errorf("audit: close: %d acknowledged records were not committed: %w", lost, ErrUnavailable)
+	}
+	return nil
+}
