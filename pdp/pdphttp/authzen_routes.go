@@ -1,0 +1,123 @@
+package pdphttp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// OpenID AuthZEN Authorization API 1.0 on the decision listener:
+//
+//	POST /access/v1/evaluation         one decision: {"decision": bool, "context"?}
+//	POST /access/v1/evaluations        a batch with defaults and evaluations_semantic
+//	POST /access/v1/search/subject     who may do the action on the resource
+//	POST /access/v1/search/resource    what the subject may do the action on
+//	POST /access/v1/search/action      what the subject may do on the resource
+//	GET  /.well-known/authzen-configuration   PDP metadata (no client key)
+//
+// The POST routes take the same client key as the native API. Evaluations
+// go through pdp.Service.Evaluate/EvaluateBatch, so a user token in
+// subject.properties.token is verified and every decision is audited exactly
+// like a native one. stepgate's four outcomes map onto AuthZEN's boolean:
+// allow is true; deny, step_up and ciba are false, step_up and ciba with what
+// the user must do in the decision context.
+
+// AuthZEN endpoint paths.
+const (
+	PathEvaluation     = "/access/v1/evaluation"
+	PathEvaluations    = "/access/v1/evaluations"
+	PathSearchSubject  = "/access/v1/search/subject"
+	PathSearchResource = "/access/v1/search/resource"
+	PathSearchAction   = "/access/v1/search/action"
+	PathAuthZENConfig  = "/.well-known/authzen-configuration"
+)
+
+// Searcher answers AuthZEN searches; *pdp.Searcher implements it.
+type Searcher interface {
+	Search(ctx context.Context, c pdp.Client, req pdp.SearchRequest) (*pdp.SearchPage, error)
+}
+
+// AuthZENConfig configures the AuthZEN routes.
+type AuthZENConfig struct {
+	// BaseURL is the external base URL of the decision API, announced as
+	// policy_decision_point and prefixed to the endpoint URLs, e.g.
+	// "https://pdp.example.com". Empty derives it from each metadata request
+	// (scheme and Host), which is right only when nothing rewrites them.
+	BaseURL string
+	// Search answers the search endpoints; nil leaves them out (and out of
+	// the metadata).
+	Search Searcher
+}
+
+// RegisterAuthZEN adds the AuthZEN routes to the decision API router.
+func (s *Server) RegisterAuthZEN(cfg AuthZENConfig) error {
+	base, err := authzenBaseURL(cfg.BaseURL)
+	if err != nil {
+		return err
+	}
+	az := &authzenRoutes{s: s, search: cfg.Search, base: base}
+	e := s.echo
+	e.POST(PathEvaluation, s.evaluation, s.authenticate)
+	e.POST(PathEvaluations, s.evaluations, s.authenticate)
+	if cfg.Search != nil {
+		e.POST(PathSearchSubject, az.searchHandler(pdp.SearchSubject), s.authenticate)
+		e.POST(PathSearchResource, az.searchHandler(pdp.SearchResource), s.authenticate)
+		e.POST(PathSearchAction, az.searchHandler(pdp.SearchAction), s.authenticate)
+	}
+	e.GET(PathAuthZENConfig, az.metadata)
+	return nil
+}
+
+func authzenBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("pdphttp: AuthZEN base URL %q must be an absolute http(s) URL without query or fragment", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+type authzenRoutes struct {
+	s      *Server
+	search Searcher
+	base   string
+}
+
+// authzenMetadata is the PDP metadata document of AuthZEN 1.0.
+type authzenMetadata struct {
+	PolicyDecisionPoint       string `json:"policy_decision_point"`
+	AccessEvaluationEndpoint  string `json:"access_evaluation_endpoint"`
+	AccessEvaluationsEndpoint string `json:"access_evaluations_endpoint"`
+	SearchSubjectEndpoint     string `json:"search_subject_endpoint,omitempty"`
+	SearchResourceEndpoint    string `json:"search_resource_endpoint,omitempty"`
+	SearchActionEndpoint      string `json:"search_action_endpoint,omitempty"`
+}
+
+// metadata answers GET /.well-known/authzen-configuration.
+func (a *authzenRoutes) metadata(c echo.Context) error {
+	base := a.base
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	m := authzenMetadata{
+		PolicyDecisionPoint:       base,
+		AccessEvaluationEndpoint:  base + PathEvaluation,
+		AccessEvaluationsEndpoint: base + PathEvaluations,
+	}
+	if a.search != nil {
+		m.SearchSubjectEndpoint = base + PathSearchSubject
+		m.SearchResourceEndpoint = base + PathSearchResource
+		m.SearchActionEndpoint = base + PathSearchAction
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	return c.JSON(http.StatusOK, m)
+}
