@@ -23,7 +23,8 @@ type IssuerConfig struct {
 	// Dialect defaults to generic.
 	Dialect Dialect `yaml:"dialect" json:"dialect"`
 	// MFAACRValues are acr values meaning MFA at this issuer: sent as
-	// acr_values on step-up and accepted as proof. Auth0 default: PAPE MFA.
+	// acr_values on step-up and accepted as proof. Default: the PAPE MFA URI
+	// (auth0, generic); none for keycloak.
 	MFAACRValues []string `yaml:"mfa_acr_values" json:"mfa_acr_values"`
 	// Authorize is the app client that step-up URLs are built for.
 	Authorize *AuthorizeConfig `yaml:"authorize" json:"authorize,omitempty"`
@@ -47,13 +48,15 @@ type CIBAConfig struct {
 }
 
 // EffectiveMFAACRValues returns the acr values that mean MFA at this issuer,
-// applying the dialect default when none are configured.
+// applying the dialect default when none are configured: the OpenID PAPE
+// multi-factor URI for Auth0 and generic providers, nothing for Keycloak,
+// whose acr values are realm-specific level names that must be configured.
 func (c IssuerConfig) EffectiveMFAACRValues() []string {
 	if len(c.MFAACRValues) > 0 {
 		return c.MFAACRValues
 	}
-	if c.Dialect == DialectAuth0 {
-		return []string{PAPEMultiFactor}
+	if c.Dialect == DialectKeycloak {
+		return nil
 	}
-	return nil
+	return []string{PAPEMultiFactor}
 }

@@ -1,0 +1,68 @@
+package pdp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/policies"
+)
+
+// benchService is the decision core with the default policies, a test IdP
+// and no audit sink, so the benchmarks measure the decision itself.
+func benchService(b *testing.B) (*pdp.Service, *pdptest.Issuer) {
+	b.Helper()
+	idp := pdptest.NewIssuer(b)
+	v, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{idp.Config()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := pdp.NewEngine(pdp.EngineConfig{})
+	files, err := pdp.ReadFS(policies.Bundle())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Load(context.Background(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+		b.Fatal(err)
+	}
+	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: e, Verifier: v, Transactions: pdptest.NewTransactions()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, idp
+}
+
+// BenchmarkDecide measures one native decision on the claims path and on
+// the token path (RS256 and ES256, verified-token cache warm).
+func BenchmarkDecide(b *testing.B) {
+	svc, idp := benchService(b)
+	now := time.Now().Unix()
+	claims := map[string]any{"iss": idp.URL(), "sub": "auth0|alice", "amr": []any{"pwd", "mfa"}, "auth_time": now - 60,
+		"aud": pdptest.DefaultAudience, "exp": now + 3600, "iat": now}
+	client := pdp.Client{ID: "bench", AssertClaims: true}
+	ctx := context.Background()
+	run := func(b *testing.B, mk func() *pdp.Request) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := svc.Decide(ctx, client, mk())
+			if err != nil || d.Outcome != pdp.Allow {
+				b.Fatalf("decision %v %v", d, err)
+			}
+		}
+	}
+	b.Run("claims", func(b *testing.B) {
+		run(b, func() *pdp.Request {
+			return &pdp.Request{Claims: claims, Action: "billing.view", Context: map[string]any{"channel": "web"}}
+		})
+	})
+	rs := idp.Mint(b, claims)
+	b.Run("token-rs256", func(b *testing.B) {
+		run(b, func() *pdp.Request { return &pdp.Request{Token: rs, Action: "billing.view"} })
+	})
+	es := idp.Mint(b, claims, pdptest.WithES256())
+	b.Run("token-es256", func(b *testing.B) {
+		run(b, func() *pdp.Request { return &pdp.Request{Token: es, Action: "billing.view"} })
+	})
+}

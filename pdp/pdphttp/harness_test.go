@@ -1,0 +1,215 @@
+package pdphttp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/pdphttp"
+	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/policies"
+)
+
+// Client keys of the harness.
+const (
+	keyService = "sgk_service-key"
+	keyTrusted = "sgk_trusted-key"
+	appClient  = "web-app"
+)
+
+// clock is a settable clock shared by the service and the verifier.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// clients is a fixed pdp.ClientLookup.
+type clients map[string]pdp.Client
+
+func (c clients) ClientByKeyHash(_ context.Context, h string) (pdp.Client, error) {
+	if cl, ok := c[h]; ok {
+		return cl, nil
+	}
+	return pdp.Client{}, pdp.ErrUnauthenticated
+}
+
+// auditLog records events and can be made to fail.
+type auditLog struct {
+	mu     sync.Mutex
+	events []pdp.AuditEvent
+	fail   error
+}
+
+func (a *auditLog) Record(_ context.Context, evs []pdp.AuditEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail != nil {
+		return a.fail
+	}
+	a.events = append(a.events, evs...)
+	return nil
+}
+
+func (a *auditLog) Events() []pdp.AuditEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]pdp.AuditEvent(nil), a.events...)
+}
+
+type harness struct {
+	t      testing.TB
+	idp    *pdptest.Issuer
+	clock  *clock
+	engine *pdp.Engine
+	txs    *pdptest.Transactions
+	audit  *auditLog
+	srv    *httptest.Server
+	svc    *pdp.Service
+}
+
+type harnessOption func(*pdp.IssuerConfig, *pdphttp.Config)
+
+func withMaxBody(n int64) harnessOption {
+	return func(_ *pdp.IssuerConfig, c *pdphttp.Config) { c.MaxBodyBytes = n }
+}
+
+func withDialect(d pdp.Dialect) harnessOption {
+	return func(ic *pdp.IssuerConfig, _ *pdphttp.Config) { ic.Dialect = d }
+}
+
+// newHarness serves the real router over httptest with the default
+// policies, a test IdP and in-memory stores.
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, idp: pdptest.NewIssuer(t), clock: &clock{now: time.Unix(1763770000, 0)},
+		txs: pdptest.NewTransactions(), audit: &auditLog{}}
+	ic := h.idp.Config(pdptest.DefaultAudience, appClient)
+	ic.Authorize = &pdp.AuthorizeConfig{ClientID: appClient, RedirectURI: "https://app.example/callback", Scopes: []string{"openid", "profile"}}
+	ic.CIBA = &pdp.CIBAConfig{ClientID: "ciba-client", ClientSecret: "s3cret"}
+	var hc pdphttp.Config
+	for _, o := range opts {
+		o(&ic, &hc)
+	}
+	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{ic}, Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine = pdp.NewEngine(pdp.EngineConfig{})
+	files, err := pdp.ReadFS(policies.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.engine.Load(context.Background(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	h.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: h.engine, Verifier: verifier, Transactions: h.txs,
+		Audit: h.audit, Now: h.clock.Now, RedactClaims: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc.Service = h.svc
+	hc.Clients = pdp.NewAuthenticator(clients{
+		pdp.HashKey(keyService): {ID: "billing-svc", ReturnTo: []string{"https://app.example/billing/"}},
+		pdp.HashKey(keyTrusted): {ID: "trusted-svc", AssertClaims: true, ReturnTo: []string{"https://app.example/"}},
+	}, time.Minute, h.clock.Now)
+	api, err := pdphttp.New(hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewServer(api)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// token mints a user token for the default audience at the harness clock.
+func (h *harness) token(claims map[string]any, opts ...pdptest.MintOption) string {
+	h.t.Helper()
+	now := h.clock.Now().Unix()
+	base := map[string]any{"sub": "auth0|alice", "aud": pdptest.DefaultAudience, "iat": now, "exp": now + 600}
+	for k, v := range claims {
+		if v == nil {
+			delete(base, k)
+			continue
+		}
+		base[k] = v
+	}
+	return h.idp.Mint(h.t, base, opts...)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", r.status, r.body)
+	}
+	return m
+}
+
+// post sends body (marshalled unless already []byte) with the client key.
+func (h *harness) post(path, key string, body any, hdr ...string) response {
+	h.t.Helper()
+	var b []byte
+	switch v := body.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, bytes.NewReader(b))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		h.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: rb}
+}
+
+// decide posts a native decision and returns the parsed answer.
+func (h *harness) decide(key string, body map[string]any) map[string]any {
+	h.t.Helper()
+	r := h.post("/v1/decision", key, body)
+	if r.status != http.StatusOK {
+		h.t.Fatalf("decision status %d: %s", r.status, r.body)
+	}
+	return r.json(h.t)
+}
