@@ -1,0 +1,175 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// ActionsDataFile is the bundle file holding data.stepgate.actions.
+const ActionsDataFile = "stepgate/data.json"
+
+// ActionRule is one row of the per-action requirements table
+// (data.stepgate.actions[Name]; see policies/doc.go for the schema).
+type ActionRule struct {
+	Name        string
+	Description string
+	MFA         bool
+	AMRAny      []string
+	ACRValues   []string
+	// MaxAge is in seconds; nil means no freshness requirement.
+	MaxAge *int64
+	// CIBAChannels and CIBAAmountAtLeast trigger approval on the user's device.
+	CIBAChannels      []string
+	CIBAAmountAtLeast *float64
+	CIBABindingHint   string
+}
+
+// ReadActions returns the table from a bundle, sorted by action name, and
+// whether the bundle has the data file at all.
+func ReadActions(files pdp.Files) ([]ActionRule, bool, error) {
+	raw, ok := files[ActionsDataFile]
+	if !ok {
+		return nil, false, nil
+	}
+	var doc struct {
+		Actions map[string]map[string]json.RawMessage `json:"actions"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: %v", ErrInvalid, ActionsDataFile, err)
+	}
+	out := make([]ActionRule, 0, len(doc.Actions))
+	for name, entry := range doc.Actions {
+		r := ActionRule{Name: name}
+		var ciba struct {
+			Channels       []string `json:"channels"`
+			AmountAtLeast  *float64 `json:"amount_at_least"`
+			BindingMessage string   `json:"binding_message"`
+		}
+		fields := map[string]any{"description": &r.Description, "mfa": &r.MFA, "amr_any": &r.AMRAny,
+			"acr_values": &r.ACRValues, "max_age": &r.MaxAge, "ciba": &ciba}
+		for k, v := range entry {
+			dst, known := fields[k]
+			if !known {
+				return nil, true, fmt.Errorf("%w: actions[%q] has key %q, which the table form does not know; edit data.json directly", ErrInvalid, name, k)
+			}
+			if err := json.Unmarshal(v, dst); err != nil {
+				return nil, true, fmt.Errorf("%w: actions[%q].%s: %v", ErrInvalid, name, k, err)
+			}
+		}
+		r.CIBAChannels, r.CIBAAmountAtLeast, r.CIBABindingHint = ciba.Channels, ciba.AmountAtLeast, ciba.BindingMessage
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b ActionRule) int { return strings.Compare(a.Name, b.Name) })
+	return out, true, nil
+}
+
+// WriteActions replaces data.stepgate.actions in the bundle's data file,
+// keeping every other key (settings, …) as it was.
+func WriteActions(files pdp.Files, rules []ActionRule) (pdp.Files, error) {
+	doc := map[string]json.RawMessage{}
+	if raw, ok := files[ActionsDataFile]; ok {
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, ActionsDataFile, err)
+		}
+	}
+	actions := map[string]map[string]any{}
+	for _, r := range rules {
+		e := map[string]any{}
+		if r.Description != "" {
+			e["description"] = r.Description
+		}
+		if r.MFA {
+			e["mfa"] = true
+		}
+		if len(r.AMRAny) > 0 {
+			e["amr_any"] = r.AMRAny
+		}
+		if len(r.ACRValues) > 0 {
+			e["acr_values"] = r.ACRValues
+		}
+		if r.MaxAge != nil {
+			e["max_age"] = *r.MaxAge
+		}
+		ciba := map[string]any{}
+		if len(r.CIBAChannels) > 0 {
+			ciba["channels"] = r.CIBAChannels
+		}
+		if r.CIBAAmountAtLeast != nil {
+			ciba["amount_at_least"] = *r.CIBAAmountAtLeast
+		}
+		if r.CIBABindingHint != "" {
+			ciba["binding_message"] = r.CIBABindingHint
+		}
+		if len(ciba) > 0 {
+			e["ciba"] = ciba
+		}
+		actions[r.Name] = e
+	}
+	b, err := json.Marshal(actions)
+	if err != nil {
+		return nil, fmt.Errorf("encode actions: %w", err)
+	}
+	doc["actions"] = b
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ActionsDataFile, err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, out, "", "  "); err != nil {
+		return nil, fmt.Errorf("format %s: %w", ActionsDataFile, err)
+	}
+	pretty.WriteByte('\n')
+	next := make(pdp.Files, len(files)+1)
+	for k, v := range files {
+		next[k] = v
+	}
+	next[ActionsDataFile] = pretty.Bytes()
+	return next, nil
+}
+
+// ActionRow is one row as typed into the table form; ParseActionRow turns
+// it into an ActionRule and reports problems per field.
+type ActionRow struct {
+	Name, Description, AMRAny, ACRValues, MaxAge string
+	MFA                                          bool
+	CIBAChannels, CIBAAmount, CIBABinding        string
+}
+
+// ParseActionRow validates one form row.
+func ParseActionRow(row ActionRow) (ActionRule, FieldErrors) {
+	errs := FieldErrors{}
+	r := ActionRule{Name: strings.TrimSpace(row.Name), Description: strings.TrimSpace(row.Description), MFA: row.MFA,
+		AMRAny: SplitList(row.AMRAny), ACRValues: SplitList(row.ACRValues), CIBAChannels: SplitList(row.CIBAChannels),
+		CIBABindingHint: strings.TrimSpace(row.CIBABinding)}
+	if !pdp.ValidAction(r.Name) {
+		errs["name"] = "an action name such as billing.pay (letters, digits and . _ : / -)"
+	}
+	if s := strings.TrimSpace(row.MaxAge); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			errs["max_age"] = "a whole number of seconds, 0 or more"
+		} else {
+			r.MaxAge = &n
+		}
+	}
+	if s := strings.TrimSpace(row.CIBAAmount); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 {
+			errs["ciba_amount"] = "a number, 0 or more"
+		} else {
+			r.CIBAAmountAtLeast = &f
+		}
+	}
+	return r, errs
+}
+
+// SplitList splits a comma- or whitespace-separated list, dropping blanks.
+func SplitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}

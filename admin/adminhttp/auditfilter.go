@@ -1,0 +1,129 @@
+package adminhttp
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// auditFilter is the search form as typed, kept to refill the form and to
+// build export and paging links.
+type auditFilter struct {
+	Range, Since, Until                    string
+	Subject, Action, Outcome, Client, Kind string
+	Decision, Revision, MFA, Cursor        string
+	Query                                  storage.AuditQuery
+	Errors                                 map[string]string
+}
+
+const formTime = "2006-01-02T15:04"
+
+// parseAuditFilter reads the filters from the query string. Times are UTC;
+// a range preset (24h, 7d, 30d) wins over since/until.
+func parseAuditFilter(c echo.Context, now time.Time) (auditFilter, error) {
+	q := c.QueryParams()
+	f := auditFilter{Range: q.Get("range"), Since: q.Get("since"), Until: q.Get("until"),
+		Subject: strings.TrimSpace(q.Get("subject")), Action: strings.TrimSpace(q.Get("action")), Outcome: q.Get("outcome"),
+		Client: strings.TrimSpace(q.Get("client")), Kind: q.Get("kind"), Decision: strings.TrimSpace(q.Get("decision")),
+		Revision: strings.TrimSpace(q.Get("revision")), MFA: q.Get("mfa"), Cursor: q.Get("cursor"), Errors: map[string]string{}}
+	f.Query = storage.AuditQuery{Subject: f.Subject, Action: f.Action, Outcome: f.Outcome, ClientID: f.Client,
+		Kind: f.Kind, DecisionID: f.Decision, Cursor: f.Cursor, Limit: 50}
+	ranges := map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
+	if d, ok := ranges[f.Range]; ok {
+		since := now.Add(-d)
+		f.Query.Since = &since
+	} else {
+		f.Range = ""
+		for _, p := range []struct {
+			val string
+			dst **time.Time
+			key string
+		}{{f.Since, &f.Query.Since, "since"}, {f.Until, &f.Query.Until, "until"}} {
+			if p.val == "" {
+				continue
+			}
+			t, err := time.Parse(formTime, p.val)
+			if err != nil {
+				f.Errors[p.key] = "use the date picker, or YYYY-MM-DDTHH:MM (UTC)"
+				continue
+			}
+			*p.dst = &t
+		}
+	}
+	if f.Revision != "" {
+		n, err := strconv.ParseInt(f.Revision, 10, 64)
+		if err != nil || n <= 0 {
+			f.Errors["revision"] = "a revision number"
+		}
+		f.Query.PolicyRevision = n
+	}
+	switch f.Outcome {
+	case "", "allow", "deny", "step_up", "ciba":
+	default:
+		if f.Kind == "" || f.Kind == storage.KindDecision {
+			f.Errors["outcome"] = "allow, deny, step_up or ciba"
+		}
+	}
+	if f.MFA != "yes" && f.MFA != "no" {
+		f.MFA = ""
+	}
+	if len(f.Errors) > 0 {
+		return f, echo.NewHTTPError(http.StatusBadRequest, "Some filters are not valid.")
+	}
+	return f, nil
+}
+
+// Values renders the filter as a query string without the cursor.
+func (f auditFilter) Values() url.Values {
+	v := url.Values{}
+	for k, x := range map[string]string{"range": f.Range, "since": f.Since, "until": f.Until, "subject": f.Subject,
+		"action": f.Action, "outcome": f.Outcome, "client": f.Client, "kind": f.Kind, "decision": f.Decision,
+		"revision": f.Revision, "mfa": f.MFA} {
+		if x != "" && !(f.Range != "" && (k == "since" || k == "until")) {
+			v.Set(k, x)
+		}
+	}
+	return v
+}
+
+// authnFacts are the authentication facts of a decision's stored input.
+type authnFacts struct {
+	MFA     *bool
+	Methods []string
+	Age     *int64
+}
+
+func factsOf(input []byte) authnFacts {
+	var in struct {
+		Subject struct {
+			Authn *struct {
+				Methods []string `json:"methods"`
+				MFA     bool     `json:"mfa"`
+				Age     *int64   `json:"age"`
+			} `json:"authn"`
+		} `json:"subject"`
+	}
+	if len(input) == 0 || json.Unmarshal(input, &in) != nil || in.Subject.Authn == nil {
+		return authnFacts{}
+	}
+	a := in.Subject.Authn
+	return authnFacts{MFA: &a.MFA, Methods: a.Methods, Age: a.Age}
+}
+
+// matchesMFA applies the MFA filter, which the store cannot index: it looks
+// into the stored input. A record without authentication facts has no MFA.
+func (f auditFilter) matchesMFA(rec storage.AuditRecord) bool {
+	if f.MFA == "" {
+		return true
+	}
+	fa := factsOf(rec.Input)
+	mfa := fa.MFA != nil && *fa.MFA
+	return mfa == (f.MFA == "yes")
+}

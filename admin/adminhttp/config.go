@@ -1,0 +1,72 @@
+package adminhttp
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Store is the part of the database the admin UI reads and writes:
+// storage.Store's methods plus the admin session and audit statistics
+// methods that *sqlstore.Store adds.
+type Store interface {
+	storage.Store
+	admin.SessionStore
+	admin.AuditStats
+}
+
+// SSOConfig enables OIDC single sign-on for admins. When set, the password
+// form is not offered.
+type SSOConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is this UI's callback, e.g. https://admin.example/auth/callback.
+	RedirectURL string
+	// RoleClaim names the ID token claim holding groups/roles; default "groups".
+	RoleClaim     string
+	AdminValues   []string
+	AuditorValues []string
+	// HTTPClient talks to the IdP; default http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Config wires the admin UI. Store, Policies, Audit and Engine are required.
+type Config struct {
+	Store Store
+	// Policies runs the policy lifecycle (validate, push, activate, roll back).
+	Policies *admin.Policies
+	// Audit records admin changes (the audit writer, sync).
+	Audit admin.AuditLog
+	// Engine compiles drafts for the playground and impact analysis.
+	Engine *pdp.Engine
+	// Decisions decides sensitive admin actions (policy activation, client
+	// keys) with stepgate's own engine; nil skips that check.
+	Decisions admin.Decider
+	// OnClientChange is called after a client key or permission changed,
+	// e.g. (*pdp.Authenticator).Forget; optional.
+	OnClientChange func()
+	// AuditQueue reports the audit writer's queue for the dashboard; optional.
+	AuditQueue func() admin.QueueStats
+	// SSO enables single sign-on; nil means the bootstrap admin password form.
+	SSO *SSOConfig
+	// SecureCookies sets the Secure flag on cookies; set it behind TLS.
+	SecureCookies bool
+	// IdleTimeout (default 30m) and AbsoluteTimeout (default 12h) end sessions.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// LoginBurst failed password attempts per address and account are
+	// allowed, then one per LoginInterval; defaults 5 and 1m.
+	LoginBurst    int
+	LoginInterval time.Duration
+	// ImpactSample is how many recent decisions impact analysis replays by
+	// default; 1000.
+	ImpactSample int
+	Logger       *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}

@@ -1,0 +1,187 @@
+package adminhttp
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+type policyListView struct {
+	Revisions []storage.PolicyRevision
+	ActiveID  int64
+}
+
+func (s *server) policyList(c echo.Context) error {
+	list, err := s.cfg.Policies.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v := policyListView{Revisions: list}
+	for _, r := range list {
+		if r.State == storage.RevisionActive {
+			v.ActiveID = r.ID
+		}
+	}
+	return s.render(c, http.StatusOK, "policies", "Policies", "policies", v)
+}
+
+// fileView is one bundle file for display.
+type fileView struct {
+	Name    string
+	Content string
+	Test    bool
+}
+
+type policyView struct {
+	Rev        storage.PolicyRevision
+	Files      []fileView
+	Actions    []admin.ActionRule
+	HasTable   bool
+	TableErr   string
+	Validation *admin.Validation
+	Others     []storage.PolicyRevision
+}
+
+func revisionID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusNotFound, "There is no policy revision "+c.Param("id")+".")
+	}
+	return id, nil
+}
+
+func (s *server) loadRevision(c echo.Context) (storage.PolicyRevision, pdp.Files, error) {
+	id, err := revisionID(c)
+	if err != nil {
+		return storage.PolicyRevision{}, nil, err
+	}
+	return s.cfg.Policies.Files(c.Request().Context(), id)
+}
+
+func (s *server) policyPage(c echo.Context, status int, v *policyView, files pdp.Files) error {
+	for _, n := range files.Names() {
+		v.Files = append(v.Files, fileView{Name: n, Content: string(files[n]), Test: pdp.IsTestModule(n)})
+	}
+	slices.SortStableFunc(v.Files, func(a, b fileView) int {
+		if a.Test != b.Test {
+			if a.Test {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	var err error
+	v.Actions, v.HasTable, err = admin.ReadActions(files)
+	if err != nil {
+		v.TableErr = err.Error()
+	}
+	all, err := s.cfg.Policies.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		if r.ID != v.Rev.ID {
+			v.Others = append(v.Others, r)
+		}
+	}
+	return s.render(c, status, "policy", "Policy revision "+strconv.FormatInt(v.Rev.ID, 10), "policies", v)
+}
+
+func (s *server) policyView(c echo.Context) error {
+	rev, files, err := s.loadRevision(c)
+	if err != nil {
+		return err
+	}
+	return s.policyPage(c, http.StatusOK, &policyView{Rev: rev}, files)
+}
+
+// policyTest runs the revision's Rego tests; reading only, so auditors may.
+func (s *server) policyTest(c echo.Context) error {
+	rev, files, err := s.loadRevision(c)
+	if err != nil {
+		return err
+	}
+	val, err := s.cfg.Policies.Validate(c.Request().Context(), files)
+	if err != nil {
+		return err
+	}
+	return s.policyPage(c, http.StatusOK, &policyView{Rev: rev, Validation: val}, files)
+}
+
+type diffView struct {
+	A, B      int64
+	Revisions []storage.PolicyRevision
+	Files     []admin.FileDiff
+	Compared  bool
+}
+
+func (s *server) policyDiff(c echo.Context) error {
+	ctx := c.Request().Context()
+	list, err := s.cfg.Policies.List(ctx)
+	if err != nil {
+		return err
+	}
+	v := diffView{Revisions: list}
+	v.A, _ = strconv.ParseInt(c.QueryParam("a"), 10, 64)
+	v.B, _ = strconv.ParseInt(c.QueryParam("b"), 10, 64)
+	if v.A > 0 && v.B > 0 {
+		_, fa, err := s.cfg.Policies.Files(ctx, v.A)
+		if err != nil {
+			return err
+		}
+		_, fb, err := s.cfg.Policies.Files(ctx, v.B)
+		if err != nil {
+			return err
+		}
+		v.Files, v.Compared = admin.DiffFiles(fa, fb), true
+	}
+	return s.render(c, http.StatusOK, "diff", "Compare revisions", "policies", v)
+}
+
+type impactView struct {
+	Rev    storage.PolicyRevision
+	N      int
+	Impact *admin.Impact
+	Shown  []admin.ImpactChange
+}
+
+const maxShownChanges = 200
+
+func (s *server) impact(c echo.Context, files pdp.Files, n int) (*admin.Impact, error) {
+	return admin.AnalyzeImpact(c.Request().Context(), s.cfg.Store, s.cfg.Engine, files, n)
+}
+
+func (s *server) policyImpact(c echo.Context) error {
+	rev, files, err := s.loadRevision(c)
+	if err != nil {
+		return err
+	}
+	n := s.cfg.ImpactSample
+	if q, err := strconv.Atoi(c.QueryParam("n")); err == nil && q > 0 {
+		n = min(q, admin.MaxImpactSample)
+	}
+	imp, err := s.impact(c, files, n)
+	if err != nil {
+		return err
+	}
+	v := impactView{Rev: rev, N: n, Impact: imp, Shown: imp.Changed[:min(len(imp.Changed), maxShownChanges)]}
+	return s.render(c, http.StatusOK, "impact", "Impact of revision "+strconv.FormatInt(rev.ID, 10), "policies", v)
+}
+
+// readRules lists the action names of a bundle's requirements table.
+func readRules(files pdp.Files) ([]string, bool, error) {
+	rules, has, err := admin.ReadActions(files)
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = r.Name
+	}
+	return names, has, err
+}

@@ -1,0 +1,81 @@
+package adminhttp
+
+import (
+	"cmp"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/webui"
+)
+
+// server holds the wired parts; handlers are its methods.
+type server struct {
+	cfg      Config
+	log      *slog.Logger
+	sessions *admin.Sessions
+	clients  *admin.Clients
+	password *admin.PasswordSignIn
+	sso      *admin.SSO
+	gate     *admin.Gate
+	views    *webui.Views
+	csp      string
+}
+
+// New validates cfg and returns the admin UI and admin API as one handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil || cfg.Policies == nil || cfg.Audit == nil || cfg.Engine == nil {
+		return nil, errors.New("adminhttp: Store, Policies, Audit and Engine are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.ImpactSample = cmp.Or(cfg.ImpactSample, 1000)
+	s := &server{cfg: cfg, log: cfg.Logger}
+	var err error
+	if s.sessions, err = admin.NewSessions(admin.SessionsConfig{Store: cfg.Store, IdleTimeout: cfg.IdleTimeout,
+		AbsoluteTimeout: cfg.AbsoluteTimeout, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Audit: cfg.Audit,
+		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	s.password = &admin.PasswordSignIn{Settings: cfg.Store,
+		Limiter: admin.NewLoginLimiter(cfg.LoginBurst, cfg.LoginInterval, cfg.Now)}
+	formAction := "'self'"
+	if c := cfg.SSO; c != nil {
+		if s.sso, err = admin.NewSSO(admin.SSOConfig{Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+			RedirectURL: c.RedirectURL, HTTPClient: c.HTTPClient, Store: cfg.Store, Now: cfg.Now,
+			Roles: admin.RoleMapping{Claim: cmp.Or(c.RoleClaim, "groups"), AdminValues: c.AdminValues, AuditorValues: c.AuditorValues},
+		}); err != nil {
+			return nil, err
+		}
+		// A form may redirect to the IdP (re-authentication before a
+		// sensitive action); form-action applies to that redirect too.
+		if u, err := url.Parse(c.Issuer); err == nil {
+			formAction += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	if cfg.Decisions != nil {
+		s.gate = &admin.Gate{Decider: cfg.Decisions}
+	}
+	s.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+	if s.views, err = webui.Load(); err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, nil
+}

@@ -1,0 +1,183 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// ClientStore is the part of storage.Store that client management uses.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c storage.Client) error
+	GetClient(ctx context.Context, id string) (storage.Client, error)
+	ListClients(ctx context.Context) ([]storage.Client, error)
+	UpdateClient(ctx context.Context, c storage.Client) error
+}
+
+// ClientsConfig wires Clients.
+type ClientsConfig struct {
+	Store ClientStore
+	Audit AuditLog
+	// OnChange is called after a client's key or permissions changed, so the
+	// decision API's authentication cache forgets it at once.
+	OnChange func()
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Clients manages decision API clients. Keys are generated here, shown once
+// and stored only as hashes.
+type Clients struct{ cfg ClientsConfig }
+
+// NewClients validates cfg.
+func NewClients(cfg ClientsConfig) (*Clients, error) {
+	if cfg.Store == nil || cfg.Audit == nil {
+		return nil, errors.New("admin: clients config: Store and Audit are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OnChange == nil {
+		cfg.OnChange = func() {}
+	}
+	return &Clients{cfg: cfg}, nil
+}
+
+// ClientSettings are the fields an admin edits.
+type ClientSettings struct {
+	ID           string
+	Name         string
+	AssertClaims bool
+	ReturnTo     []string
+}
+
+var clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// Validate checks the settings; every problem is an ErrInvalid keyed by field.
+func (s ClientSettings) Validate() FieldErrors {
+	errs := FieldErrors{}
+	if !clientIDPattern.MatchString(s.ID) {
+		errs["id"] = "use 1–64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+	}
+	if len(s.Name) > 200 {
+		errs["name"] = "at most 200 characters"
+	}
+	for _, r := range s.ReturnTo {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			errs["return_to"] = fmt.Sprintf("%q is not an absolute http(s) URL prefix such as https://app.example/", r)
+			break
+		}
+	}
+	return errs
+}
+
+// FieldErrors maps a form field to what is wrong with it.
+type FieldErrors map[string]string
+
+func (f FieldErrors) Error() string {
+	parts := make([]string, 0, len(f))
+	for k, v := range f {
+		parts = append(parts, k+": "+v)
+	}
+	return fmt.Sprintf("%v: %s", ErrInvalid, strings.Join(parts, "; "))
+}
+
+func (f FieldErrors) Unwrap() error { return ErrInvalid }
+
+// List returns every client ordered by id.
+func (c *Clients) List(ctx context.Context) ([]storage.Client, error) {
+	return c.cfg.Store.ListClients(ctx)
+}
+
+// Get returns one client.
+func (c *Clients) Get(ctx context.Context, id string) (storage.Client, error) {
+	return c.cfg.Store.GetClient(ctx, id)
+}
+
+// Create stores a new client and returns its key, which is never shown again.
+func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings) (string, error) {
+	if errs := s.Validate(); len(errs) > 0 {
+		return "", errs
+	}
+	key, err := pdp.NewClientKey()
+	if err != nil {
+		return "", err
+	}
+	cl := storage.Client{ID: s.ID, KeyHash: pdp.HashKey(key), Name: s.Name, AssertClaims: s.AssertClaims,
+		ReturnTo: s.ReturnTo, CreatedAt: c.cfg.Now()}
+	if err := c.cfg.Store.CreateClient(ctx, cl); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return "", FieldErrors{"id": "a client with this id already exists"}
+		}
+		return "", fmt.Errorf("create client %s: %w", s.ID, err)
+	}
+	c.cfg.OnChange()
+	return key, c.audit(ctx, actor, "client.create", s.ID, map[string]any{
+		"assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name})
+}
+
+// Update changes a client's name, assert_claims and return_to allowlist.
+func (c *Clients) Update(ctx context.Context, actor string, s ClientSettings) error {
+	if errs := s.Validate(); len(errs) > 0 {
+		return errs
+	}
+	return c.change(ctx, actor, "client.update", s.ID, func(cl *storage.Client) map[string]any {
+		cl.Name, cl.AssertClaims, cl.ReturnTo = s.Name, s.AssertClaims, s.ReturnTo
+		return map[string]any{"assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name}
+	})
+}
+
+// Rotate replaces a client's key and returns the new one; the old key stops
+// working at once (after the decision API's short cache).
+func (c *Clients) Rotate(ctx context.Context, actor, id string) (string, error) {
+	key, err := pdp.NewClientKey()
+	if err != nil {
+		return "", err
+	}
+	err = c.change(ctx, actor, "client.rotate", id, func(cl *storage.Client) map[string]any {
+		cl.KeyHash, cl.Disabled = pdp.HashKey(key), false
+		return map[string]any{}
+	})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// Revoke disables a client's key; Rotate issues a new one and enables it.
+func (c *Clients) Revoke(ctx context.Context, actor, id string) error {
+	return c.change(ctx, actor, "client.revoke", id, func(cl *storage.Client) map[string]any {
+		cl.Disabled = true
+		return map[string]any{}
+	})
+}
+
+func (c *Clients) change(ctx context.Context, actor, what, id string, apply func(*storage.Client) map[string]any) error {
+	cl, err := c.cfg.Store.GetClient(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	detail := apply(&cl)
+	if err := c.cfg.Store.UpdateClient(ctx, cl); err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	c.cfg.OnChange()
+	return c.audit(ctx, actor, what, id, detail)
+}
+
+func (c *Clients) audit(ctx context.Context, actor, what, id string, detail map[string]any) error {
+	detail["client"] = id
+	return writeAdminAudit(ctx, c.cfg.Audit, c.cfg.Now(), actor, what, "ok", detail)
+}

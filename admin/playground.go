@@ -1,0 +1,129 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// FiredRule is a rule whose body succeeded while deciding one input.
+type FiredRule struct {
+	// Rule is the rule's reference, e.g. "data.stepgate.unmet".
+	Rule string `json:"rule"`
+	// File and Line locate the rule head in the bundle.
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// PlaygroundResult is what a policy said about one input, and why.
+type PlaygroundResult struct {
+	Outcome      pdp.Outcome      `json:"decision"`
+	Reasons      []string         `json:"reasons"`
+	Requirements pdp.Requirements `json:"requirements"`
+	// Error is set when the decision is a fail-closed deny.
+	Error string      `json:"error,omitempty"`
+	Fired []FiredRule `json:"fired"`
+}
+
+// Playground decides input with the bundle files exactly as the engine
+// would (the authoritative answer comes from comp), and traces a second
+// evaluation to list the rules that fired. The input's authn facts are
+// derived from its claims when missing, like the decision API does.
+func Playground(ctx context.Context, comp Compiler, files pdp.Files, input []byte) (*PlaygroundResult, error) {
+	var in pdp.Input
+	dec := json.NewDecoder(bytes.NewReader(input))
+	dec.UseNumber()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("%w: the input is not a JSON object of the policy input shape: %v", ErrInvalid, err)
+	}
+	if in.Subject.Authn == nil && in.Subject.Claims != nil {
+		in.Subject.Authn = pdp.NormalizeAuthn(in.Subject.Claims, []string{pdp.PAPEMultiFactor}, in.Now)
+	}
+	pol, err := comp.Compile(ctx, pdp.Revision{Hash: files.Hash(), Files: files})
+	if err != nil {
+		return nil, err
+	}
+	res := pol.Eval(ctx, &in)
+	out := &PlaygroundResult{Outcome: res.Outcome, Reasons: res.Reasons, Requirements: res.Requirements}
+	if res.Err != nil {
+		out.Error = res.Err.Error()
+	}
+	fired, err := traceRules(ctx, files, &in)
+	if err != nil {
+		return nil, err
+	}
+	out.Fired = fired
+	return out, nil
+}
+
+// traceRules evaluates the decision with OPA's tracer and collects the
+// rules whose evaluation exited successfully.
+func traceRules(ctx context.Context, files pdp.Files, in *pdp.Input) ([]FiredRule, error) {
+	decisionFiles := make(pdp.Files, len(files))
+	for n, b := range files {
+		if !pdp.IsTestModule(n) {
+			decisionFiles[n] = b
+		}
+	}
+	tgz, err := decisionFiles.Tarball()
+	if err != nil {
+		return nil, err
+	}
+	b, err := bundle.NewReader(bytes.NewReader(tgz)).WithRegoVersion(ast.RegoV1).WithSkipBundleVerification(true).Read()
+	if err != nil {
+		return nil, fmt.Errorf("trace: read bundle: %w", err)
+	}
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("trace: encode input: %w", err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("trace: decode input: %w", err)
+	}
+	tracer := topdown.NewBufferTracer()
+	r := rego.New(rego.Query(pdp.DecisionQuery), rego.ParsedBundle("stepgate", &b), rego.Input(doc),
+		rego.SetRegoVersion(ast.RegoV1), rego.QueryTracer(tracer))
+	if _, err := r.Eval(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("trace: evaluate: %w", err)
+	}
+	seen := map[string]bool{}
+	var out []FiredRule
+	for _, ev := range *tracer {
+		if ev.Op != topdown.ExitOp {
+			continue
+		}
+		rule, ok := ev.Node.(*ast.Rule)
+		if !ok || rule.Head == nil {
+			continue
+		}
+		fr := FiredRule{Rule: rule.Module.Package.Path.String() + "." + rule.Head.Ref().String()}
+		if loc := rule.Location; loc != nil {
+			fr.File, fr.Line = strings.TrimPrefix(loc.File, "/"), loc.Row
+		}
+		key := fmt.Sprintf("%s@%s:%d", fr.Rule, fr.File, fr.Line)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, fr)
+	}
+	slices.SortFunc(out, func(a, b FiredRule) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return out, nil
+}

@@ -1,0 +1,221 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// ErrNoSession means the session cookie names no live session: it is
+// unknown, signed out, or past its idle or absolute timeout.
+var ErrNoSession = errors.New("no valid admin session")
+
+// SessionStore keeps sessions server-side as opaque records keyed by the
+// SHA-256 of the cookie value, so a copy of the database holds no usable
+// session token. *sqlstore.Store implements it.
+type SessionStore interface {
+	PutAdminSession(ctx context.Context, keyHash string, data []byte, expiresAt time.Time) error
+	GetAdminSession(ctx context.Context, keyHash string) ([]byte, error)
+	DeleteAdminSession(ctx context.Context, keyHash string) error
+	DeleteExpiredAdminSessions(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Session is one signed-in person.
+type Session struct {
+	User string `json:"user"`
+	Role Role   `json:"role"`
+	// Method is "password" (bootstrap admin) or "sso".
+	Method string `json:"method"`
+	// Issuer, AMR, ACR and AuthTime describe the last authentication; the
+	// engine decides sensitive admin actions from them.
+	Issuer   string    `json:"iss,omitempty"`
+	AMR      []string  `json:"amr,omitempty"`
+	ACR      string    `json:"acr,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
+	// CSRF is the synchronizer token every state-changing request must echo.
+	CSRF      string    `json:"csrf"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+
+	key string // cookie value; never stored
+}
+
+// Key returns the cookie value of a session just created or rotated.
+func (s *Session) Key() string { return s.key }
+
+// CheckCSRF compares token with the session's in constant time.
+func (s *Session) CheckCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1
+}
+
+// SessionsConfig configures Sessions.
+type SessionsConfig struct {
+	Store SessionStore
+	// IdleTimeout ends a session not used for this long; default 30m.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after sign-in; default 12h.
+	AbsoluteTimeout time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Sessions creates, loads and ends admin sessions.
+type Sessions struct{ cfg SessionsConfig }
+
+// touchEvery limits LastSeen writes: a session is refreshed in the store at
+// most once a minute, so browsing does not turn every page into a write.
+const touchEvery = time.Minute
+
+// NewSessions validates cfg and applies defaults.
+func NewSessions(cfg SessionsConfig) (*Sessions, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("admin: sessions: Store is required")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sessions{cfg: cfg}, nil
+}
+
+// Create starts a session for s (User, Role, Method and authentication
+// facts set by the caller) and returns it with a fresh key and CSRF token.
+func (m *Sessions) Create(ctx context.Context, s Session) (*Session, error) {
+	now := m.cfg.Now()
+	key, err := RandomToken(32)
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := RandomToken(32)
+	if err != nil {
+		return nil, err
+	}
+	s.key, s.CSRF, s.CreatedAt, s.LastSeen = key, csrf, now, now
+	if s.AuthTime.IsZero() {
+		s.AuthTime = now
+	}
+	if err := m.put(ctx, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Load returns the live session for key, refreshing its idle timer. An
+// expired session is deleted and reported as ErrNoSession.
+func (m *Sessions) Load(ctx context.Context, key string) (*Session, error) {
+	if key == "" {
+		return nil, ErrNoSession
+	}
+	h := hashKey(key)
+	data, err := m.cfg.Store.GetAdminSession(ctx, h)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load admin session: %w", err)
+	}
+	var s Session
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("decode admin session: %w", err)
+	}
+	s.key = key
+	now := m.cfg.Now()
+	if !now.Before(m.expiry(&s)) {
+		if err := m.cfg.Store.DeleteAdminSession(ctx, h); err != nil {
+			m.cfg.Logger.WarnContext(ctx, "delete expired admin session", "err", err)
+		}
+		return nil, ErrNoSession
+	}
+	if now.Sub(s.LastSeen) >= touchEvery {
+		s.LastSeen = now
+		if err := m.put(ctx, &s); err != nil {
+			return nil, err
+		}
+	}
+	return &s, nil
+}
+
+// Reauthenticated records a fresh authentication in s and moves it to a new
+// key (so a key seen before the re-authentication is worthless).
+func (m *Sessions) Reauthenticated(ctx context.Context, s *Session, authTime time.Time, amr []string, acr string) error {
+	old := s.key
+	key, err := RandomToken(32)
+	if err != nil {
+		return err
+	}
+	s.key, s.AuthTime, s.AMR, s.ACR, s.LastSeen = key, authTime, amr, acr, m.cfg.Now()
+	if err := m.put(ctx, s); err != nil {
+		return err
+	}
+	return m.End(ctx, old)
+}
+
+// End deletes the session; ending an unknown session is not an error.
+func (m *Sessions) End(ctx context.Context, key string) error {
+	if key == "" {
+		return nil
+	}
+	err := m.cfg.Store.DeleteAdminSession(ctx, hashKey(key))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("end admin session: %w", err)
+	}
+	return nil
+}
+
+// Sweep deletes every session that has expired.
+func (m *Sessions) Sweep(ctx context.Context) (int64, error) {
+	return m.cfg.Store.DeleteExpiredAdminSessions(ctx, m.cfg.Now())
+}
+
+// expiry is the earlier of the idle and the absolute deadline.
+func (m *Sessions) expiry(s *Session) time.Time {
+	idle := s.LastSeen.Add(m.cfg.IdleTimeout)
+	abs := s.CreatedAt.Add(m.cfg.AbsoluteTimeout)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+func (m *Sessions) put(ctx context.Context, s *Session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode admin session: %w", err)
+	}
+	if err := m.cfg.Store.PutAdminSession(ctx, hashKey(s.key), data, m.expiry(s)); err != nil {
+		return fmt.Errorf("store admin session: %w", err)
+	}
+	return nil
+}
+
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// RandomToken returns n random bytes, base64url encoded.
+func RandomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,251 @@
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// ErrSSO wraps every failed SSO callback; the message is safe to show.
+var ErrSSO = errors.New("single sign-on failed")
+
+// SSOConfig configures OIDC single sign-on for admins.
+type SSOConfig struct {
+	// Issuer is the OpenID provider; discovery runs against it.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is the admin UI's /auth/callback as registered at the IdP.
+	RedirectURL string
+	// Scopes default to openid, profile, email.
+	Scopes []string
+	// Roles maps a claim of the ID token to admin / auditor.
+	Roles RoleMapping
+	// LoginTTL bounds the time between leaving for the IdP and coming back;
+	// default 10m.
+	LoginTTL time.Duration
+	// HTTPClient talks to the IdP; default http.DefaultClient.
+	HTTPClient *http.Client
+	Store      SessionStore
+	Now        func() time.Time
+}
+
+// SSO runs the authorization code flow with PKCE, state and nonce. The
+// pending login lives server-side, keyed by a random cookie value, so the
+// callback needs nothing but that SameSite=Lax cookie.
+type SSO struct {
+	cfg SSOConfig
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+}
+
+// NewSSO validates cfg; discovery happens on first use, so a briefly
+// unreachable IdP does not stop stepgate from starting.
+func NewSSO(cfg SSOConfig) (*SSO, error) {
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Roles.Claim == "" || cfg.Store == nil {
+		return nil, errors.New("admin: sso config: Issuer, ClientID, RedirectURL, Roles.Claim and Store are required")
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{oidc.ScopeOpenID, "profile", "email"}
+	}
+	if cfg.LoginTTL <= 0 {
+		cfg.LoginTTL = 10 * time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &SSO{cfg: cfg}, nil
+}
+
+// pendingLogin is what the callback checks against.
+type pendingLogin struct {
+	State    string    `json:"state"`
+	Nonce    string    `json:"nonce"`
+	Verifier string    `json:"verifier"`
+	ReturnTo string    `json:"return_to"`
+	MaxAge   *int64    `json:"max_age,omitempty"`
+	Started  time.Time `json:"started"`
+}
+
+// SSOStart asks for a stronger or fresher login (sensitive admin actions).
+type SSOStart struct {
+	// ReturnTo is a local path to come back to after sign-in.
+	ReturnTo  string
+	MaxAge    *int64
+	ACRValues []string
+}
+
+// Identity is the person the IdP vouched for.
+type Identity struct {
+	Subject, Name, Issuer string
+	Role                  Role
+	AMR                   []string
+	ACR                   string
+	AuthTime              time.Time
+	// ReturnTo is the local path the login started from.
+	ReturnTo string
+}
+
+func (s *SSO) ctx(ctx context.Context) context.Context {
+	return oidc.ClientContext(ctx, s.cfg.HTTPClient)
+}
+
+func (s *SSO) oidcProvider(ctx context.Context) (*oidc.Provider, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.provider != nil {
+		return s.provider, nil
+	}
+	p, err := oidc.NewProvider(s.ctx(ctx), s.cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("sso: discover %s: %w", s.cfg.Issuer, err)
+	}
+	s.provider = p
+	return p, nil
+}
+
+func (s *SSO) oauth2(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret, Endpoint: p.Endpoint(),
+		RedirectURL: s.cfg.RedirectURL, Scopes: s.cfg.Scopes}
+}
+
+// Begin stores a pending login and returns the cookie value that names it
+// and the IdP URL to send the browser to.
+func (s *SSO) Begin(ctx context.Context, opt SSOStart) (cookie, authURL string, err error) {
+	p, err := s.oidcProvider(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	pl := pendingLogin{Verifier: oauth2.GenerateVerifier(), ReturnTo: opt.ReturnTo, MaxAge: opt.MaxAge, Started: s.cfg.Now()}
+	if pl.State, err = RandomToken(24); err != nil {
+		return "", "", err
+	}
+	if pl.Nonce, err = RandomToken(24); err != nil {
+		return "", "", err
+	}
+	if cookie, err = RandomToken(32); err != nil {
+		return "", "", err
+	}
+	data, err := json.Marshal(pl)
+	if err != nil {
+		return "", "", fmt.Errorf("sso: encode pending login: %w", err)
+	}
+	if err := s.cfg.Store.PutAdminSession(ctx, hashKey("sso:"+cookie), data, pl.Started.Add(s.cfg.LoginTTL)); err != nil {
+		return "", "", fmt.Errorf("sso: store pending login: %w", err)
+	}
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(pl.Nonce), oauth2.S256ChallengeOption(pl.Verifier)}
+	if opt.MaxAge != nil {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(*opt.MaxAge, 10)))
+	}
+	if len(opt.ACRValues) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(opt.ACRValues, " ")))
+	}
+	return cookie, s.oauth2(p).AuthCodeURL(pl.State, opts...), nil
+}
+
+// Complete checks the callback against the pending login named by cookie
+// (which it consumes), redeems the code with the PKCE verifier, verifies
+// the ID token and its nonce, and maps the role claim.
+func (s *SSO) Complete(ctx context.Context, cookie, state, code string) (*Identity, error) {
+	if cookie == "" {
+		return nil, fmt.Errorf("%w: the sign-in cookie is missing; start again", ErrSSO)
+	}
+	key := hashKey("sso:" + cookie)
+	data, err := s.cfg.Store.GetAdminSession(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: this sign-in is unknown or was already used; start again", ErrSSO)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sso: load pending login: %w", err)
+	}
+	if err := s.cfg.Store.DeleteAdminSession(ctx, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("sso: consume pending login: %w", err)
+	}
+	var pl pendingLogin
+	if err := json.Unmarshal(data, &pl); err != nil {
+		return nil, fmt.Errorf("sso: decode pending login: %w", err)
+	}
+	now := s.cfg.Now()
+	switch {
+	case now.Sub(pl.Started) > s.cfg.LoginTTL:
+		return nil, fmt.Errorf("%w: the sign-in took too long; start again", ErrSSO)
+	case state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(pl.State)) != 1:
+		return nil, fmt.Errorf("%w: the state parameter does not match", ErrSSO)
+	case code == "":
+		return nil, fmt.Errorf("%w: the identity provider returned no code", ErrSSO)
+	}
+	p, err := s.oidcProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.oauth2(p).Exchange(s.ctx(ctx), code, oauth2.VerifierOption(pl.Verifier))
+	if err != nil {
+		return nil, fmt.Errorf("%w: redeeming the code: %v", ErrSSO, err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return nil, fmt.Errorf("%w: the token response has no id_token", ErrSSO)
+	}
+	idt, err := p.VerifierContext(s.ctx(ctx), &oidc.Config{ClientID: s.cfg.ClientID, Now: s.cfg.Now}).Verify(s.ctx(ctx), raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ID token: %v", ErrSSO, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
+		return nil, fmt.Errorf("%w: the ID token nonce does not match", ErrSSO)
+	}
+	return s.identity(idt, pl)
+}
+
+func (s *SSO) identity(idt *oidc.IDToken, pl pendingLogin) (*Identity, error) {
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: ID token claims: %v", ErrSSO, err)
+	}
+	role, ok := s.cfg.Roles.RoleFor(claims)
+	if !ok {
+		return nil, fmt.Errorf("%w: your account has no admin or auditor role (claim %q)", ErrSSO, s.cfg.Roles.Claim)
+	}
+	id := &Identity{Subject: idt.Subject, Issuer: idt.Issuer, Role: role, ReturnTo: pl.ReturnTo, AuthTime: idt.IssuedAt}
+	for _, k := range []string{"email", "preferred_username", "name"} {
+		if v, _ := claims[k].(string); v != "" {
+			id.Name = v
+			break
+		}
+	}
+	if id.Name == "" {
+		id.Name = idt.Subject
+	}
+	if at, ok := claims["auth_time"].(float64); ok {
+		id.AuthTime = time.Unix(int64(at), 0)
+	} else if pl.MaxAge != nil {
+		return nil, fmt.Errorf("%w: a fresh sign-in was requested but the ID token has no auth_time", ErrSSO)
+	}
+	if pl.MaxAge != nil && id.AuthTime.Before(pl.Started.Add(-5*time.Second)) {
+		return nil, fmt.Errorf("%w: the identity provider did not authenticate you again", ErrSSO)
+	}
+	id.ACR, _ = claims["acr"].(string)
+	if amr, ok := claims["amr"].([]any); ok {
+		for _, a := range amr {
+			if s, ok := a.(string); ok {
+				id.AMR = append(id.AMR, s)
+			}
+		}
+	}
+	return id, nil
+}
