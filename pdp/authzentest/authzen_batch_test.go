@@ -33,7 +33,7 @@ func TestAuthZENEvaluationsSemantics(t *testing.T) {
 		{name: "deny_on_first_deny stops at the first item", body: body("deny_on_first_deny"), want: `[{"decision":false}]`, evaluated: 1},
 		{name: "permit_on_first_permit stops at the second item", body: body("permit_on_first_permit"), want: `[{"decision":false},{"decision":true}]`, evaluated: 2},
 		{name: "an invalid item is a deny for deny_on_first_deny",
-			body: `{"options":{"evaluations_semantic":"deny_on_first_deny"},"subject":{"type":"user","id":"alice"},"action":{"name":"read"},"evaluations":[{"resource":{"type":"record","id":"record-1"}},{"resource":7},{"resource":{"type":"record","id":"record-2"}}]}`,
+			body:      `{"options":{"evaluations_semantic":"deny_on_first_deny"},"subject":{"type":"user","id":"alice"},"action":{"name":"read"},"evaluations":[{"resource":{"type":"record","id":"record-1"}},{"resource":7},{"resource":{"type":"record","id":"record-2"}}]}`,
 			want:      `[{"decision":true},{"decision":false,"context":{"error":{"status":400,"message":"evaluations[1].resource must be an object"}}}]`,
 			evaluated: 1},
 		{name: "item entity replaces the default whole",
