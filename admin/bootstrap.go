@@ -1,0 +1,76 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// BootstrapAdmin is the account that signs in with a password when no SSO is
+// configured.
+const BootstrapAdmin = "admin"
+
+// SettingBootstrapPasswordHash is the settings key of the bootstrap admin's
+// bcrypt password hash.
+const SettingBootstrapPasswordHash = "admin.bootstrap_password_hash"
+
+// SettingStore is the part of storage.Store holding settings.
+type SettingStore interface {
+	GetSetting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// EnsureBootstrapPassword sets the bootstrap admin password on first start
+// and returns it so that it can be shown once. password is used when given
+// (STEPGATE_BOOTSTRAP_ADMIN_PASSWORD); otherwise one is generated. On later
+// starts it returns "" and changes nothing, unless a password is given, which
+// then replaces the stored one (an operator's way to reset it).
+func EnsureBootstrapPassword(ctx context.Context, s SettingStore, password string) (shown string, err error) {
+	_, err = s.GetSetting(ctx, SettingBootstrapPasswordHash)
+	switch {
+	case err == nil && password == "":
+		return "", nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return "", fmt.Errorf("read bootstrap admin: %w", err)
+	}
+	generated := password == ""
+	if generated {
+		b := make([]byte, 18)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("generate bootstrap password: %w", err)
+		}
+		password = base64.RawURLEncoding.EncodeToString(b)
+	}
+	if len(password) < 12 {
+		return "", fmt.Errorf("%w: the bootstrap admin password must have at least 12 characters", ErrInvalid)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash bootstrap password: %w", err)
+	}
+	if err := s.SetSetting(ctx, SettingBootstrapPasswordHash, string(hash)); err != nil {
+		return "", fmt.Errorf("store bootstrap password: %w", err)
+	}
+	if !generated {
+		return "", nil
+	}
+	return password, nil
+}
+
+// CheckBootstrapPassword reports whether password is the bootstrap admin's.
+func CheckBootstrapPassword(ctx context.Context, s SettingStore, password string) (bool, error) {
+	hash, err := s.GetSetting(ctx, SettingBootstrapPasswordHash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read bootstrap admin: %w", err)
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil, nil
+}
