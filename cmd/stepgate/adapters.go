@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// The adapters below let pdp run on storage without either importing the
+// other: pdp declares small interfaces, storage has plain types, and this
+// file converts between them.
+
+// transactionStore adapts storage.Store to pdp.TransactionStore.
+type transactionStore struct{ s storage.Store }
+
+func (t transactionStore) CreateStepUp(ctx context.Context, tx pdp.Transaction) error {
+	req, err := json.Marshal(tx.Requirements)
+	if err != nil {
+		return fmt.Errorf("encode requirements: %w", err)
+	}
+	return t.s.CreateStepUp(ctx, storage.StepUpTransaction{
+		ID: tx.ID, ClientID: tx.ClientID, Issuer: tx.Issuer, ClientAppID: tx.AppClientID,
+		State: tx.State, Nonce: tx.Nonce, CodeVerifier: tx.CodeVerifier, DecisionID: tx.DecisionID,
+		Subject: tx.Subject, ReturnTo: tx.ReturnTo, Action: tx.Action, Requirements: req,
+		IssuedAt: tx.IssuedAt, ExpiresAt: tx.ExpiresAt,
+	})
+}
+
+func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time.Time) (pdp.Transaction, error) {
+	st, err := t.s.ConsumeStepUp(ctx, id, now)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return pdp.Transaction{}, pdp.ErrTransactionNotFound
+	case errors.Is(err, storage.ErrUsed):
+		return pdp.Transaction{}, pdp.ErrTransactionUsed
+	case errors.Is(err, storage.ErrExpired):
+		return pdp.Transaction{}, pdp.ErrTransactionExpired
+	case err != nil:
+		return pdp.Transaction{}, err
+	}
+	tx := pdp.Transaction{
+		ID: st.ID, ClientID: st.ClientID, Issuer: st.Issuer, AppClientID: st.ClientAppID,
+		State: st.State, Nonce: st.Nonce, CodeVerifier: st.CodeVerifier, DecisionID: st.DecisionID,
+		Subject: st.Subject, ReturnTo: st.ReturnTo, Action: st.Action,
+		IssuedAt: st.IssuedAt, ExpiresAt: st.ExpiresAt,
+	}
+	if len(st.Requirements) > 0 {
+		if err := json.Unmarshal(st.Requirements, &tx.Requirements); err != nil {
+			return pdp.Transaction{}, fmt.Errorf("decode requirements of transaction %s: %w", id, err)
+		}
+	}
+	return tx, nil
+}
+
+// clientLookup adapts storage.Store to pdp.ClientLookup.
+type clientLookup struct{ s storage.Store }
+
+func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (pdp.Client, error) {
+	cl, err := c.s.ClientByKeyHash(ctx, hash)
+	if errors.Is(err, storage.ErrNotFound) {
+		return pdp.Client{}, pdp.ErrUnauthenticated
+	}
+	if err != nil {
+		return pdp.Client{}, err
+	}
+	if cl.Disabled {
+		return pdp.Client{}, pdp.ErrUnauthenticated
+	}
+	return pdp.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
+}
+
+// recordWriter is the audit writer as the decision path sees it.
+type recordWriter interface {
+	Write(ctx context.Context, rec storage.AuditRecord) error
+}
+
+// auditSink adapts the audit writer to pdp.AuditSink.
+type auditSink struct{ w recordWriter }
+
+func (a auditSink) Record(ctx context.Context, events []pdp.AuditEvent) error {
+	recs := make([]storage.AuditRecord, len(events))
+	for i, e := range events {
+		recs[i] = storage.AuditRecord{
+			Time: e.Time, Kind: storage.KindDecision, DecisionID: e.DecisionID, RequestID: e.RequestID,
+			ClientID: e.ClientID, Subject: e.Subject, Issuer: e.Issuer, Action: e.Action,
+			ResourceType: e.ResourceType, ResourceID: e.ResourceID, Outcome: string(e.Outcome),
+			Reasons: e.Reasons, PolicyRevision: e.PolicyRevision, PolicyHash: e.PolicyHash,
+			LatencyMicros: e.Latency.Microseconds(), Input: e.Input, InputDigest: e.InputDigest,
+			StepUpID: e.StepUpID, CIBAID: e.CIBAID,
+		}
+	}
+	if len(recs) == 1 {
+		return a.w.Write(ctx, recs[0])
+	}
+	// Hand a batch over concurrently: the writer's group commit then puts
+	// the records in one transaction instead of one commit each.
+	errs := make([]error, len(recs))
+	var wg sync.WaitGroup
+	for i := range recs {
+		wg.Go(func() { errs[i] = a.w.Write(ctx, recs[i]) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// revisionOf converts a stored revision to the engine's form.
+func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
+	files, err := pdp.ReadTarball(r.Bundle)
+	if err != nil {
+		return pdp.Revision{}, fmt.Errorf("revision %d: %w", r.ID, err)
+	}
+	return pdp.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
+}

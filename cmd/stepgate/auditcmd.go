@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/sqlstore"
+)
+
+// auditCommand runs `stepgate audit export|verify`. Neither writes to the
+// trail, so they open the store without an audit writer.
+func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return exitError{code: 2, msg: "audit: want export or verify"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "csv or ndjson")
+	since := fs.String("since", "", "only records at or after this time (RFC 3339, YYYY-MM-DD, or a duration such as 24h meaning that long ago)")
+	until := fs.String("until", "", "only records before this time (same forms as --since)")
+	var q storage.AuditQuery
+	fs.StringVar(&q.ClientID, "client", "", "only this client id")
+	fs.StringVar(&q.Subject, "subject", "", "only this subject")
+	fs.StringVar(&q.Action, "action", "", "only this action")
+	fs.StringVar(&q.Outcome, "outcome", "", "only this outcome (allow, deny, step_up, ciba)")
+	fs.StringVar(&q.Kind, "kind", "", "only this record kind (decision, admin, checkpoint, ...)")
+	fs.StringVar(&q.DecisionID, "decision-id", "", "only this decision")
+	fs.Int64Var(&q.PolicyRevision, "revision", 0, "only decisions by this policy revision")
+	fs.BoolVar(&q.ChainOrder, "chain-order", false, "order by chain and sequence (for offline chain verification)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError{code: 2, msg: err.Error()}
+	}
+	if len(pos) > 0 {
+		return exitError{code: 2, msg: fmt.Sprintf("audit %s: unexpected argument %q", sub, pos[0])}
+	}
+	now := time.Now()
+	if q.Since, err = parseWhen(*since, now); err != nil {
+		return exitError{code: 2, msg: "--since: " + err.Error()}
+	}
+	if q.Until, err = parseWhen(*until, now); err != nil {
+		return exitError{code: 2, msg: "--until: " + err.Error()}
+	}
+
+	st, err := sqlstore.Open(ctx, sqlstore.Config{URL: cfg.databaseURL(), Logger: newLogger(cfg, stderr)})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", redactURL(cfg.databaseURL()), err)
+	}
+	defer st.Close()
+	switch sub {
+	case "export":
+		if *format != admin.FormatCSV && *format != admin.FormatNDJSON {
+			return exitError{code: 2, msg: "audit export: --format csv or --format ndjson is required"}
+		}
+		return admin.ExportAudit(ctx, st, q, *format, stdout)
+	case "verify":
+		rep, err := st.VerifyAudit(ctx)
+		if err != nil {
+			return err
+		}
+		if !rep.OK {
+			b := rep.FirstBroken
+			return exitError{code: 1, msg: fmt.Sprintf("audit chain broken at chain %q seq %d (record id %d, decision %q): %s; %d records checked",
+				b.ChainID, b.Seq, b.ID, b.DecisionID, b.Reason, rep.Checked)}
+		}
+		fmt.Fprintf(stdout, "audit chain intact: %d records in %d chains verified\n", rep.Checked, rep.Chains)
+		return nil
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("audit: unknown subcommand %q", sub)}
+}
+
+// parseWhen reads an RFC 3339 time, a date, or a duration back from now.
+func parseWhen(s string, now time.Time) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return &t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return &t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		t := now.Add(-d)
+		return &t, nil
+	}
+	return nil, fmt.Errorf("%q is not an RFC 3339 time, a YYYY-MM-DD date or a positive duration", s)
+}

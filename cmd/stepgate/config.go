@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/pdp"
+)
+
+// Config is stepgate's configuration: an optional YAML file (--config FILE
+// or STEPGATE_CONFIG) overridden by environment variables. Keys follow the
+// configuration contract in DESIGN.md; defaults are in the field comments.
+type Config struct {
+	// DecisionAddr is the decision API listener; default 127.0.0.1:8710.
+	DecisionAddr string `yaml:"decision_addr"`
+	// AdminAddr is the admin UI and API listener; default 127.0.0.1:8711.
+	AdminAddr string `yaml:"admin_addr"`
+	// DataDir holds the SQLite database; default ./data.
+	DataDir string `yaml:"data_dir"`
+	// DatabaseURL empty means SQLite in DataDir; postgres://… means PostgreSQL.
+	DatabaseURL string `yaml:"database_url"`
+	// ExternalURL is the decision API's public base URL (AuthZEN discovery).
+	ExternalURL string             `yaml:"external_url"`
+	Audit       AuditConfig        `yaml:"audit"`
+	Issuers     []pdp.IssuerConfig `yaml:"issuers"`
+	Clients     []ClientConfig     `yaml:"clients"`
+	Decision    DecisionConfig     `yaml:"decision"`
+	// LogLevel is debug, info, warn or error; default info.
+	LogLevel string `yaml:"log_level"`
+}
+
+// AuditConfig configures the audit writer.
+type AuditConfig struct {
+	// Mode is sync (answer after commit, the default) or async.
+	Mode string `yaml:"mode"`
+	// QueueSize bounds queued records; default 10000.
+	QueueSize int `yaml:"queue_size"`
+	// MaxDelay bounds how long async records wait for commit; default 50ms.
+	MaxDelay time.Duration `yaml:"max_delay"`
+	// EnqueueTimeout is how long a decision waits on a full queue before
+	// failing closed; default 2s.
+	EnqueueTimeout time.Duration `yaml:"enqueue_timeout"`
+	// RedactClaims are left out of audited inputs; default email, name,
+	// given_name, family_name, phone_number, address, birthdate.
+	RedactClaims []string `yaml:"redact_claims"`
+	// ChainID names this replica's hash chain; default the host name.
+	// Replicas sharing a database need distinct ids (STEPGATE_AUDIT_CHAIN_ID).
+	ChainID string `yaml:"chain_id"`
+}
+
+// DecisionConfig tunes the decision path.
+type DecisionConfig struct {
+	// MaxBodyBytes limits request bodies; default 65536.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Timeout is the per-decision policy deadline; default 500ms.
+	Timeout time.Duration `yaml:"timeout"`
+	// TokenLeeway is the clock leeway for exp/nbf/iat; default 30s.
+	TokenLeeway time.Duration `yaml:"token_leeway"`
+	// StepUpTTL is how long a step-up transaction lives; default 10m.
+	StepUpTTL time.Duration `yaml:"stepup_ttl"`
+	// CIBARequestedExpiry in seconds; default 300.
+	CIBARequestedExpiry int `yaml:"ciba_requested_expiry"`
+	// RevisionPoll is how often the active revision is re-read from the
+	// store (replicas pick up activations this way); default 500ms.
+	RevisionPoll time.Duration `yaml:"revision_poll"`
+}
+
+// ClientConfig declares a decision API client in the file.
+type ClientConfig struct {
+	ID           string   `yaml:"id"`
+	Key          string   `yaml:"key"`
+	KeySHA256    string   `yaml:"key_sha256"`
+	AssertClaims bool     `yaml:"assert_claims"`
+	ReturnTo     []string `yaml:"return_to"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		DecisionAddr: "127.0.0.1:8710",
+		AdminAddr:    "127.0.0.1:8711",
+		DataDir:      "./data",
+		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, EnqueueTimeout: 2 * time.Second,
+			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}},
+		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
+			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 500 * time.Millisecond},
+		LogLevel: "info",
+	}
+}
+
+// loadConfig reads the YAML file (if any) over the defaults, then applies
+// the environment. Unknown YAML keys are an error: a typo must not silently
+// turn a setting off.
+func loadConfig(file string, env func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	if file == "" {
+		file = env("STEPGATE_CONFIG")
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		defer f.Close()
+		dec := yaml.NewDecoder(f)
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("parse config %s: %w", file, err)
+		}
+	}
+	for _, o := range []struct {
+		name string
+		dst  *string
+	}{
+		{"STEPGATE_DECISION_ADDR", &cfg.DecisionAddr},
+		{"STEPGATE_ADMIN_ADDR", &cfg.AdminAddr},
+		{"STEPGATE_DATA_DIR", &cfg.DataDir},
+		{"STEPGATE_DATABASE_URL", &cfg.DatabaseURL},
+		{"STEPGATE_AUDIT_MODE", &cfg.Audit.Mode},
+		{"STEPGATE_AUDIT_CHAIN_ID", &cfg.Audit.ChainID},
+		{"STEPGATE_EXTERNAL_URL", &cfg.ExternalURL},
+		{"STEPGATE_LOG_LEVEL", &cfg.LogLevel},
+	} {
+		if v := env(o.name); v != "" {
+			*o.dst = v
+		}
+	}
+	if v := env("STEPGATE_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return cfg, fmt.Errorf("STEPGATE_MAX_BODY_BYTES: %w", err)
+		}
+		cfg.Decision.MaxBodyBytes = n
+	}
+	return cfg, cfg.validate()
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	switch c.Audit.Mode {
+	case "sync", "async":
+	default:
+		errs = append(errs, fmt.Errorf("audit.mode %q: want sync or async", c.Audit.Mode))
+	}
+	if c.DecisionAddr == "" || c.AdminAddr == "" {
+		errs = append(errs, errors.New("decision_addr and admin_addr must not be empty"))
+	}
+	if c.Decision.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("decision.max_body_bytes must be positive"))
+	}
+	if c.Decision.RevisionPoll <= 0 {
+		errs = append(errs, errors.New("decision.revision_poll must be positive"))
+	}
+	seen := map[string]bool{}
+	for i, cl := range c.Clients {
+		switch {
+		case cl.ID == "":
+			errs = append(errs, fmt.Errorf("clients[%d]: id is required", i))
+		case seen[cl.ID]:
+			errs = append(errs, fmt.Errorf("clients[%d]: duplicate id %q", i, cl.ID))
+		case (cl.Key == "") == (cl.KeySHA256 == ""):
+			errs = append(errs, fmt.Errorf("clients[%d] %q: set exactly one of key and key_sha256", i, cl.ID))
+		case cl.KeySHA256 != "" && !isHexSHA256(cl.KeySHA256):
+			errs = append(errs, fmt.Errorf("clients[%d] %q: key_sha256 must be 64 lowercase hex digits", i, cl.ID))
+		}
+		seen[cl.ID] = true
+	}
+	return errors.Join(errs...)
+}
+
+func isHexSHA256(s string) bool {
+	return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// keyHash returns the stored hash of a configured client's key.
+func (c ClientConfig) keyHash() string {
+	if c.KeySHA256 != "" {
+		return c.KeySHA256
+	}
+	return pdp.HashKey(c.Key)
+}

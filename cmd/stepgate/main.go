@@ -1,0 +1,106 @@
+// Command stepgate is the step-up authentication decision point: one binary
+// serving the decision API and the admin UI, plus the CLI for policies and
+// the audit trail. See README.md for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err != nil {
+		var ee exitError
+		if !errors.As(err, &ee) || ee.msg != "" {
+			fmt.Fprintln(os.Stderr, "stepgate:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific exit code (e.g. `audit verify` on a broken
+// chain, `policy test` with failing tests).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+const usage = `usage: stepgate [--config FILE] <command> [arguments]
+
+commands:
+  serve                                 run the decision API and admin UI (default)
+  policy push [--activate] [-m MSG] DIR|FILE.tar.gz
+                                        store a bundle as a new revision
+  policy list                           list revisions
+  policy activate REV [-m REASON]       make a revision active
+  policy rollback [-m REASON]           re-activate the previously active revision
+  policy test DIR|FILE.tar.gz           run a bundle's Rego tests
+  audit export --format csv|ndjson [--since T] [--until T] [filters]
+                                        stream the audit trail to stdout
+  audit verify                          check the hash chain (exit 0 only when intact)
+  version                               print the version
+
+Every command honours STEPGATE_DATABASE_URL and STEPGATE_DATA_DIR.
+`
+
+// run is main without the process: args without the program name, the
+// environment as a lookup function, and the output streams. It returns when
+// the command is done or, for serve, when ctx is cancelled and the drain
+// finished.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	configFile := ""
+	for len(args) > 0 {
+		switch {
+		case args[0] == "--config" && len(args) > 1:
+			configFile, args = args[1], args[2:]
+			continue
+		case len(args[0]) > 9 && args[0][:9] == "--config=":
+			configFile, args = args[0][9:], args[1:]
+			continue
+		case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		break
+	}
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "stepgate", version())
+		return nil
+	}
+	cfg, err := loadConfig(configFile, env)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, env, stdout, stderr)
+	case "policy":
+		return policyCommand(ctx, cfg, args, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, cfg, args, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return exitError{code: 2, msg: fmt.Sprintf("unknown command %q", cmd)}
+}

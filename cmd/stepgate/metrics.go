@@ -1,0 +1,45 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/storage/audit"
+)
+
+// auditCollector exports the audit writer's counters at scrape time, so the
+// writer itself stays free of Prometheus.
+type auditCollector struct{ w *audit.Writer }
+
+var (
+	auditDescs = map[string]*prometheus.Desc{
+		"enqueued":   prometheus.NewDesc("stepgate_audit_enqueued_total", "Audit records accepted by the writer.", nil, nil),
+		"committed":  prometheus.NewDesc("stepgate_audit_committed_total", "Audit records committed to the database.", nil, nil),
+		"batches":    prometheus.NewDesc("stepgate_audit_batches_total", "Audit transactions committed (group commits).", nil, nil),
+		"failed":     prometheus.NewDesc("stepgate_audit_failed_attempts_total", "Audit append attempts that failed and were retried or reported.", nil, nil),
+		"syncFailed": prometheus.NewDesc("stepgate_audit_sync_failed_total", "Sync audit writes that failed; their decisions were answered deny.", nil, nil),
+		"queueFull":  prometheus.NewDesc("stepgate_audit_queue_full_total", "Audit writes refused because the queue stayed full (decisions failed closed).", nil, nil),
+		"lost":       prometheus.NewDesc("stepgate_audit_lost_total", "Acknowledged async records not committed at shutdown; stays 0 unless the database failed during shutdown.", nil, nil),
+		"depth":      prometheus.NewDesc("stepgate_audit_queue_depth", "Audit records waiting to be committed.", nil, nil),
+	}
+)
+
+func (c auditCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range auditDescs {
+		ch <- d
+	}
+}
+
+func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.w.Stats()
+	counter := func(k string, v uint64) {
+		ch <- prometheus.MustNewConstMetric(auditDescs[k], prometheus.CounterValue, float64(v))
+	}
+	counter("enqueued", s.Enqueued)
+	counter("committed", s.Committed)
+	counter("batches", s.Batches)
+	counter("failed", s.FailedAttempts)
+	counter("syncFailed", s.SyncFailed)
+	counter("queueFull", s.QueueFull)
+	counter("lost", s.Lost)
+	ch <- prometheus.MustNewConstMetric(auditDescs["depth"], prometheus.GaugeValue, float64(s.QueueDepth))
+}

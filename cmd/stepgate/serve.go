@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/pdphttp"
+	"github.com/stepgate/stepgate/pdp/pdpmetrics"
+)
+
+// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+// serve runs both listeners until ctx is cancelled, then stops accepting,
+// lets in-flight requests finish, drains the audit queue and closes the
+// store — so every acknowledged decision is recorded.
+func serve(ctx context.Context, cfg Config, env func(string) string, stdout, stderr io.Writer) error {
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		if err := a.close(dctx); err != nil {
+			a.log.Error("shutdown", "err", err)
+		}
+	}()
+	if err := bootstrap(ctx, a.store, a.policies, cfg, env, stdout); err != nil {
+		return err
+	}
+	rev, err := a.store.ActiveRevision(ctx)
+	if err != nil {
+		return fmt.Errorf("read active revision: %w", err)
+	}
+	if err := a.loadRevision(ctx, rev); err != nil {
+		return fmt.Errorf("load active revision %d: %w", rev.ID, err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := pdpmetrics.New(reg)
+	if err != nil {
+		return err
+	}
+	if err := reg.Register(auditCollector{a.audit}); err != nil {
+		return err
+	}
+	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: cfg.Issuers, Leeway: cfg.Decision.TokenLeeway, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	svc, err := pdp.NewService(pdp.ServiceConfig{
+		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
+		Audit: auditSink{a.audit}, Observer: metrics, StepUpTTL: cfg.Decision.StepUpTTL,
+		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.RedactClaims, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	clients := pdp.NewAuthenticator(clientLookup{a.store}, 0, nil)
+	decisionAPI, err := pdphttp.New(pdphttp.Config{
+		Service: svc, Clients: clients, MaxBodyBytes: cfg.Decision.MaxBodyBytes,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: a.log,
+		Ready: func(ctx context.Context) error {
+			if err := a.store.Ping(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			return a.audit.Healthy()
+		},
+	})
+	if err != nil {
+		return err
+	}
+	adminUI, err := adminHandler(a, svc, clients)
+	if err != nil {
+		return err
+	}
+
+	go a.watchRevisions(ctx)
+	go a.sweepStepUps(ctx)
+
+	servers := []*listener{
+		{name: "decision API", addr: cfg.DecisionAddr, handler: decisionAPI},
+		{name: "admin UI", addr: cfg.AdminAddr, handler: adminUI},
+	}
+	for _, l := range servers {
+		if err := l.listen(); err != nil {
+			for _, o := range servers {
+				o.close()
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "stepgate: %s listening on http://%s\n", l.name, l.ln.Addr())
+	}
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func() { errc <- l.serve() }()
+	}
+	a.log.Info("stepgate ready", "decision_addr", servers[0].ln.Addr().String(), "admin_addr", servers[1].ln.Addr().String(),
+		"database", redactURL(cfg.databaseURL()), "audit_mode", cfg.Audit.Mode)
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down: draining requests and the audit queue")
+	case err = <-errc:
+		a.log.Error("listener failed; shutting down", "err", err)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	for _, l := range servers {
+		if serr := l.srv.Shutdown(sctx); serr != nil {
+			a.log.Error("http shutdown", "listener", l.name, "err", serr)
+		}
+	}
+	return err
+}
+
+// listener is one HTTP listener with conservative timeouts.
+type listener struct {
+	name    string
+	addr    string
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+}
+
+func (l *listener) listen() error {
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w", l.name, l.addr, err)
+	}
+	l.ln = ln
+	l.srv = &http.Server{Handler: l.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	return nil
+}
+
+func (l *listener) serve() error {
+	if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", l.name, err)
+	}
+	return nil
+}
+
+func (l *listener) close() {
+	if l.ln != nil {
+		l.ln.Close()
+	}
+}
+
+// watchRevisions re-reads the active revision so that an activation made by
+// another replica (or the CLI) is in force here within RevisionPoll. A
+// revision that fails to compile leaves the last good one active.
+func (a *app) watchRevisions(ctx context.Context) {
+	t := time.NewTicker(a.cfg.Decision.RevisionPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		id, hash, err := a.store.ActiveRevisionID(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("revision watch: read active revision", "err", err)
+			}
+			continue
+		}
+		if p := a.engine.Active(); p != nil {
+			if cid, chash := p.Revision(); cid == id && chash == hash {
+				continue
+			}
+		}
+		rev, err := a.store.GetRevision(ctx, id)
+		if err == nil {
+			err = a.loadRevision(ctx, rev)
+		}
+		if err != nil {
+			a.log.Error("revision watch: load revision", "revision", id, "err", err)
+		}
+	}
+}
+
+// sweepStepUps deletes expired step-up transactions once a minute.
+func (a *app) sweepStepUps(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := a.store.DeleteExpiredStepUps(ctx, now.Add(-time.Minute)); err != nil && ctx.Err() == nil {
+				a.log.Warn("sweep expired step-up transactions", "err", err)
+			} else if n > 0 {
+				a.log.Debug("swept expired step-up transactions", slog.Int64("count", n))
+			}
+		}
+	}
+}
