@@ -2,12 +2,14 @@ package adminhttp_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -191,4 +193,24 @@ func mustContain(t testing.TB, r response, parts ...string) {
 			t.Fatalf("response (%d) does not contain %q:\n%s", r.Code, p, r.Body)
 		}
 	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// fieldValue returns the value of the hidden input named name.
+func fieldValue(body, name string) string {
+	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// textarea returns the content of the textarea named name.
+func textarea(body, name string) string {
+	m := regexp.MustCompile(`(?s)<textarea[^>]*name="` + regexp.QuoteMeta(name) + `"[^>]*>(.*?)</textarea>`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
 }
