@@ -7,25 +7,25 @@ import (
 
 // searchInput prepares a search's policy input the way decide prepares a
 // decision's: stepgate's clock, the calling client, and, when the subject
-// carries a user token in properties.token (resource and action search), the
-// verified claims and normalised authn in place of the token. ok is false
-// when that token fails verification: such a subject may do nothing, so the
-// search finds nothing. In a subject search the subject is what is searched
-// for, so its properties are left for the candidate rule and replaced by
-// each candidate.
+// carries a user token in properties.token, the verified claims and
+// normalised authn in place of the token. The raw token never reaches the
+// policy. ok is false when that token fails verification in a resource or
+// action search: such a subject may do nothing, so the search finds nothing.
+// In a subject search the subject is what is searched for and each candidate
+// replaces it, so its token is only dropped.
 func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, req *Input) (*Input, bool) {
 	in := *req
 	in.Now = s.now().Unix()
 	in.Client = Caller{ID: c.ID}
-	if kind == SearchSubject {
-		return &in, true
-	}
 	raw, has := in.Subject.Properties["token"].(string)
 	if !has {
 		return &in, true
 	}
 	in.Subject.Properties = maps.Clone(in.Subject.Properties)
 	delete(in.Subject.Properties, "token")
+	if kind == SearchSubject || raw == "" {
+		return &in, true
+	}
 	tok, err := s.cfg.Verifier.Verify(ctx, raw)
 	if err != nil {
 		s.log.InfoContext(ctx, "authzen search subject token rejected; nothing found", "err", err)

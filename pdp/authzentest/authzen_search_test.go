@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
+	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -166,5 +169,27 @@ func TestAuthZENBundlesRegoTests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuthZENSearchVerifiesSubjectToken: in a resource search the subject's
+// token is verified and its sub, not the asserted id, is who is searched for.
+func TestAuthZENSearchVerifiesSubjectToken(t *testing.T) {
+	idp := pdptest.NewIssuer(t)
+	srv := startAuthZEN(t, bundleRevision(t, "search"), serverOptions{issuers: []pdp.IssuerConfig{idp.Config()}})
+	now := time.Now().Unix()
+	tok := idp.Mint(t, map[string]any{"sub": "bob", "aud": pdptest.DefaultAudience, "iat": now, "exp": now + 300})
+	b := decodeSearch(t, srv.post(t, pdphttp.PathSearchResource, map[string]any{
+		"subject":  map[string]any{"type": "user", "id": "alice", "properties": map[string]any{"token": tok}},
+		"action":   map[string]any{"name": "delete"},
+		"resource": map[string]any{"type": "record"},
+	}))
+	want := []string{`{"type":"record","id":"102"}`, `{"type":"record","id":"108"}`, `{"type":"record","id":"114"}`, `{"type":"record","id":"120"}`}
+	got := make([]string, len(b.Results))
+	for i, r := range b.Results {
+		got[i] = compact(t, r)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results %v, want bob's records %v", got, want)
 	}
 }
