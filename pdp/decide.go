@@ -44,6 +44,7 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		in.Subject.Authn = NormalizeAuthn(in.Subject.Claims, mfaACR, in.Now)
 		ev.Issuer, _ = in.Subject.Claims["iss"].(string)
 	}
+	s.applyElevation(ctx, c, in, issuer)
 	ev.Subject = in.Subject.ID
 
 	res := s.cfg.Engine.Eval(ctx, in)
@@ -61,6 +62,10 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		ev.StepUpID = transactionID(d)
 	case CIBA:
 		s.shapeCIBA(c, d, issuer, res)
+		s.offerCIBA(ctx, c, d, issuer)
+		if d.CIBA != nil {
+			ev.CIBAID = d.CIBA.ID
+		}
 	}
 	if d.Reasons == nil {
 		d.Reasons = []string{}

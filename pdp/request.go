@@ -23,6 +23,9 @@ type Request struct {
 	Resource Resource
 	Context  map[string]any
 	ReturnTo string
+	// SessionID names the app's session, so that a step-up elevation of
+	// it applies (see Elevation); optional.
+	SessionID string
 }
 
 func invalid(format string, args ...any) error {
@@ -54,6 +57,9 @@ func (r *Request) Validate(c Client) error {
 	}
 	if !ValidAction(r.Action) {
 		return invalid("action %q must match %s", shorten(r.Action, 64), actionPattern)
+	}
+	if r.SessionID != "" && !ValidSessionID(r.SessionID) {
+		return invalid("session_id must be 1 to %d visible ASCII characters", maxSessionIDLen)
 	}
 	if r.ReturnTo != "" && !c.ReturnToAllowed(r.ReturnTo) {
 		return invalid("return_to is not in this client's allowlist")

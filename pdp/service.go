@@ -48,6 +48,16 @@ type ServiceConfig struct {
 	AuthTimeSkew time.Duration
 	// RedactClaims are removed from the audited input, e.g. "email".
 	RedactClaims []string
+	// CIBAOffers, when set, keeps the backchannel request of every `ciba`
+	// decision for an issuer with a CIBA client, so that POST /v1/ciba can
+	// run it; the answer then carries ciba.id and ciba.status_url.
+	CIBAOffers CIBAOfferStore
+	// Elevations, when set, enables "MFA once per session": a verified
+	// step-up elevates the session (VerifyStepUpSession) and later
+	// decisions for it see the step-up's authentication.
+	Elevations ElevationStore
+	// Flows audits session elevations; nil records nothing.
+	Flows FlowAuditor
 	// Now is the clock; default time.Now. Callers can never supply `now`.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -95,6 +105,7 @@ type call struct {
 	token    string // verified here; never audited
 	input    *Input
 	returnTo string
+	session  string // app-supplied session id (native session_id)
 	start    time.Time
 }
 
@@ -122,7 +133,7 @@ func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([
 	}
 	calls := make([]call, len(reqs))
 	for i, r := range reqs {
-		calls[i] = call{api: "native", client: c, token: r.Token, returnTo: r.ReturnTo, start: s.now(), input: &Input{
+		calls[i] = call{api: "native", client: c, token: r.Token, returnTo: r.ReturnTo, session: r.SessionID, start: s.now(), input: &Input{
 			Subject:  Subject{Type: "user", Claims: r.Claims},
 			Action:   Action{Name: r.Action},
 			Resource: r.Resource,

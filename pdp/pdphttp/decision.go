@@ -53,6 +53,7 @@ type verifyResponse struct {
 	Claims      map[string]any `json:"claims,omitempty"`
 	ReturnTo    string         `json:"return_to,omitempty"`
 	DecisionID  string         `json:"decision_id,omitempty"`
+	Session     *sessionAnswer `json:"session,omitempty"`
 	Error       string         `json:"error,omitempty"`
 	Description string         `json:"error_description,omitempty"`
 }
@@ -71,12 +72,12 @@ func (s *Server) verifyStepUp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f.only("transaction_id", "id_token")
-	txID, idToken := f.str("transaction_id"), f.str("id_token")
+	f.only("transaction_id", "id_token", "session_id")
+	txID, idToken, sessionID := f.str("transaction_id"), f.str("id_token"), f.str("session_id")
 	if f.err != nil {
 		return f.err
 	}
-	res, err := s.cfg.Service.VerifyStepUp(c.Request().Context(), ClientOf(c), txID, idToken)
+	res, elev, err := s.cfg.Service.VerifyStepUpSession(c.Request().Context(), ClientOf(c), txID, idToken, sessionID)
 	if err != nil {
 		var ve *pdp.VerifyError
 		if !errors.As(err, &ve) {
@@ -88,7 +89,7 @@ func (s *Server) verifyStepUp(c echo.Context) error {
 		return c.JSON(verifyStatus(ve.Code), verifyResponse{Error: ve.Code, Description: ve.Description})
 	}
 	return c.JSON(http.StatusOK, verifyResponse{Verified: true, Claims: res.Claims,
-		ReturnTo: res.Transaction.ReturnTo, DecisionID: res.Transaction.DecisionID})
+		ReturnTo: res.Transaction.ReturnTo, DecisionID: res.Transaction.DecisionID, Session: sessionOf(elev)})
 }
 
 func verifyStatus(code string) int {

@@ -9,7 +9,7 @@ import (
 // MaxBatch is the largest batch /v1/decisions accepts.
 const MaxBatch = 100
 
-var requestFields = []string{"token", "claims", "action", "resource", "context", "return_to"}
+var requestFields = []string{"token", "claims", "action", "resource", "context", "return_to", "session_id"}
 
 // ParseRequest decodes one native decision request body. Unknown top-level
 // fields are rejected (a misspelt "acton" must not silently change what is
@@ -34,6 +34,8 @@ func requestFromValue(path string, v any) (*pdp.Request, error) {
 		Action:   f.str("action"),
 		ReturnTo: f.str("return_to"),
 		Resource: f.resource("resource"),
+		// session_id: the app's session, for step-up elevations.
+		SessionID: f.str("session_id"),
 	}
 	if claims, ok := f.object("claims"); ok {
 		r.Claims = claims

@@ -1,0 +1,141 @@
+package pdp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp/backchannel"
+)
+
+// Errors of CIBARunner callers branch on (pdphttp maps them to statuses).
+var (
+	// ErrCIBANotFound: no CIBA request or offer with that id or decision id
+	// for this client.
+	ErrCIBANotFound = errors.New("no such ciba request")
+	// ErrCIBANotStarted: the decision offered CIBA but nobody started it yet.
+	ErrCIBANotStarted = errors.New("ciba request not started")
+	// ErrCIBAOfferGone: the offer expired before it was started.
+	ErrCIBAOfferGone = errors.New("ciba offer expired; ask for a new decision")
+	// ErrCIBAUnavailable: the IdP or the store could not be reached; retry later.
+	ErrCIBAUnavailable = errors.New("ciba temporarily unavailable")
+)
+
+// CIBAVerifier is what the runner needs of the token verifier: the issuer
+// configuration (CIBA client), its discovered endpoints, and ID token
+// verification. *Verifier implements it.
+type CIBAVerifier interface {
+	Issuer(iss string) (IssuerConfig, bool)
+	Issuers() []IssuerConfig
+	Endpoints(ctx context.Context, issuer string) (Endpoints, error)
+	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*Token, error)
+}
+
+// CIBARunnerConfig wires a CIBARunner. Verifier, Offers and Requests are
+// required; zero durations take the defaults named.
+type CIBARunnerConfig struct {
+	Verifier CIBAVerifier
+	// Offers holds what `ciba` decisions left for POST /v1/ciba; explicit
+	// starts are stored there too, so every request has one.
+	Offers CIBAOffers
+	// Requests persists the backchannel requests (SQL in production).
+	Requests backchannel.Store
+	// Audit records approvals, denials, expiries and errors; nil records nothing.
+	Audit FlowAuditor
+	// Owner names this replica in request leases; keep it stable across
+	// restarts (the audit chain id is a good choice). Default: random.
+	Owner string
+	// DefaultInterval (5s), MinInterval (1s), LeaseDuration (30s) and
+	// Rescan (5s) are passed to backchannel.Config.
+	DefaultInterval, MinInterval, LeaseDuration, Rescan time.Duration
+	// HTTPClient talks to the IdP; default a client with a 10s timeout.
+	HTTPClient *http.Client
+	// RequestedExpiry is requested_expiry (seconds) of explicit starts; default 300.
+	RequestedExpiry int
+	// OfferTTL is how long an explicit start's offer is kept; default 10m.
+	OfferTTL time.Duration
+	// AuthTimeSkew is how much earlier than the request the returned
+	// auth_time may be; default 5s.
+	AuthTimeSkew time.Duration
+	// Now and After are the clock and scheduler; tests inject both.
+	Now    func() time.Time
+	After  func(time.Duration) <-chan time.Time
+	Logger *slog.Logger
+}
+
+// CIBARunner runs OpenID CIBA for stepgate's clients: it starts the
+// backchannel request a `ciba` decision offered (or an explicit one), polls
+// the IdP in the background through a backchannel.Poller, verifies the ID
+// token of an approval against the decision's requirements and reports the
+// outcome, auditing how each request ended.
+type CIBARunner struct {
+	cfg    CIBARunnerConfig
+	poller *backchannel.Poller
+	log    *slog.Logger
+}
+
+// NewCIBARunner validates cfg and builds the runner and its poller. Call Run
+// to poll.
+func NewCIBARunner(cfg CIBARunnerConfig) (*CIBARunner, error) {
+	if cfg.Verifier == nil || cfg.Offers == nil || cfg.Requests == nil {
+		return nil, errors.New("pdp: ciba runner config: Verifier, Offers and Requests are required")
+	}
+	cfg.RequestedExpiry = cmp.Or(cfg.RequestedExpiry, 300)
+	cfg.OfferTTL = cmp.Or(cfg.OfferTTL, 10*time.Minute)
+	cfg.AuthTimeSkew = cmp.Or(cfg.AuthTimeSkew, 5*time.Second)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &CIBARunner{cfg: cfg, log: cfg.Logger}
+	p, err := backchannel.New(backchannel.Config{
+		Store: cfg.Requests, Resolver: CIBAResolver{Verifier: cfg.Verifier}, Client: backchannel.NewClient(cfg.HTTPClient),
+		OnChange: r.onChange, Owner: cfg.Owner, DefaultInterval: cfg.DefaultInterval, MinInterval: cfg.MinInterval,
+		LeaseDuration: cfg.LeaseDuration, Rescan: cfg.Rescan, Now: cfg.Now, After: cfg.After, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pdp: ciba runner: %w", err)
+	}
+	r.poller = p
+	return r, nil
+}
+
+// Run polls pending requests until ctx ends, resuming those a previous
+// process (or a crashed replica) left pending.
+func (r *CIBARunner) Run(ctx context.Context) error { return r.poller.Run(ctx) }
+
+// RunOnce makes one polling pass (tests drive the runner with it).
+func (r *CIBARunner) RunOnce(ctx context.Context) (time.Time, error) { return r.poller.RunOnce(ctx) }
+
+// CIBAResolver resolves an issuer to its CIBA endpoints (discovery:
+// backchannel_authentication_endpoint, token_endpoint) and the credentials
+// of its configured CIBA client (IssuerConfig.CIBA).
+type CIBAResolver struct {
+	Verifier CIBAVerifier
+}
+
+// Resolve implements backchannel.Resolver.
+func (cr CIBAResolver) Resolve(ctx context.Context, issuer string) (backchannel.Endpoints, backchannel.Credentials, error) {
+	ic, ok := cr.Verifier.Issuer(issuer)
+	if !ok {
+		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: %w", issuer, ErrUnknownIssuer)
+	}
+	if ic.CIBA == nil {
+		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: no ciba client is configured", issuer)
+	}
+	ep, err := cr.Verifier.Endpoints(ctx, issuer)
+	if err != nil {
+		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer: %w", err)
+	}
+	if ep.Backchannel == "" || ep.Token == "" {
+		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: discovery announces no backchannel_authentication_endpoint or token_endpoint", issuer)
+	}
+	return backchannel.Endpoints{Backchannel: ep.Backchannel, Token: ep.Token},
+		backchannel.Credentials{ClientID: ic.CIBA.ClientID, ClientSecret: ic.CIBA.ClientSecret}, nil
+}

@@ -1,0 +1,166 @@
+package pdp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/stepgate/stepgate/pdp/backchannel"
+)
+
+// CIBAStatus is what POST /v1/ciba and GET /v1/ciba/{id} answer.
+type CIBAStatus struct {
+	ID         string `json:"id"`
+	DecisionID string `json:"decision_id,omitempty"`
+	// Status is pending | approved | denied | expired | error.
+	Status backchannel.Status `json:"status"`
+	// ExpiresIn is the seconds left while pending.
+	ExpiresIn      int64  `json:"expires_in,omitempty"`
+	BindingMessage string `json:"binding_message,omitempty"`
+	// Claims are the verified ID token claims of an approval.
+	Claims map[string]any `json:"claims,omitempty"`
+	// Error says why a request was denied, expired or failed.
+	Error string `json:"error_description,omitempty"`
+}
+
+// Status reports where a CIBA request stands. An approval whose ID token
+// was not verified yet (the process stopped in between) is verified now.
+func (r *CIBARunner) Status(ctx context.Context, c Client, id string) (*CIBAStatus, error) {
+	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
+	switch {
+	case errors.Is(err, ErrCIBAOfferNotFound) || (err == nil && o.ClientID != c.ID):
+		return nil, ErrCIBANotFound
+	case err != nil:
+		return nil, fmt.Errorf("%w: read ciba offer: %w", ErrCIBAUnavailable, err)
+	case o.StartedAt == nil:
+		return nil, fmt.Errorf("%w: POST /v1/ciba with decision_id %s starts it", ErrCIBANotStarted, o.DecisionID)
+	}
+	rec, err := r.poller.Get(ctx, id)
+	if errors.Is(err, backchannel.ErrNotFound) {
+		// Started, but the IdP refused or could not be reached (audited then).
+		return &CIBAStatus{ID: id, DecisionID: o.DecisionID, Status: backchannel.StatusError,
+			BindingMessage: o.Request.BindingMessage, Error: "the backchannel request could not be started"}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: read ciba request: %w", ErrCIBAUnavailable, err)
+	}
+	if rec.Status == backchannel.StatusApproved && rec.IDToken != "" {
+		r.settle(ctx, o, rec.IDToken)
+		if rec, err = r.poller.Get(ctx, id); err != nil {
+			return nil, fmt.Errorf("%w: read ciba request: %w", ErrCIBAUnavailable, err)
+		}
+	}
+	return r.statusOf(o, rec), nil
+}
+
+func (r *CIBARunner) statusOf(o CIBAOffer, rec backchannel.Record) *CIBAStatus {
+	st := &CIBAStatus{ID: rec.ID, DecisionID: rec.DecisionID, Status: rec.Status,
+		BindingMessage: o.Request.BindingMessage}
+	switch rec.Status {
+	case backchannel.StatusPending:
+		st.ExpiresIn = expiresIn(rec.ExpiresAt, r.cfg.Now())
+	case backchannel.StatusApproved:
+		if rec.IDToken != "" || len(rec.Claims) == 0 {
+			// Not settled: never report an unverified approval as one.
+			st.Status, st.Error = backchannel.StatusPending, ""
+			return st
+		}
+		dec := json.NewDecoder(bytes.NewReader(rec.Claims))
+		dec.UseNumber()
+		if err := dec.Decode(&st.Claims); err != nil {
+			st.Status, st.Claims, st.Error = backchannel.StatusError, nil, "stored claims are unreadable"
+		}
+	default:
+		st.Error = rec.Error
+	}
+	return st
+}
+
+// onChange is the poller's callback: approvals are verified and settled,
+// every terminal state is audited.
+func (r *CIBARunner) onChange(ctx context.Context, id string, st backchannel.State) {
+	if st.Status == backchannel.StatusPending {
+		return
+	}
+	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
+	if err != nil {
+		r.log.ErrorContext(ctx, "ciba request without its offer", "id", id, "decision_id", st.DecisionID, "err", err)
+		o = CIBAOffer{ID: id, DecisionID: st.DecisionID, Issuer: st.Issuer}
+	}
+	if st.Status == backchannel.StatusApproved {
+		r.settle(ctx, o, st.IDToken)
+		return
+	}
+	r.audit(ctx, o, string(st.Status), st.Error)
+}
+
+// settle verifies the ID token of an approval and records the verified
+// claims, or turns the request into an error (which the poller reports
+// back through onChange, where it is audited).
+func (r *CIBARunner) settle(ctx context.Context, o CIBAOffer, rawIDToken string) {
+	claims, verr := r.verifyApproval(ctx, o, rawIDToken)
+	var raw json.RawMessage
+	if verr == nil {
+		var err error
+		if raw, err = json.Marshal(claims); err != nil {
+			verr = fmt.Errorf("encode verified claims: %w", err)
+		}
+	}
+	if err := r.poller.Settle(ctx, o.ID, raw, verr); err != nil {
+		r.log.WarnContext(ctx, "ciba approval could not be settled", "id", o.ID, "decision_id", o.DecisionID, "err", err)
+		return
+	}
+	if verr == nil {
+		r.audit(ctx, o, string(backchannel.StatusApproved), "")
+	}
+}
+
+// verifyApproval checks the ID token like a step-up's: issued by the
+// offer's issuer to its CIBA client, validly signed and unexpired, for the
+// user asked about, with an auth_time not before the request was started,
+// and with amr/acr meeting the decision's requirements.
+func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string) (map[string]any, error) {
+	ic, ok := r.cfg.Verifier.Issuer(o.Issuer)
+	if !ok || ic.CIBA == nil {
+		return nil, fmt.Errorf("issuer %q has no ciba client configured any more", o.Issuer)
+	}
+	tok, err := r.cfg.Verifier.VerifyIDToken(ctx, raw, o.Issuer, ic.CIBA.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Subject != "" && tok.Subject != o.Subject {
+		return nil, errors.New("the ID token is for another user than the one asked")
+	}
+	authTime, ok := claimInt(tok.Claims["auth_time"])
+	if !ok {
+		return nil, errors.New("the ID token has no auth_time")
+	}
+	if o.StartedAt != nil && authTime < o.StartedAt.Add(-r.cfg.AuthTimeSkew).Unix() {
+		return nil, fmt.Errorf("auth_time %d is before the request was sent (%d)", authTime, o.StartedAt.Unix())
+	}
+	mfaACR := tok.Issuer.EffectiveMFAACRValues()
+	if len(mfaACR) == 0 {
+		mfaACR = o.Requirements.ACRValues
+	}
+	authn := NormalizeAuthn(tok.Claims, mfaACR, r.cfg.Now().Unix())
+	if ok, why := o.Requirements.Satisfies(authn, r.cfg.Now().Unix()); !ok {
+		return nil, fmt.Errorf("%s (required: %s; got amr %v, acr %q)", why, describe(o.Requirements), authn.Methods, authn.ACR)
+	}
+	return tok.Claims, nil
+}
+
+func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, reason string) {
+	if r.cfg.Audit == nil {
+		return
+	}
+	ev := FlowEvent{Time: r.cfg.Now(), Kind: FlowCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
+		Subject: o.Subject, Issuer: o.Issuer, Action: o.Action, Outcome: outcome, CIBAID: o.ID, Reasons: []string{}}
+	if reason != "" {
+		ev.Reasons = []string{reason}
+	}
+	if err := r.cfg.Audit.RecordFlow(ctx, ev); err != nil {
+		r.log.ErrorContext(ctx, "ciba outcome could not be audited", "id", o.ID, "decision_id", o.DecisionID, "outcome", outcome, "err", err)
+	}
+}
