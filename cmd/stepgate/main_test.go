@@ -185,3 +185,33 @@ func TestBootstrapKeyFromEnvironment(t *testing.T) {
 		t.Errorf("decision with the configured key: %v", d)
 	}
 }
+
+func TestAuthZENIsServed(t *testing.T) {
+	e := testEnv(t)
+	s := startServer(t, e)
+	key := keyRE.FindStringSubmatch(s.out.String())[1]
+	resp, err := http.Get(s.decision + "/.well-known/authzen-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || meta["access_evaluation_endpoint"] == nil {
+		t.Fatalf("authzen configuration: %d %v", resp.StatusCode, meta)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.decision+"/access/v1/evaluation", strings.NewReader(
+		`{"subject":{"type":"user","id":"alice"},"action":{"name":"unknown.thing"},"resource":{"type":"x","id":"1"}}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || d["decision"] != false {
+		t.Fatalf("authzen evaluation: %d %v", resp.StatusCode, d)
+	}
+}

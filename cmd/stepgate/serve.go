@@ -83,6 +83,20 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
+	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Logger: a.log,
+		Revision: func(ctx context.Context, id int64) (pdp.Revision, error) {
+			rev, err := a.store.GetRevision(ctx, id)
+			if err != nil {
+				return pdp.Revision{}, err
+			}
+			return revisionOf(rev)
+		}})
+	if err != nil {
+		return err
+	}
+	if err := decisionAPI.RegisterAuthZEN(pdphttp.AuthZENConfig{BaseURL: cfg.ExternalURL, Search: searcher}); err != nil {
+		return err
+	}
 	adminUI, err := adminHandler(a, svc, clients)
 	if err != nil {
 		return err
