@@ -130,4 +130,66 @@ var migrations = []migration{
 			`CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at)`,
 		},
 	},
+	{
+		version: 4,
+		name:    "CIBA offers and requests, session elevations",
+		stmts: []string{
+			// What a `ciba` decision left for POST /v1/ciba; started once.
+			`CREATE TABLE ciba_offers (
+				id TEXT PRIMARY KEY,
+				decision_id TEXT NOT NULL DEFAULT '',
+				client_id TEXT NOT NULL DEFAULT '',
+				issuer TEXT NOT NULL DEFAULT '',
+				subject TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL DEFAULT '',
+				request {{blob}},
+				requirements {{blob}},
+				created_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL,
+				started_at BIGINT
+			)`,
+			`CREATE INDEX ciba_offers_decision ON ciba_offers (decision_id)`,
+			`CREATE INDEX ciba_offers_created_at ON ciba_offers (created_at)`,
+			// Backchannel requests being polled; the lease (owner, until)
+			// lets exactly one replica poll each.
+			`CREATE TABLE ciba_requests (
+				id TEXT PRIMARY KEY,
+				decision_id TEXT NOT NULL DEFAULT '',
+				issuer TEXT NOT NULL DEFAULT '',
+				auth_req_id TEXT NOT NULL DEFAULT '',
+				status TEXT NOT NULL,
+				interval_micros BIGINT NOT NULL DEFAULT 0,
+				next_poll_at BIGINT,
+				expires_at BIGINT,
+				lease_owner TEXT NOT NULL DEFAULT '',
+				lease_until BIGINT,
+				id_token TEXT NOT NULL DEFAULT '',
+				claims {{blob}},
+				error TEXT NOT NULL DEFAULT '',
+				created_at BIGINT NOT NULL,
+				updated_at BIGINT NOT NULL
+			)`,
+			`CREATE INDEX ciba_requests_pending ON ciba_requests (status, next_poll_at)`,
+			`CREATE INDEX ciba_requests_created_at ON ciba_requests (created_at)`,
+			// Sessions elevated by a verified step-up ("MFA once per session").
+			`CREATE TABLE session_elevations (
+				client_id TEXT NOT NULL,
+				session_id TEXT NOT NULL,
+				issuer TEXT NOT NULL DEFAULT '',
+				subject TEXT NOT NULL DEFAULT '',
+				sid TEXT NOT NULL DEFAULT '',
+				methods TEXT NOT NULL DEFAULT '[]',
+				acr TEXT NOT NULL DEFAULT '',
+				auth_time BIGINT NOT NULL,
+				decision_id TEXT NOT NULL DEFAULT '',
+				step_up_id TEXT NOT NULL DEFAULT '',
+				created_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL,
+				PRIMARY KEY (client_id, session_id)
+			)`,
+			`CREATE INDEX session_elevations_sid ON session_elevations (issuer, sid)`,
+			`CREATE INDEX session_elevations_subject ON session_elevations (issuer, subject)`,
+			`CREATE INDEX session_elevations_expires_at ON session_elevations (expires_at)`,
+		},
+	},
 }
