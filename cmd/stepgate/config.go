@@ -68,7 +68,7 @@ type DecisionConfig struct {
 	// CIBARequestedExpiry in seconds; default 300.
 	CIBARequestedExpiry int `yaml:"ciba_requested_expiry"`
 	// RevisionPoll is how often the active revision is re-read from the
-	// store (replicas pick up activations this way); default 500ms.
+	// store (replicas pick up activations this way); default 250ms.
 	RevisionPoll time.Duration `yaml:"revision_poll"`
 }
 
@@ -89,7 +89,7 @@ func defaultConfig() Config {
 		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, EnqueueTimeout: 2 * time.Second,
 			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}},
 		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
-			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 500 * time.Millisecond},
+			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond},
 		LogLevel: "info",
 	}
 }
