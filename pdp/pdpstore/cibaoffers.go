@@ -1,0 +1,83 @@
+package pdpstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// CIBAOfferBackend is the part of the store CIBAOffers uses;
+// *sqlstore.Store implements it.
+type CIBAOfferBackend interface {
+	SaveCIBAOffer(ctx context.Context, o storage.CIBAOffer) error
+	GetCIBAOffer(ctx context.Context, id string) (storage.CIBAOffer, error)
+	CIBAOfferByDecision(ctx context.Context, decisionID string) (storage.CIBAOffer, error)
+	StartCIBAOffer(ctx context.Context, id string, now time.Time) (storage.CIBAOffer, error)
+}
+
+// CIBAOffers is a pdp.CIBAOffers on a storage backend.
+type CIBAOffers struct {
+	Backend CIBAOfferBackend
+}
+
+var _ pdp.CIBAOffers = CIBAOffers{}
+
+// SaveCIBAOffer implements pdp.CIBAOfferStore.
+func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o pdp.CIBAOffer) error {
+	req, err := json.Marshal(o.Request)
+	if err != nil {
+		return fmt.Errorf("encode ciba request of offer %s: %w", o.ID, err)
+	}
+	reqs, err := json.Marshal(o.Requirements)
+	if err != nil {
+		return fmt.Errorf("encode requirements of offer %s: %w", o.ID, err)
+	}
+	return s.Backend.SaveCIBAOffer(ctx, storage.CIBAOffer{ID: o.ID, DecisionID: o.DecisionID, ClientID: o.ClientID,
+		Issuer: o.Issuer, Subject: o.Subject, Action: o.Action, Request: req, Requirements: reqs,
+		CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt, StartedAt: o.StartedAt})
+}
+
+// GetCIBAOffer implements pdp.CIBAOffers.
+func (s CIBAOffers) GetCIBAOffer(ctx context.Context, id string) (pdp.CIBAOffer, error) {
+	o, err := s.Backend.GetCIBAOffer(ctx, id)
+	return offerOf(o, err)
+}
+
+// CIBAOfferByDecision implements pdp.CIBAOffers.
+func (s CIBAOffers) CIBAOfferByDecision(ctx context.Context, decisionID string) (pdp.CIBAOffer, error) {
+	o, err := s.Backend.CIBAOfferByDecision(ctx, decisionID)
+	return offerOf(o, err)
+}
+
+// StartCIBAOffer implements pdp.CIBAOffers.
+func (s CIBAOffers) StartCIBAOffer(ctx context.Context, id string, now time.Time) (pdp.CIBAOffer, error) {
+	o, err := s.Backend.StartCIBAOffer(ctx, id, now)
+	return offerOf(o, err)
+}
+
+func offerOf(o storage.CIBAOffer, err error) (pdp.CIBAOffer, error) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferNotFound, err)
+	case errors.Is(err, storage.ErrUsed):
+		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferUsed, err)
+	case errors.Is(err, storage.ErrExpired):
+		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferExpired, err)
+	case err != nil:
+		return pdp.CIBAOffer{}, err
+	}
+	out := pdp.CIBAOffer{ID: o.ID, DecisionID: o.DecisionID, ClientID: o.ClientID, Issuer: o.Issuer,
+		Subject: o.Subject, Action: o.Action, CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt, StartedAt: o.StartedAt}
+	if err := json.Unmarshal(o.Request, &out.Request); err != nil {
+		return pdp.CIBAOffer{}, fmt.Errorf("decode ciba request of offer %s: %w", o.ID, err)
+	}
+	if err := json.Unmarshal(o.Requirements, &out.Requirements); err != nil {
+		return pdp.CIBAOffer{}, fmt.Errorf("decode requirements of offer %s: %w", o.ID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,95 @@
+package pdpstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// CIBARequestBackend is the part of the store CIBARequests uses;
+// *sqlstore.Store implements it.
+type CIBARequestBackend interface {
+	SaveCIBARequest(ctx context.Context, r storage.CIBARequest) error
+	UpdateCIBARequest(ctx context.Context, r storage.CIBARequest, owner string) error
+	GetCIBARequest(ctx context.Context, id string) (storage.CIBARequest, error)
+	PendingCIBARequests(ctx context.Context, limit int) ([]storage.CIBARequest, error)
+	TryLeaseCIBARequest(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
+}
+
+// CIBARequests is a backchannel.Store on a storage backend.
+type CIBARequests struct {
+	Backend CIBARequestBackend
+}
+
+var _ backchannel.Store = CIBARequests{}
+
+// SaveRequest implements backchannel.Store.
+func (s CIBARequests) SaveRequest(ctx context.Context, r backchannel.Record) error {
+	return cibaErr(s.Backend.SaveCIBARequest(ctx, toStorage(r)))
+}
+
+// UpdateRequest implements backchannel.Store.
+func (s CIBARequests) UpdateRequest(ctx context.Context, r backchannel.Record, owner string) error {
+	return cibaErr(s.Backend.UpdateCIBARequest(ctx, toStorage(r), owner))
+}
+
+// GetRequest implements backchannel.Store.
+func (s CIBARequests) GetRequest(ctx context.Context, id string) (backchannel.Record, error) {
+	r, err := s.Backend.GetCIBARequest(ctx, id)
+	if err != nil {
+		return backchannel.Record{}, cibaErr(err)
+	}
+	return fromStorage(r), nil
+}
+
+// PendingRequests implements backchannel.Store.
+func (s CIBARequests) PendingRequests(ctx context.Context, limit int) ([]backchannel.Record, error) {
+	rs, err := s.Backend.PendingCIBARequests(ctx, limit)
+	if err != nil {
+		return nil, cibaErr(err)
+	}
+	out := make([]backchannel.Record, len(rs))
+	for i, r := range rs {
+		out[i] = fromStorage(r)
+	}
+	return out, nil
+}
+
+// TryLease implements backchannel.Store.
+func (s CIBARequests) TryLease(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
+	ok, err := s.Backend.TryLeaseCIBARequest(ctx, id, owner, now, until)
+	return ok, cibaErr(err)
+}
+
+// cibaErr keeps the storage error's text and adds the backchannel sentinel.
+func cibaErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("%w: %w", backchannel.ErrNotFound, err)
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return fmt.Errorf("%w: %w", backchannel.ErrDuplicate, err)
+	case errors.Is(err, storage.ErrConflict):
+		return fmt.Errorf("%w: %w", backchannel.ErrLeaseLost, err)
+	}
+	return err
+}
+
+func toStorage(r backchannel.Record) storage.CIBARequest {
+	return storage.CIBARequest{ID: r.ID, DecisionID: r.DecisionID, Issuer: r.Issuer, AuthReqID: r.AuthReqID,
+		Status: string(r.Status), Interval: r.Interval, NextPollAt: r.NextPollAt, ExpiresAt: r.ExpiresAt,
+		LeaseOwner: r.LeaseOwner, LeaseUntil: r.LeaseUntil, IDToken: r.IDToken, Claims: r.Claims,
+		Error: r.Error, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func fromStorage(r storage.CIBARequest) backchannel.Record {
+	return backchannel.Record{ID: r.ID, DecisionID: r.DecisionID, Issuer: r.Issuer, AuthReqID: r.AuthReqID,
+		Status: backchannel.Status(r.Status), Interval: r.Interval, NextPollAt: r.NextPollAt, ExpiresAt: r.ExpiresAt,
+		LeaseOwner: r.LeaseOwner, LeaseUntil: r.LeaseUntil, IDToken: r.IDToken, Claims: r.Claims,
+		Error: r.Error, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}

@@ -1,0 +1,69 @@
+package pdpstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// ElevationBackend is the part of the store Elevations uses;
+// *sqlstore.Store implements it.
+type ElevationBackend interface {
+	SaveElevation(ctx context.Context, e storage.SessionElevation) error
+	FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (storage.SessionElevation, error)
+	RevokeElevations(ctx context.Context, f storage.ElevationFilter) ([]storage.SessionElevation, error)
+}
+
+// Elevations is a pdp.ElevationStore and pdp.ElevationRevoker on a storage
+// backend.
+type Elevations struct {
+	Backend ElevationBackend
+}
+
+var (
+	_ pdp.ElevationStore   = Elevations{}
+	_ pdp.ElevationRevoker = Elevations{}
+)
+
+// SaveElevation implements pdp.ElevationStore.
+func (s Elevations) SaveElevation(ctx context.Context, e pdp.Elevation) error {
+	return s.Backend.SaveElevation(ctx, storage.SessionElevation{ClientID: e.ClientID, SessionID: e.SessionID,
+		Issuer: e.Issuer, Subject: e.Subject, SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime,
+		DecisionID: e.DecisionID, StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
+}
+
+// FindElevation implements pdp.ElevationStore.
+func (s Elevations) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (pdp.Elevation, error) {
+	e, err := s.Backend.FindElevation(ctx, clientID, sessionID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return pdp.Elevation{}, fmt.Errorf("%w: %w", pdp.ErrNoElevation, err)
+	}
+	if err != nil {
+		return pdp.Elevation{}, err
+	}
+	return elevationOf(e), nil
+}
+
+// RevokeElevations implements pdp.ElevationRevoker.
+func (s Elevations) RevokeElevations(ctx context.Context, f pdp.ElevationFilter) ([]pdp.Elevation, error) {
+	gone, err := s.Backend.RevokeElevations(ctx, storage.ElevationFilter{ClientID: f.ClientID, SessionID: f.SessionID,
+		Issuer: f.Issuer, SID: f.SID, Subject: f.Subject, CreatedBefore: f.CreatedBefore})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pdp.Elevation, len(gone))
+	for i, e := range gone {
+		out[i] = elevationOf(e)
+	}
+	return out, nil
+}
+
+func elevationOf(e storage.SessionElevation) pdp.Elevation {
+	return pdp.Elevation{ClientID: e.ClientID, SessionID: e.SessionID, Issuer: e.Issuer, Subject: e.Subject,
+		SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime, DecisionID: e.DecisionID,
+		StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}
+}
