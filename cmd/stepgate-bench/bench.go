@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// benchClientKey is the development client's key, fixed through
+// STEPGATE_BOOTSTRAP_CLIENT_KEY; that client may assert claims.
+const benchClientKey = "bench-dev-client-key-0123456789abcdef"
+
+// bench holds what all workloads share.
+type bench struct {
+	opts      options
+	out, errw io.Writer
+	root      string
+	dir       string
+	bin       binaries
+	ver       versions
+	idp       *idp
+	opaBundle string
+	opaConfig string
+	results   []result
+	notes     []string
+	seq       int
+}
+
+func newBench(ctx context.Context, opts options, out, errw io.Writer) (*bench, error) {
+	root, err := filepath.Abs(opts.module)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "stepgate-bench-")
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{opts: opts, out: out, errw: errw, root: root, dir: dir}
+	fmt.Fprintf(out, "building stepgate and OPA in %s …\n", dir)
+	if b.bin, err = buildBinaries(ctx, root, dir); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.ver = readVersions(ctx, root, b.bin)
+	if b.idp, err = startIDP(); err != nil {
+		b.close()
+		return nil, err
+	}
+	if b.opaBundle, b.opaConfig, err = writeOPABundle(dir, b.idp); err != nil {
+		b.close()
+		return nil, err
+	}
+	fmt.Fprintf(out, "%s\n%s | %s | OPA %s | %s\n", machine(), b.ver.Go, b.ver.Stepgate, b.ver.OPA, b.ver.Wrk)
+	return b, nil
+}
+
+func (b *bench) close() {
+	if b.idp != nil {
+		b.idp.close()
+	}
+	if b.opts.keep {
+		fmt.Fprintf(b.out, "kept %s\n", b.dir)
+		return
+	}
+	_ = os.RemoveAll(b.dir)
+}
+
+func (b *bench) next(prefix string) string {
+	b.seq++
+	return fmt.Sprintf("%s-%02d", prefix, b.seq)
+}
+
+// stepgateConfig names the bench IdP as the only token issuer.
+func (b *bench) stepgateConfig() (string, error) {
+	f := filepath.Join(b.dir, "stepgate.yaml")
+	y := fmt.Sprintf("log_level: warn\nissuers:\n  - issuer: %s\n    audiences: [%s]\n    dialect: generic\n", b.idp.url, benchAudience)
+	return f, os.WriteFile(f, []byte(y), 0o644)
+}
+
+// startStepgate starts stepgate on a fresh SQLite data dir.
+func (b *bench) startStepgate(ctx context.Context, auditMode string) (*process, string, error) {
+	name := b.next("stepgate")
+	data := filepath.Join(b.dir, name+"-data")
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	admin, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := b.stepgateConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := startProcess(ctx, name, b.dir, addr, "/readyz", b.bin.stepgate, []string{"--config", cfg, "serve"},
+		b.stepgateEnv(data, addr, admin, auditMode))
+	return p, data, err
+}
+
+func (b *bench) stepgateEnv(data, addr, admin, auditMode string) []string {
+	return []string{"STEPGATE_DECISION_ADDR=" + addr, "STEPGATE_ADMIN_ADDR=" + admin, "STEPGATE_DATA_DIR=" + data,
+		"STEPGATE_DATABASE_URL=", "STEPGATE_AUDIT_MODE=" + auditMode, "STEPGATE_BOOTSTRAP_CLIENT_KEY=" + benchClientKey,
+		"STEPGATE_BOOTSTRAP_ADMIN_PASSWORD=bench-admin-password-0123456789", "STEPGATE_AUDIT_CHAIN_ID=bench"}
+}
+
+func (b *bench) startOPA(ctx context.Context) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return startProcess(ctx, b.next("opa"), b.dir, addr, "/health", b.bin.opa,
+		[]string{"run", "--server", "--addr", addr, "--log-level", "error", "--disable-telemetry",
+			"--config-file", b.opaConfig, "--bundle", b.opaBundle}, nil)
+}
+
+func (b *bench) startNoop(ctx context.Context) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return startProcess(ctx, b.next("noop"), b.dir, addr, "/", b.bin.self, []string{noopFlag, addr}, nil)
+}
+
+// writeBodies writes one request body per line for the load generator.
+func (b *bench) writeBodies(name string, bodies []any) (string, error) {
+	var sb strings.Builder
+	for _, body := range bodies {
+		l, err := line(body)
+		if err != nil {
+			return "", err
+		}
+		sb.WriteString(l)
+		sb.WriteByte('\n')
+	}
+	f := filepath.Join(b.dir, name+".bodies")
+	return f, os.WriteFile(f, []byte(sb.String()), 0o644)
+}
+
+// result is one target's numbers under one workload.
+type result struct {
+	Workload, Target string
+	PerCall          int // decisions per request
+	Requests         int64
+	Elapsed          time.Duration
+	P50, P99, P999   time.Duration
+	Errors           int64
+	CPU              time.Duration
+	PeakRSS          int64
+	Note             string
+}
+
+func (r result) rps() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+func (r result) dps() float64 { return r.rps() * float64(max(r.PerCall, 1)) }
+func (r result) cores() float64 {
+	return r.CPU.Seconds() / r.Elapsed.Seconds()
+}
+
+// measure drives p with l and records the result under workload/target.
+func (b *bench) measure(ctx context.Context, workload, target string, p *process, l load, perCall int) (result, error) {
+	l.url = "http://" + p.addr
+	l.threads = min(b.opts.threads, l.connections)
+	before, err := p.usage()
+	if err != nil {
+		return result{}, err
+	}
+	w, err := runWrk(ctx, b.dir, l)
+	if err != nil {
+		return result{}, fmt.Errorf("%s on %s: %w", workload, target, err)
+	}
+	after, err := p.usage()
+	if err != nil {
+		return result{}, err
+	}
+	r := result{Workload: workload, Target: target, PerCall: perCall, Requests: w.Requests,
+		Elapsed: time.Duration(w.DurationUS) * time.Microsecond, P50: us(w.P50), P99: us(w.P99), P999: us(w.P999),
+		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS}
+	b.results = append(b.results, r)
+	fmt.Fprintf(b.out, "  %-22s %-16s %9.0f req/s %9.0f dec/s  p50 %7s  p99 %7s  p99.9 %7s  err %d  cpu %.2f  rss %s\n",
+		workload, target, r.rps(), r.dps(), fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS))
+	return r, nil
+}
+
+func us(f float64) time.Duration { return time.Duration(f * float64(time.Microsecond)) }
+
+func fmtDur(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+func fmtMB(n int64) string { return fmt.Sprintf("%.0f MB", float64(n)/(1<<20)) }

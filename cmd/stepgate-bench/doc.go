@@ -1,0 +1,29 @@
+// Command stepgate-bench measures stepgate side by side with OPA's server
+// and a no-op HTTP server, on the same machine, in the same run, with the
+// same requests, and writes the results to BENCHMARKS.md.
+//
+//	go run ./cmd/stepgate-bench            # full run, 10 s per workload
+//	go run ./cmd/stepgate-bench --quick    # a few seconds per workload
+//
+// Data flow: the command builds stepgate (go build ./cmd/stepgate) and OPA
+// (go build github.com/open-policy-agent/opa, from the module in go.mod)
+// into a temporary directory, starts an in-process OIDC discovery + JWKS
+// server whose keys mint the RS256/ES256 tokens of the token workloads, and
+// for every workload and target:
+//
+//  1. writes the workload's request bodies (one per line, the same mix for
+//     every target, wrapped in each target's request shape) to a file;
+//  2. starts a fresh target process (stepgate on a fresh SQLite data dir,
+//     OPA with the default bundle plus a small wrapper module, or the no-op
+//     server, which is this binary re-executed), so that CPU time and peak
+//     RSS belong to that workload alone;
+//  3. sends a sample of the requests to stepgate and OPA and stops if their
+//     decisions differ;
+//  4. drives the target with wrk (Debian package `wrk`) through a Lua script
+//     that cycles through the bodies, and reads /proc/<pid>/stat and
+//     /proc/<pid>/status for CPU time and VmHWM;
+//  5. stops the target gracefully (stepgate drains its audit queue).
+//
+// The results are printed as they arrive and rendered as Markdown with the
+// machine, the versions, the exact command and the targets of issue 7.
+package main

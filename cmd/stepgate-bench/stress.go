@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/stepgate/stepgate/policies"
+)
+
+func (b *bench) startSync(ctx context.Context) (*process, error) {
+	p, _, err := b.startStepgate(ctx, "sync")
+	return p, err
+}
+
+// latency measures p99 with 32 connections at about half of stepgate's
+// peak cold throughput (from the cold workload, or a short probe): every
+// connection waits between requests so that the offered rate is half.
+func (b *bench) latency(ctx context.Context) error {
+	native := []any{}
+	for _, s := range coldSpecs(10_000, time.Now().Unix()) {
+		native = append(native, s.native(b.idp.url))
+	}
+	f, err := b.writeBodies("latency", native)
+	if err != nil {
+		return err
+	}
+	peak := 0.0
+	if r, ok := b.find("cold", "stepgate"); ok {
+		peak = r.rps()
+	} else {
+		l := b.closedLoop(f, "/v1/decision", benchClientKey)
+		l.duration = 2 * time.Second
+		r, err := b.once(ctx, "latency-probe", "stepgate", b.startSync, l, 1)
+		if err != nil {
+			return err
+		}
+		peak = r.rps()
+	}
+	const conns = 32
+	delay := time.Duration(float64(conns) / (peak / 2) * float64(time.Second)).Round(time.Millisecond)
+	l := b.closedLoop(f, "/v1/decision", benchClientKey)
+	l.connections, l.delay = conns, max(delay, time.Millisecond)
+	r, err := b.once(ctx, "latency-32c-half", "stepgate", b.startSync, l, 1)
+	if err != nil {
+		return err
+	}
+	b.notes = append(b.notes, fmt.Sprintf("latency: 32 connections, %s pause per connection between requests, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
+		l.delay, peak, r.rps()))
+	return nil
+}
+
+// swap measures the warm mix while a new policy revision (the default
+// policy with a changed description, so a new hash) is pushed and
+// activated every second with `stepgate policy push --activate` against
+// the same database. Any non-200, any answer without a decision, or a
+// decision that failed closed counts as a failure.
+func (b *bench) swap(ctx context.Context) error {
+	native := []any{}
+	for _, s := range warmSpecs(1000, time.Now().Unix()) {
+		native = append(native, s.native(b.idp.url))
+	}
+	f, err := b.writeBodies("swap", native)
+	if err != nil {
+		return err
+	}
+	p, data, err := b.startStepgate(ctx, "sync")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var pushed, failed int
+	var firstErr error
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for i := 1; ; i++ {
+			select {
+			case <-pctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := b.pushRevision(pctx, data, i); err != nil {
+				if pctx.Err() != nil {
+					return
+				}
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			pushed++
+		}
+	})
+	l := b.closedLoop(f, "/v1/decision", benchClientKey)
+	l.check = true
+	r, err := b.measure(ctx, "swap", "stepgate", p, l, 1)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("swap: %d revisions pushed and activated during the run (%d pushes failed", pushed, failed)
+	if firstErr != nil {
+		note += fmt.Sprintf(", first: %v", firstErr)
+	}
+	b.notes = append(b.notes, note+fmt.Sprintf("); %d failed requests", r.Errors))
+	fmt.Fprintf(b.out, "  swap: %d revisions activated, %d pushes failed, %d failed requests\n", pushed, failed, r.Errors)
+	return nil
+}
+
+// pushRevision writes the default bundle with a changed description and
+// pushes it with the CLI, activating it.
+func (b *bench) pushRevision(ctx context.Context, data string, i int) error {
+	dir := filepath.Join(b.dir, fmt.Sprintf("swap-rev-%d", i))
+	err := fs.WalkDir(policies.Bundle(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		c, err := fs.ReadFile(policies.Bundle(), path)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(path) == "data.json" {
+			c = []byte(fmt.Sprintf(`{"settings":{"clock_skew":60},"actions":{
+"billing.view":{"description":"revision %d","mfa":true,"max_age":900},
+"billing.pay":{"mfa":true,"max_age":300,"ciba":{"channels":["call_center","pos"],"amount_at_least":100000}},
+"profile.update":{"max_age":300}}}`, i))
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, c, 0o644)
+	})
+	if err != nil {
+		return fmt.Errorf("write revision %d: %w", i, err)
+	}
+	cmd := exec.CommandContext(ctx, b.bin.stepgate, "policy", "push", "--activate", "-m", "bench swap", dir)
+	cmd.Env = append(cmd.Environ(), b.stepgateEnv(data, "127.0.0.1:0", "127.0.0.1:0", "sync")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("policy push: %w: %s", err, out)
+	}
+	return nil
+}
+
+// rss drives one stepgate process with distinct cold decisions in batches
+// of 20 until opts.decisions were answered, then reads its peak RSS.
+func (b *bench) rss(ctx context.Context) error {
+	f, err := b.writeBodies("rss", b.batchBodies(coldSpecs(20_000, time.Now().Unix()), 20))
+	if err != nil {
+		return err
+	}
+	p, err := b.startSync(ctx)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	total := result{Workload: fmt.Sprintf("rss-%dk", b.opts.decisions/1000), Target: "stepgate", PerCall: 20}
+	before, err := p.usage()
+	if err != nil {
+		return err
+	}
+	for total.Requests*20 < int64(b.opts.decisions) {
+		l := b.closedLoop(f, "/v1/decisions", benchClientKey)
+		l.duration = min(10*time.Second, b.opts.duration)
+		w, err := runWrk(ctx, b.dir, l.withURL(p))
+		if err != nil {
+			return err
+		}
+		total.Requests += w.Requests
+		total.Elapsed += time.Duration(w.DurationUS) * time.Microsecond
+		total.Errors += w.errors()
+		total.P50, total.P99, total.P999 = max(total.P50, us(w.P50)), max(total.P99, us(w.P99)), max(total.P999, us(w.P999))
+	}
+	after, err := p.usage()
+	if err != nil {
+		return err
+	}
+	total.CPU, total.PeakRSS = after.cpu-before.cpu, after.peakRSS
+	total.Note = "latencies are the worst of the chunks"
+	b.results = append(b.results, total)
+	fmt.Fprintf(b.out, "  %s: %d decisions, peak RSS %s, %d errors\n", total.Workload, total.Requests*20, fmtMB(total.PeakRSS), total.Errors)
+	return nil
+}
+
+func (l load) withURL(p *process) load {
+	l.url = "http://" + p.addr
+	return l
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"time"
+)
+
+// allWorkloads lists the workloads in the order they run.
+func allWorkloads() []string {
+	return []string{"cold", "warm", "token", "batch", "audit", "latency", "swap", "rss"}
+}
+
+func (b *bench) runAll(ctx context.Context) error {
+	run := map[string]func(context.Context) error{
+		"cold": b.cold, "warm": b.warm, "token": b.token, "batch": b.batch,
+		"audit": b.audit, "latency": b.latency, "swap": b.swap, "rss": b.rss,
+	}
+	for _, w := range b.opts.workloads {
+		fmt.Fprintf(b.out, "\n== %s\n", w)
+		if err := run[w](ctx); err != nil {
+			return fmt.Errorf("workload %s: %w", w, err)
+		}
+	}
+	return nil
+}
+
+func (b *bench) closedLoop(bodies, path, auth string) load {
+	return load{bodies: bodies, path: path, auth: auth, connections: b.opts.connections, threads: b.opts.threads, duration: b.opts.duration}
+}
+
+// sideBySide verifies a sample on stepgate and OPA, then measures stepgate
+// (audit sync), OPA and optionally the no-op, each as a fresh process alone.
+func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop bool) error {
+	native, opaIn := make([]any, len(specs)), make([]any, len(specs))
+	for i, s := range specs {
+		native[i] = s.native(b.idp.url)
+		opaIn[i] = map[string]any{"input": s.opaInput(b.idp.url)}
+	}
+	nf, err := b.writeBodies(name+"-native", native)
+	if err != nil {
+		return err
+	}
+	of, err := b.writeBodies(name+"-opa", opaIn)
+	if err != nil {
+		return err
+	}
+	if err := b.verify(ctx, name, specs); err != nil {
+		return err
+	}
+	if _, err := b.once(ctx, name, "stepgate", func(ctx context.Context) (*process, error) {
+		p, _, err := b.startStepgate(ctx, "sync")
+		return p, err
+	}, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
+		return err
+	}
+	if _, err := b.once(ctx, name, "opa", b.startOPA, b.closedLoop(of, opaQueryPath, ""), 1); err != nil {
+		return err
+	}
+	if noop {
+		if _, err := b.once(ctx, name, "noop", b.startNoop, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verify starts both policy engines and compares a sample of decisions.
+func (b *bench) verify(ctx context.Context, name string, specs []spec) error {
+	sg, _, err := b.startStepgate(ctx, "async")
+	if err != nil {
+		return err
+	}
+	defer sg.stop()
+	opa, err := b.startOPA(ctx)
+	if err != nil {
+		return err
+	}
+	defer opa.stop()
+	seen, err := b.verifySample(ctx, specs, sg, opa, 100)
+	if err != nil {
+		return fmt.Errorf("stepgate and OPA disagree, not measuring: %w", err)
+	}
+	b.notes = append(b.notes, fmt.Sprintf("%s: the first %d requests got identical decisions from stepgate and OPA (%v)",
+		name, min(100, len(specs)), seen))
+	return nil
+}
+
+// once starts a target, measures it and stops it.
+func (b *bench) once(ctx context.Context, workload, target string, start func(context.Context) (*process, error), l load, perCall int) (result, error) {
+	p, err := start(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	r, err := b.measure(ctx, workload, target, p, l, perCall)
+	if serr := p.stop(); err == nil {
+		err = serr
+	}
+	return r, err
+}
+
+func (b *bench) cold(ctx context.Context) error {
+	return b.sideBySide(ctx, "cold", coldSpecs(10_000, time.Now().Unix()), true)
+}
+
+func (b *bench) warm(ctx context.Context) error {
+	return b.sideBySide(ctx, "warm", warmSpecs(1000, time.Now().Unix()), true)
+}
+
+func (b *bench) token(ctx context.Context) error {
+	now := time.Now().Unix()
+	for _, alg := range []string{"RS256", "ES256"} {
+		specs, err := withTokens(warmSpecs(1000, now), b.idp, alg, now)
+		if err != nil {
+			return err
+		}
+		if err := b.sideBySide(ctx, "token-"+alg, specs, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchBodies groups specs into /v1/decisions calls of size n.
+func (b *bench) batchBodies(specs []spec, n int) []any {
+	var out []any
+	for i := 0; i+n <= len(specs); i += n {
+		reqs := make([]any, n)
+		for j := range n {
+			reqs[j] = specs[i+j].native(b.idp.url)
+		}
+		out = append(out, map[string]any{"requests": reqs})
+	}
+	return out
+}
+
+func (b *bench) batch(ctx context.Context) error {
+	f, err := b.writeBodies("batch", b.batchBodies(warmSpecs(1000, time.Now().Unix()), 20))
+	if err != nil {
+		return err
+	}
+	_, err = b.once(ctx, "batch-20", "stepgate", func(ctx context.Context) (*process, error) {
+		p, _, err := b.startStepgate(ctx, "sync")
+		return p, err
+	}, b.closedLoop(f, "/v1/decisions", benchClientKey), 20)
+	return err
+}
+
+// audit runs the cold mix with audit sync and async, and checks after the
+// drain on shutdown that every answered decision is in the audit trail.
+func (b *bench) audit(ctx context.Context) error {
+	specs := coldSpecs(10_000, time.Now().Unix())
+	native := make([]any, len(specs))
+	for i, s := range specs {
+		native[i] = s.native(b.idp.url)
+	}
+	f, err := b.writeBodies("audit", native)
+	if err != nil {
+		return err
+	}
+	for _, mode := range []string{"sync", "async"} {
+		var data string
+		r, err := b.once(ctx, "audit-"+mode, "stepgate", func(ctx context.Context) (*process, error) {
+			p, d, err := b.startStepgate(ctx, mode)
+			data = d
+			return p, err
+		}, b.closedLoop(f, "/v1/decision", benchClientKey), 1)
+		if err != nil {
+			return err
+		}
+		n, err := b.countAudited(ctx, data)
+		if err != nil {
+			return err
+		}
+		lost := max(0, r.Requests-n)
+		b.notes = append(b.notes, fmt.Sprintf("audit-%s: %d decisions answered, %d decision records in the audit trail after shutdown: %d lost",
+			mode, r.Requests, n, lost))
+		fmt.Fprintf(b.out, "  audit-%s: answered %d, audited %d, lost %d\n", mode, r.Requests, n, lost)
+	}
+	return nil
+}
+
+// countAudited counts the decision records in a stopped stepgate's store.
+func (b *bench) countAudited(ctx context.Context, data string) (int64, error) {
+	cmd := exec.CommandContext(ctx, b.bin.stepgate, "audit", "export", "--format", "ndjson", "--kind", "decision")
+	cmd.Env = append(cmd.Environ(), b.stepgateEnv(data, "127.0.0.1:0", "127.0.0.1:0", "sync")...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("stepgate audit export: %w: %s", err, stderr.String())
+	}
+	return int64(bytes.Count(out.Bytes(), []byte("\n"))), nil
+}
