@@ -23,7 +23,7 @@ func sessionOf(c *call, in *Input) string {
 // applyElevation lets the policy see the authentication of a step-up the
 // session went through, instead of the original login the token carries:
 // only for the same client, user and issuer, before the elevation expires,
-// and only when the step-up is more recent than the token's own login.
+// and unless the token's own login is more recent than the step-up.
 func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer *IssuerConfig) {
 	if s.cfg.Elevations == nil || in.Subject.Claims == nil || in.Subject.ID == "" {
 		return
@@ -42,7 +42,7 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer
 	if e.Subject != in.Subject.ID || (issuer != nil && e.Issuer != issuer.Issuer) {
 		return
 	}
-	if a := in.Subject.Authn; a != nil && a.AuthTime != nil && *a.AuthTime >= e.AuthTime.Unix() {
+	if a := in.Subject.Authn; a != nil && a.AuthTime != nil && *a.AuthTime > e.AuthTime.Unix() {
 		return
 	}
 	mfaACR := []string{PAPEMultiFactor}

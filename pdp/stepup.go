@@ -118,11 +118,15 @@ func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, acr
 	add("redirect_uri", iss.Authorize.RedirectURI)
 	add("scope", strings.Join(scopes, " "))
 	if len(acr) > 0 {
-		add("acr_values", strings.Join(acr, " "))
 		if iss.Dialect == DialectKeycloak {
 			// acr_values is voluntary; Keycloak honours an essential acr claim
-			// request, which makes it fail rather than answer with less.
+			// request, which makes it fail rather than answer with less. It is
+			// sent alone: OpenID Core lets acr_values stand for the (voluntary)
+			// acr claim request, and providers such as oidc-provider let it
+			// replace the essential one.
 			add("claims", essentialACRClaims(acr))
+		} else {
+			add("acr_values", strings.Join(acr, " "))
 		}
 	}
 	if maxAge != nil {

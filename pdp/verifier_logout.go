@@ -26,7 +26,8 @@ type LogoutToken struct {
 
 // VerifyLogoutToken checks a logout token as Back-Channel Logout 1.0 §2.6
 // asks: a compact JWS with an asymmetric alg from a configured issuer,
-// verified with its keys; typ logout+jwt when typ is present; aud contains
+// verified with its keys; not typed as another kind of token (typ
+// logout+jwt is what providers should send); aud contains
 // a client stepgate knows for that issuer (the authorize or CIBA client, or
 // an accepted audience); iat present and exp not passed (with the leeway);
 // a jti; an events object with the back-channel logout member; a sub or a
@@ -102,8 +103,8 @@ func (v *Verifier) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutTo
 }
 
 // parseLogoutJWT decodes a logout token's header and claims without
-// trusting them: the alg must be asymmetric, typ (when present)
-// logout+jwt. parseUnverifiedJWT refuses exactly these tokens as user
+// trusting them: the alg must be asymmetric, and typ must not name
+// another kind of token. parseUnverifiedJWT refuses exactly these tokens as user
 // tokens, so they get their own parser.
 func parseLogoutJWT(raw string) (map[string]any, error) {
 	parts := strings.Split(raw, ".")
@@ -121,8 +122,11 @@ func parseLogoutJWT(raw string) (map[string]any, error) {
 	if err := checkAlg(h.Alg); err != nil {
 		return nil, err
 	}
-	if h.Typ != "" && strings.TrimPrefix(strings.ToLower(h.Typ), "application/") != "logout+jwt" {
-		return nil, tokenErr(TokenMalformed, "typ "+quoteClaim(h.Typ)+" is not logout+jwt")
+	switch strings.TrimPrefix(strings.ToLower(h.Typ), "application/") {
+	case "at+jwt", "secevent+jwt", "dpop+jwt":
+		// Typed as another kind of token; an untyped or "JWT" token is
+		// told apart from an ID token by its events claim and no nonce.
+		return nil, tokenErr(TokenMalformed, "typ "+quoteClaim(h.Typ)+" is not a logout token")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {

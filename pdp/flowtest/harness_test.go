@@ -1,0 +1,232 @@
+package flowtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/pdphttp"
+	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/policies"
+)
+
+const (
+	clientKey   = "sgk_billing-service-key"
+	trustedKey  = "sgk_call-centre-key"
+	appID       = "billing-web"
+	redirectURI = "http://127.0.0.1:9/callback" // never contacted: the browser stops before it
+	cibaID      = "stepgate-ciba"
+	cibaSecret  = "stepgate-ciba-secret"
+	resource    = "https://api.stepgate.test"
+)
+
+// clock is real time plus an offset that tests advance, so that tokens of
+// the real provider (stamped with real time) stay valid while tests move
+// stepgate past a deadline without sleeping.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.offset += d; c.mu.Unlock() }
+
+// After never fires: tests drive pollers with RunOnce.
+func (c *clock) After(time.Duration) <-chan time.Time { return nil }
+
+type clients map[string]pdp.Client
+
+func (c clients) ClientByKeyHash(_ context.Context, h string) (pdp.Client, error) {
+	if cl, ok := c[h]; ok {
+		return cl, nil
+	}
+	return pdp.Client{}, pdp.ErrUnauthenticated
+}
+
+// flows records audited flow events.
+type flows struct {
+	mu     sync.Mutex
+	events []pdp.FlowEvent
+}
+
+func (f *flows) RecordFlow(_ context.Context, ev pdp.FlowEvent) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, ev)
+	return nil
+}
+
+func (f *flows) find(kind, outcome string) (pdp.FlowEvent, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ev := range f.events {
+		if ev.Kind == kind && ev.Outcome == outcome {
+			return ev, true
+		}
+	}
+	return pdp.FlowEvent{}, false
+}
+
+// env is stepgate's decision API over httptest with in-memory stores.
+type env struct {
+	clock    *clock
+	verifier *pdp.Verifier
+	svc      *pdp.Service
+	offers   *pdptest.CIBAOffers
+	requests backchannel.Store
+	flows    *flows
+	runner   *pdp.CIBARunner
+	srv      *httptest.Server
+}
+
+type envConfig struct {
+	issuer   pdp.IssuerConfig
+	requests backchannel.Store // default in memory
+	owner    string
+}
+
+func newEnv(t testing.TB, cfg envConfig) *env {
+	t.Helper()
+	e := &env{clock: &clock{}, offers: pdptest.NewCIBAOffers(), flows: &flows{}, requests: cfg.requests}
+	if e.requests == nil {
+		e.requests = backchannel.NewMemoryStore()
+	}
+	var err error
+	if e.verifier, err = pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{cfg.issuer}, Now: e.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	engine := pdp.NewEngine(pdp.EngineConfig{})
+	files, err := pdp.ReadFS(policies.Bundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Load(t.Context(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	elevations := pdptest.NewElevations()
+	if e.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: e.verifier, Transactions: pdptest.NewTransactions(),
+		CIBAOffers: e.offers, Elevations: elevations, Flows: e.flows, Now: e.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	e.runner = e.newRunner(t, cfg.owner)
+	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: e.verifier, Audit: e.flows, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := pdphttp.New(pdphttp.Config{Service: e.svc, Clients: pdp.NewAuthenticator(clients{
+		pdp.HashKey(clientKey):  {ID: "billing-svc", ReturnTo: []string{"https://app.example/"}},
+		pdp.HashKey(trustedKey): {ID: "call-centre", AssertClaims: true},
+	}, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.RegisterCIBA(e.runner)
+	api.RegisterSessions(sessions)
+	e.srv = httptest.NewServer(api)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// newRunner builds a CIBA runner on the env's stores, as a restarted
+// process would.
+func (e *env) newRunner(t testing.TB, owner string) *pdp.CIBARunner {
+	t.Helper()
+	r, err := pdp.NewCIBARunner(pdp.CIBARunnerConfig{Verifier: e.verifier, Offers: e.offers, Requests: e.requests,
+		Audit: e.flows, Owner: owner, MinInterval: time.Second, DefaultInterval: time.Second,
+		Now: e.clock.Now, After: e.clock.After})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// call sends a JSON request with a client key and decodes the answer.
+func (e *env) call(t testing.TB, method, path, key string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %s: decode %q: %v", method, path, resp.Status, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// decide asks for a decision with the user's token.
+func (e *env) decide(t testing.TB, token, action, session string, ctx map[string]any) pdp.Decision {
+	t.Helper()
+	body := map[string]any{"token": token, "action": action}
+	if session != "" {
+		body["session_id"] = session
+	}
+	if ctx != nil {
+		body["context"] = ctx
+	}
+	var d pdp.Decision
+	if code := e.call(t, http.MethodPost, "/v1/decision", clientKey, body, &d); code != http.StatusOK {
+		t.Fatalf("decision: HTTP %d: %+v", code, d)
+	}
+	return d
+}
+
+type verifyAnswer struct {
+	Verified    bool           `json:"verified"`
+	Claims      map[string]any `json:"claims"`
+	Error       string         `json:"error"`
+	Description string         `json:"error_description"`
+	Session     *struct {
+		ID        string    `json:"id"`
+		ExpiresAt time.Time `json:"expires_at"`
+	} `json:"session"`
+}
+
+func (e *env) verify(t testing.TB, txID, idToken, session string) (int, verifyAnswer) {
+	t.Helper()
+	body := map[string]any{"transaction_id": txID, "id_token": idToken}
+	if session != "" {
+		body["session_id"] = session
+	}
+	var v verifyAnswer
+	code := e.call(t, http.MethodPost, "/v1/stepup/verify", clientKey, body, &v)
+	return code, v
+}
+
+func wantOutcome(t testing.TB, d pdp.Decision, want pdp.Outcome) {
+	t.Helper()
+	if d.Outcome != want {
+		t.Fatalf("decision = %s %v, want %s", d.Outcome, d.Reasons, want)
+	}
+}
