@@ -32,6 +32,7 @@ type Config struct {
 	Issuers     []pdp.IssuerConfig `yaml:"issuers"`
 	Clients     []ClientConfig     `yaml:"clients"`
 	Decision    DecisionConfig     `yaml:"decision"`
+	Admin       AdminConfig        `yaml:"admin"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `yaml:"log_level"`
 }
@@ -70,6 +71,32 @@ type DecisionConfig struct {
 	// RevisionPoll is how often the active revision is re-read from the
 	// store (replicas pick up activations this way); default 250ms.
 	RevisionPoll time.Duration `yaml:"revision_poll"`
+}
+
+// AdminConfig configures the admin UI.
+type AdminConfig struct {
+	// SSO signs admins in with OpenID Connect; without it the bootstrap
+	// admin password form is used.
+	SSO *AdminSSOConfig `yaml:"sso"`
+	// SecureCookies marks session cookies Secure; set it when the admin UI
+	// is served over TLS (directly or behind a proxy). Default false.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// IdleTimeout (default 30m) and AbsoluteTimeout (default 12h) end sessions.
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	AbsoluteTimeout time.Duration `yaml:"absolute_timeout"`
+}
+
+// AdminSSOConfig is the OIDC client of the admin UI.
+type AdminSSOConfig struct {
+	Issuer       string `yaml:"issuer"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	// RedirectURL is the UI's callback, e.g. https://admin.example/auth/callback.
+	RedirectURL string `yaml:"redirect_url"`
+	// RoleClaim names the claim with groups/roles; default "groups".
+	RoleClaim     string   `yaml:"role_claim"`
+	AdminValues   []string `yaml:"admin_values"`
+	AuditorValues []string `yaml:"auditor_values"`
 }
 
 // ClientConfig declares a decision API client in the file.
@@ -156,6 +183,9 @@ func (c *Config) validate() error {
 	}
 	if c.Decision.RevisionPoll <= 0 {
 		errs = append(errs, errors.New("decision.revision_poll must be positive"))
+	}
+	if sso := c.Admin.SSO; sso != nil && (sso.Issuer == "" || sso.ClientID == "" || sso.RedirectURL == "" || len(sso.AdminValues) == 0) {
+		errs = append(errs, errors.New("admin.sso needs issuer, client_id, redirect_url and admin_values"))
 	}
 	seen := map[string]bool{}
 	for i, cl := range c.Clients {
