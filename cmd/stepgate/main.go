@@ -1,6 +1,3 @@
-// Command stepgate is the step-up authentication decision point: one binary
-// serving the decision API and the admin UI, plus the CLI for policies and
-// the audit trail. See README.md for the commands.
 package main
 
 import (
