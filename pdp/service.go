@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,10 +126,13 @@ func (s *Service) Decide(ctx context.Context, c Client, req *Request) (*Decision
 func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([]*Decision, error) {
 	for i, r := range reqs {
 		if err := r.Validate(c); err != nil {
-			if len(reqs) > 1 {
-				return nil, fmt.Errorf("requests[%d]: %w", i, err)
+			if len(reqs) == 1 {
+				return nil, err
 			}
-			return nil, err
+			if errors.Is(err, ErrInvalidRequest) {
+				return nil, invalid("requests[%d]: %s", i, strings.TrimPrefix(err.Error(), ErrInvalidRequest.Error()+": "))
+			}
+			return nil, fmt.Errorf("requests[%d]: %w", i, err)
 		}
 	}
 	calls := make([]call, len(reqs))

@@ -94,7 +94,7 @@ func TestBatchLimit(t *testing.T) {
 	items = items[:100]
 	items[57] = map[string]any{"claims": map[string]any{"sub": "u"}, "action": "bad action"}
 	r = h.post("/v1/decisions", keyTrusted, map[string]any{"requests": items})
-	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "requests[57]") {
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"error_description":"requests[57]: action`) {
 		t.Fatalf("bad item: %d %s", r.status, r.body)
 	}
 	if n := len(h.audit.Events()); n != 0 {
