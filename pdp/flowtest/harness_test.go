@@ -81,7 +81,7 @@ type env struct {
 	clock    *clock
 	verifier *pdp.Verifier
 	svc      *pdp.Service
-	offers   *pdptest.CIBAOffers
+	offers   pdp.CIBAOffers
 	requests backchannel.Store
 	flows    *flows
 	runner   *pdp.CIBARunner
@@ -91,14 +91,18 @@ type env struct {
 type envConfig struct {
 	issuer   pdp.IssuerConfig
 	requests backchannel.Store // default in memory
+	offers   pdp.CIBAOffers    // default in memory
 	owner    string
 }
 
 func newEnv(t testing.TB, cfg envConfig) *env {
 	t.Helper()
-	e := &env{clock: &clock{}, offers: pdptest.NewCIBAOffers(), flows: &flows{}, requests: cfg.requests}
+	e := &env{clock: &clock{}, offers: cfg.offers, flows: &flows{}, requests: cfg.requests}
 	if e.requests == nil {
 		e.requests = backchannel.NewMemoryStore()
+	}
+	if e.offers == nil {
+		e.offers = pdptest.NewCIBAOffers()
 	}
 	var err error
 	if e.verifier, err = pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{cfg.issuer}, Now: e.clock.Now}); err != nil {
@@ -229,4 +233,39 @@ func wantOutcome(t testing.TB, d pdp.Decision, want pdp.Outcome) {
 	if d.Outcome != want {
 		t.Fatalf("decision = %s %v, want %s", d.Outcome, d.Reasons, want)
 	}
+}
+
+// cibaStatus is the answer of POST /v1/ciba and GET /v1/ciba/{id}.
+type cibaStatus struct {
+	ID             string         `json:"id"`
+	DecisionID     string         `json:"decision_id"`
+	Status         string         `json:"status"`
+	ExpiresIn      int64          `json:"expires_in"`
+	BindingMessage string         `json:"binding_message"`
+	Claims         map[string]any `json:"claims"`
+	Error          string         `json:"error_description"`
+}
+
+// startCIBA starts the CIBA request a decision offered.
+func (e *env) startCIBA(t testing.TB, decisionID string) cibaStatus {
+	t.Helper()
+	var st cibaStatus
+	if code := e.call(t, http.MethodPost, "/v1/ciba", clientKey, map[string]any{"decision_id": decisionID}, &st); code != http.StatusCreated {
+		t.Fatalf("POST /v1/ciba: HTTP %d %+v", code, st)
+	}
+	return st
+}
+
+// poll advances the clock by d, runs one pass of r and reads the status.
+func (e *env) poll(t testing.TB, r *pdp.CIBARunner, d time.Duration, id string) cibaStatus {
+	t.Helper()
+	e.clock.Advance(d)
+	if _, err := r.RunOnce(t.Context()); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	var st cibaStatus
+	if code := e.call(t, http.MethodGet, "/v1/ciba/"+id, clientKey, nil, &st); code != http.StatusOK {
+		t.Fatalf("GET /v1/ciba/%s: HTTP %d %+v", id, code, st)
+	}
+	return st
 }
