@@ -269,3 +269,5 @@ func (e *env) poll(t testing.TB, r *pdp.CIBARunner, d time.Duration, id string) 
 	}
 	return st
 }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
