@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stepgate/stepgate/admin"
@@ -16,7 +18,7 @@ import (
 // trail, so they open the store without an audit writer.
 func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return exitError{code: 2, msg: "audit: want export or verify"}
+		return exitError{code: 2, msg: "audit: want export, verify or prune"}
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
@@ -33,6 +35,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 	fs.StringVar(&q.DecisionID, "decision-id", "", "only this decision")
 	fs.Int64Var(&q.PolicyRevision, "revision", 0, "only decisions by this policy revision")
 	fs.BoolVar(&q.ChainOrder, "chain-order", false, "order by chain and sequence (for offline chain verification)")
+	olderThan := fs.String("older-than", "", "prune: delete records older than this (e.g. 90d, 2160h)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
@@ -71,8 +74,35 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "audit chain intact: %d records in %d chains verified\n", rep.Checked, rep.Chains)
 		return nil
+	case "prune":
+		age, err := parseAge(*olderThan)
+		if err != nil {
+			return exitError{code: 2, msg: "audit prune --older-than: " + err.Error()}
+		}
+		n, err := st.DeleteAuditBefore(ctx, now.Add(-age))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "pruned %d audit records older than %s; checkpoints keep the remaining chains verifiable\n", n, *olderThan)
+		return nil
 	}
 	return exitError{code: 2, msg: fmt.Sprintf("audit: unknown subcommand %q", sub)}
+}
+
+// parseAge reads a retention age: a Go duration or a number of days ("90d").
+func parseAge(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a positive number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration (e.g. 90d or 2160h)", s)
+	}
+	return d, nil
 }
 
 // parseWhen reads an RFC 3339 time, a date, or a duration back from now.

@@ -204,3 +204,30 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("cfg %+v, err %v", cfg, err)
 	}
 }
+
+func TestAuditPruneKeepsChainVerifiable(t *testing.T) {
+	e := testEnv(t)
+	s := startServer(t, e)
+	key := keyRE.FindStringSubmatch(s.out.String())[1]
+	for range 3 {
+		s.decide(t, key, `{"claims":{"sub":"alice"},"action":"billing.view"}`)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, e, "audit", "prune", "--older-than", "soon"); exitCodeOf(err) != 2 {
+		t.Fatalf("bad --older-than: %v", err)
+	}
+	out, err := cli(t, e, "audit", "prune", "--older-than", "1ns")
+	if err != nil || !strings.Contains(out, "pruned 5 audit records") {
+		t.Fatalf("prune: %v %s", err, out)
+	}
+	out, err = cli(t, e, "audit", "verify")
+	if err != nil {
+		t.Fatalf("verify after prune: %v %s", err, out)
+	}
+	out, _ = cli(t, e, "audit", "export", "--format", "csv", "--kind", "checkpoint")
+	if strings.Count(out, "checkpoint") != 1 {
+		t.Errorf("want one checkpoint record:\n%s", out)
+	}
+}

@@ -51,6 +51,10 @@ type AuditConfig struct {
 	// RedactClaims are left out of audited inputs; default email, name,
 	// given_name, family_name, phone_number, address, birthdate.
 	RedactClaims []string `yaml:"redact_claims"`
+	// RetentionDays, when positive, makes serve delete audit records older
+	// than this many days once a day (checkpoints keep the chain verifiable).
+	// Default 0: keep everything.
+	RetentionDays int `yaml:"retention_days"`
 	// ChainID names this replica's hash chain; default the host name.
 	// Replicas sharing a database need distinct ids (STEPGATE_AUDIT_CHAIN_ID).
 	ChainID string `yaml:"chain_id"`
@@ -180,6 +184,9 @@ func (c *Config) validate() error {
 	}
 	if c.Decision.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("decision.max_body_bytes must be positive"))
+	}
+	if c.Audit.RetentionDays < 0 {
+		errs = append(errs, errors.New("audit.retention_days must not be negative"))
 	}
 	if c.Decision.RevisionPoll <= 0 {
 		errs = append(errs, errors.New("decision.revision_poll must be positive"))

@@ -53,6 +53,7 @@ commands:
   audit export --format csv|ndjson [--since T] [--until T] [filters]
                                         stream the audit trail to stdout
   audit verify                          check the hash chain (exit 0 only when intact)
+  audit prune --older-than 90d          delete old records, keeping the rest verifiable
   version                               print the version
 
 Every command honours STEPGATE_DATABASE_URL and STEPGATE_DATA_DIR.

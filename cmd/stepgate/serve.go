@@ -104,6 +104,9 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 
 	go a.watchRevisions(ctx)
 	go a.sweepStepUps(ctx)
+	if cfg.Audit.RetentionDays > 0 {
+		go a.pruneAudit(ctx, time.Duration(cfg.Audit.RetentionDays)*24*time.Hour)
+	}
 
 	servers := []*listener{
 		{name: "decision API", addr: cfg.DecisionAddr, handler: decisionAPI},
@@ -223,5 +226,28 @@ func (a *app) sweepStepUps(ctx context.Context) {
 				a.log.Debug("swept expired step-up transactions", slog.Int64("count", n))
 			}
 		}
+	}
+}
+
+// pruneAudit applies the retention period once an hour after start and then
+// daily. Replicas may all run it: pruning is idempotent and serialised on
+// the chain heads by the store.
+func (a *app) pruneAudit(ctx context.Context, keep time.Duration) {
+	wait := time.Hour
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = 24 * time.Hour
+		n, err := a.store.DeleteAuditBefore(ctx, time.Now().Add(-keep))
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Error("audit retention", "err", err)
+			}
+			continue
+		}
+		a.log.Info("audit retention pruned old records", slog.Int64("deleted", n), "older_than", keep.String())
 	}
 }
