@@ -26,6 +26,14 @@ type IssuerConfig struct {
 	// acr_values on step-up and accepted as proof. Default: the PAPE MFA URI
 	// (auth0, generic); none for keycloak.
 	MFAACRValues []string `yaml:"mfa_acr_values" json:"mfa_acr_values"`
+	// ACRRequest is how a step-up asks for the acr: "acr_values" (a
+	// voluntary request the IdP may answer with less, which verification
+	// then refuses), "claims" (an essential acr claims request, which makes
+	// the IdP fail rather than answer with less) or "both". Default by
+	// dialect: auth0 acr_values (Auth0 has no claims parameter), keycloak
+	// claims, generic acr_values. Some providers let acr_values replace an
+	// essential claims request, so "both" is not always the strongest.
+	ACRRequest string `yaml:"acr_request" json:"acr_request,omitempty"`
 	// Authorize is the app client that step-up URLs are built for.
 	Authorize *AuthorizeConfig `yaml:"authorize" json:"authorize,omitempty"`
 	// CIBA, when set, lets stepgate run the backchannel exchange itself.
@@ -59,4 +67,22 @@ func (c IssuerConfig) EffectiveMFAACRValues() []string {
 		return nil
 	}
 	return []string{PAPEMultiFactor}
+}
+
+// ACR request modes of IssuerConfig.ACRRequest.
+const (
+	ACRRequestValues = "acr_values"
+	ACRRequestClaims = "claims"
+	ACRRequestBoth   = "both"
+)
+
+// EffectiveACRRequest returns how step-up asks this issuer for an acr.
+func (c IssuerConfig) EffectiveACRRequest() string {
+	if c.ACRRequest != "" {
+		return c.ACRRequest
+	}
+	if c.Dialect == DialectKeycloak {
+		return ACRRequestClaims
+	}
+	return ACRRequestValues
 }

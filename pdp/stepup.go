@@ -118,15 +118,14 @@ func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, acr
 	add("redirect_uri", iss.Authorize.RedirectURI)
 	add("scope", strings.Join(scopes, " "))
 	if len(acr) > 0 {
-		if iss.Dialect == DialectKeycloak {
-			// acr_values is voluntary; Keycloak honours an essential acr claim
-			// request, which makes it fail rather than answer with less. It is
-			// sent alone: OpenID Core lets acr_values stand for the (voluntary)
-			// acr claim request, and providers such as oidc-provider let it
-			// replace the essential one.
-			add("claims", essentialACRClaims(acr))
-		} else {
+		mode := iss.EffectiveACRRequest()
+		if mode == ACRRequestValues || mode == ACRRequestBoth {
 			add("acr_values", strings.Join(acr, " "))
+		}
+		if mode == ACRRequestClaims || mode == ACRRequestBoth {
+			// An essential acr claim makes the IdP fail rather than answer
+			// with a weaker authentication.
+			add("claims", essentialACRClaims(acr))
 		}
 	}
 	if maxAge != nil {

@@ -134,6 +134,11 @@ func normalizeIssuerConfig(ic IssuerConfig) (IssuerConfig, error) {
 	default:
 		return ic, fmt.Errorf("issuer %q: unknown dialect %q (want generic, auth0 or keycloak)", ic.Issuer, ic.Dialect)
 	}
+	switch ic.ACRRequest {
+	case "", ACRRequestValues, ACRRequestClaims, ACRRequestBoth:
+	default:
+		return ic, fmt.Errorf("issuer %q: unknown acr_request %q (want acr_values, claims or both)", ic.Issuer, ic.ACRRequest)
+	}
 	ic.Audiences = slices.Clone(ic.Audiences)
 	ic.MFAACRValues = slices.Clone(ic.MFAACRValues)
 	if ic.Authorize != nil {

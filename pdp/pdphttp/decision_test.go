@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
@@ -233,5 +234,42 @@ func TestBatchKeepsOrder(t *testing.T) {
 	}
 	if n := len(h.audit.Events()); n != 3 {
 		t.Errorf("audited %d events, want 3", n)
+	}
+}
+
+func TestStepUpACRRequestModes(t *testing.T) {
+	for _, tc := range []struct {
+		dialect    pdp.Dialect
+		mode       string
+		acrValues  bool
+		claimsParm bool
+	}{
+		{pdp.DialectGeneric, "", true, false},
+		{pdp.DialectAuth0, "", true, false},
+		{pdp.DialectKeycloak, "", false, true},
+		{pdp.DialectGeneric, pdp.ACRRequestClaims, false, true},
+		{pdp.DialectGeneric, pdp.ACRRequestBoth, true, true},
+	} {
+		t.Run(string(tc.dialect)+"/"+tc.mode, func(t *testing.T) {
+			h := newHarness(t, withDialect(tc.dialect), func(ic *pdp.IssuerConfig, _ *pdphttp.Config) {
+				ic.ACRRequest = tc.mode
+				if tc.dialect == pdp.DialectKeycloak {
+					ic.MFAACRValues = []string{"gold"}
+				}
+			})
+			tok := h.token(map[string]any{"amr": []string{"pwd"}, "auth_time": h.clock.Now().Unix()})
+			d := h.decide(keyService, map[string]any{"token": tok, "action": "billing.view"})
+			u, err := url.Parse(d["step_up"].(map[string]any)["authorize_url"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			if q.Has("acr_values") != tc.acrValues || q.Has("claims") != tc.claimsParm {
+				t.Fatalf("acr_values %v claims %v in %s", q.Has("acr_values"), q.Has("claims"), u)
+			}
+			if tc.claimsParm && !strings.Contains(q.Get("claims"), `"essential":true`) {
+				t.Errorf("claims %s is not essential", q.Get("claims"))
+			}
+		})
 	}
 }
