@@ -60,6 +60,7 @@ type Policy struct {
 	query    rego.PreparedEvalQuery
 	timeout  time.Duration
 	compiled time.Time
+	cache    *decisionCache // nil: results are not cached
 }
 
 // Revision returns the revision id and content hash the policy was built from.
@@ -71,6 +72,9 @@ type CompileOptions struct {
 	Timeout time.Duration
 	// Query overrides DecisionQuery (used by tests and AuthZEN search).
 	Query string
+	// DecisionCacheSize is how many results Eval memoises per revision;
+	// 0 means DefaultDecisionCacheSize, negative disables the cache.
+	DecisionCacheSize int
 }
 
 // Compile parses and compiles a bundle into a prepared query. Test modules
@@ -99,7 +103,8 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 	if err != nil {
 		return nil, compileError(err)
 	}
-	return &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now()}, nil
+	return &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
+		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize)}, nil
 }
 
 // loadBundle turns files into an OPA bundle through OPA's own reader, so
@@ -158,6 +163,10 @@ func trimBundlePath(f string) string {
 // is a deny whose reasons say what went wrong, and Result.Err keeps the
 // cause for logs and metrics.
 func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
+	key, cached, hit := p.cache.lookup(in)
+	if hit {
+		return cached
+	}
 	res.Revision, res.Hash = p.rev, p.hash
 	defer func() {
 		if r := recover(); r != nil {
@@ -185,6 +194,7 @@ func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
 		return failClosed(p, err, "policy produced a malformed decision: "+err.Error())
 	}
 	out.Revision, out.Hash = p.rev, p.hash
+	p.cache.store(key, in, out)
 	return out
 }
 

@@ -1,0 +1,176 @@
+package pdp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/stepgate/stepgate/policies"
+)
+
+// echoRego answers allow with the whole input document as its reason, so a
+// result served for the wrong input shows in the reason.
+const echoRego = `package stepgate
+
+decision := {"decision": "allow", "reasons": [sprintf("%v", [input])]}
+`
+
+func compileFiles(tb testing.TB, files Files, id int64, cacheSize int) *Policy {
+	tb.Helper()
+	p, err := Compile(context.Background(), Revision{ID: id, Hash: files.Hash(), Files: files},
+		CompileOptions{DecisionCacheSize: cacheSize})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func defaultFiles(tb testing.TB) Files {
+	tb.Helper()
+	f, err := ReadFS(policies.Bundle())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+// withData returns the default bundle with its data document replaced.
+func withData(tb testing.TB, data string) Files {
+	tb.Helper()
+	f := maps.Clone(defaultFiles(tb))
+	f["stepgate/data.json"] = []byte(data)
+	return f
+}
+
+// claimsInput is an input as decide builds it: authn normalised at now.
+func claimsInput(action string, amr []string, authTime, now int64, ctx map[string]any) *Input {
+	claims := map[string]any{"iss": "https://idp.example/", "sub": "alice", "amr": toAny(amr), "auth_time": json.Number(fmt.Sprint(authTime))}
+	return &Input{Subject: Subject{Type: "user", ID: "alice", Claims: claims, Authn: NormalizeAuthn(claims, []string{PAPEMultiFactor}, now)},
+		Action: Action{Name: action}, Resource: Resource{Type: "invoice", ID: "inv_1"}, Context: ctx, Now: now, Client: Caller{ID: "svc"}}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func sameResult(tb testing.TB, what string, got, want Result) {
+	tb.Helper()
+	maxAge := func(r Result) string {
+		if r.Requirements.MaxAge == nil {
+			return "none"
+		}
+		return fmt.Sprint(*r.Requirements.MaxAge)
+	}
+	if got.Outcome != want.Outcome || !slices.Equal(got.Reasons, want.Reasons) || got.Revision != want.Revision ||
+		!slices.Equal(got.Requirements.AMRAny, want.Requirements.AMRAny) ||
+		!slices.Equal(got.Requirements.ACRValues, want.Requirements.ACRValues) || maxAge(got) != maxAge(want) ||
+		got.CIBAMessage != want.CIBAMessage {
+		tb.Fatalf("%s: cached policy answered %s %q, uncached %s %q", what, got.Outcome, got.Reasons, want.Outcome, want.Reasons)
+	}
+}
+
+// TestDecisionCacheNeverServedAfterExpiry sweeps the clock second by second
+// across every boundary of the default policy (clock skew, max_age 300 and
+// 900) and checks that the cached policy always answers exactly as an
+// uncached one, while actually serving hits in between.
+func TestDecisionCacheNeverServedAfterExpiry(t *testing.T) {
+	files := defaultFiles(t)
+	cached, plain := compileFiles(t, files, 1, 0), compileFiles(t, files, 1, -1)
+	if cached.cache == nil || cached.cache.model == nil {
+		t.Fatal("default policy should be cached with the reviewed time model")
+	}
+	const authTime = 1_763_770_000
+	cases := []struct {
+		name   string
+		action string
+		amr    []string
+		ctx    map[string]any
+		from   int64 // first age
+		to     int64 // last age
+	}{
+		{name: "billing.view crosses max_age 900", action: "billing.view", amr: []string{"pwd", "mfa"}, from: 880, to: 920},
+		{name: "billing.pay crosses max_age 300", action: "billing.pay", amr: []string{"pwd", "mfa"}, ctx: map[string]any{"amount": json.Number("10")}, from: 280, to: 320},
+		{name: "future auth_time crosses the clock skew", action: "billing.view", amr: []string{"pwd", "mfa"}, from: -80, to: 10},
+		{name: "step_up without mfa crosses max_age", action: "billing.view", amr: []string{"pwd"}, from: 890, to: 910},
+		{name: "ciba from the channel", action: "billing.pay", amr: []string{"pwd", "mfa"}, ctx: map[string]any{"channel": "pos"}, from: 250, to: 350},
+		{name: "unknown action", action: "nope", amr: []string{"pwd"}, from: 0, to: 20},
+		{name: "profile.update crosses 300", action: "profile.update", amr: []string{"pwd"}, from: 290, to: 310},
+	}
+	ctx := context.Background()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hits := 0
+			for age := tc.from; age <= tc.to; age++ {
+				in := claimsInput(tc.action, tc.amr, authTime, authTime+age, tc.ctx)
+				if _, _, hit := cached.cache.lookup(in); hit {
+					hits++
+				}
+				sameResult(t, fmt.Sprintf("age %d", age), cached.Eval(ctx, in), plain.Eval(ctx, claimsInput(tc.action, tc.amr, authTime, authTime+age, tc.ctx)))
+			}
+			if hits == 0 && tc.name != "future auth_time crosses the clock skew" {
+				t.Errorf("no cache hits in %d seconds", tc.to-tc.from+1)
+			}
+		})
+	}
+}
+
+// TestDecisionCacheWindow checks the computed windows directly.
+func TestDecisionCacheWindow(t *testing.T) {
+	p := compileFiles(t, defaultFiles(t), 1, 0)
+	const at, now = 1_000_000, 1_000_700
+	cases := []struct {
+		name   string
+		in     *Input
+		out    Outcome
+		expect int64
+	}{
+		{name: "allow lives until age passes max_age", in: claimsInput("billing.view", []string{"mfa"}, at, now, nil), out: Allow, expect: at + 900 + 1},
+		{name: "step_up naming the age lives one second", in: claimsInput("profile.update", []string{"pwd"}, at, now, nil), out: StepUp, expect: now + 1},
+		{name: "ciba does not depend on age", in: claimsInput("billing.pay", []string{"mfa"}, at, now, map[string]any{"channel": "pos"}), out: CIBA, expect: now + maxCacheLifetime},
+		{name: "future auth_time lives one second", in: claimsInput("billing.view", []string{"mfa"}, now+100, now, nil), out: Deny, expect: now + 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := p.Eval(context.Background(), tc.in)
+			if res.Outcome != tc.out {
+				t.Fatalf("outcome %s %q, want %s", res.Outcome, res.Reasons, tc.out)
+			}
+			if got := p.cache.model.until(tc.in, res); got != tc.expect {
+				t.Fatalf("until %d, want %d", got, tc.expect)
+			}
+		})
+	}
+}
+
+// TestDecisionCacheRevisionChange: a new revision never sees the old one's
+// answers, even for the identical input.
+func TestDecisionCacheRevisionChange(t *testing.T) {
+	e := NewEngine(EngineConfig{})
+	ctx := context.Background()
+	in := func() *Input { return claimsInput("billing.view", []string{"mfa"}, 1_000_000, 1_000_500, nil) }
+	load := func(id int64, data string) {
+		t.Helper()
+		f := withData(t, data)
+		if err := e.Load(ctx, Revision{ID: id, Hash: f.Hash(), Files: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load(1, `{"actions": {"billing.view": {"mfa": true, "max_age": 900}}}`)
+	if r := e.Eval(ctx, in()); r.Outcome != Allow || r.Revision != 1 {
+		t.Fatalf("revision 1: %s %d", r.Outcome, r.Revision)
+	}
+	if r := e.Eval(ctx, in()); r.Outcome != Allow {
+		t.Fatalf("revision 1 again: %s", r.Outcome)
+	}
+	load(2, `{"actions": {"billing.view": {"mfa": true, "max_age": 60}}}`)
+	if r := e.Eval(ctx, in()); r.Outcome != StepUp || r.Revision != 2 {
+		t.Fatalf("after the swap: %s %q revision %d, want step_up from revision 2", r.Outcome, r.Reasons, r.Revision)
+	}
+}
