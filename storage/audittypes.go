@@ -9,6 +9,7 @@ const (
 	KindCheckpoint = "checkpoint"
 	KindCIBA       = "ciba"
 	KindStepUp     = "stepup"
+	KindSession    = "session"
 )
 
 // AuditRecord is one entry of the tamper-evident audit trail. Content fields

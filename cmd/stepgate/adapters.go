@@ -117,3 +117,27 @@ func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
 	}
 	return pdp.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
 }
+
+// flowSink adapts the audit writer to pdp.FlowAuditor: CIBA approvals,
+// denials and expiries, and session elevations and revocations, each linked
+// to the decision that started them.
+type flowSink struct{ w recordWriter }
+
+func (f flowSink) RecordFlow(ctx context.Context, ev pdp.FlowEvent) error {
+	kind := storage.KindCIBA
+	if ev.Kind == pdp.FlowSession {
+		kind = storage.KindSession
+	}
+	var detail []byte
+	if ev.SessionID != "" {
+		var err error
+		if detail, err = json.Marshal(map[string]string{"session_id": ev.SessionID}); err != nil {
+			return fmt.Errorf("encode flow detail: %w", err)
+		}
+	}
+	return f.w.Write(ctx, storage.AuditRecord{
+		Time: ev.Time, Kind: kind, DecisionID: ev.DecisionID, RequestID: pdp.RequestIDFrom(ctx),
+		ClientID: ev.ClientID, Subject: ev.Subject, Issuer: ev.Issuer, Action: ev.Action,
+		Outcome: ev.Outcome, Reasons: ev.Reasons, CIBAID: ev.CIBAID, StepUpID: ev.StepUpID, Detail: detail,
+	})
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdpmetrics"
+	"github.com/stepgate/stepgate/pdp/pdpstore"
 )
 
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
@@ -61,8 +62,12 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
+	offers := pdpstore.CIBAOffers{Backend: a.store}
+	elevations := pdpstore.Elevations{Backend: a.store}
+	flows := flowSink{a.audit}
 	svc, err := pdp.NewService(pdp.ServiceConfig{
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
+		CIBAOffers: offers, Elevations: elevations, Flows: flows,
 		Audit: auditSink{a.audit}, Observer: metrics, StepUpTTL: cfg.Decision.StepUpTTL,
 		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.RedactClaims, Logger: a.log,
 	})
@@ -97,13 +102,30 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err := decisionAPI.RegisterAuthZEN(pdphttp.AuthZENConfig{BaseURL: cfg.ExternalURL, Search: searcher}); err != nil {
 		return err
 	}
+	cibaRunner, err := pdp.NewCIBARunner(pdp.CIBARunnerConfig{Verifier: verifier, Offers: offers,
+		Requests: pdpstore.CIBARequests{Backend: a.store}, Audit: flows, Owner: cfg.chainID(),
+		RequestedExpiry: cfg.Decision.CIBARequestedExpiry, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	decisionAPI.RegisterCIBA(cibaRunner)
+	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: verifier, Audit: flows, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	decisionAPI.RegisterSessions(sessions)
 	adminUI, err := adminHandler(a, svc, clients)
 	if err != nil {
 		return err
 	}
 
 	go a.watchRevisions(ctx)
-	go a.sweepStepUps(ctx)
+	go a.sweep(ctx)
+	go func() {
+		if err := cibaRunner.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("CIBA poller stopped", "err", err)
+		}
+	}()
 	if cfg.Audit.RetentionDays > 0 {
 		go a.pruneAudit(ctx, time.Duration(cfg.Audit.RetentionDays)*24*time.Hour)
 	}
@@ -211,8 +233,9 @@ func (a *app) watchRevisions(ctx context.Context) {
 	}
 }
 
-// sweepStepUps deletes expired step-up transactions once a minute.
-func (a *app) sweepStepUps(ctx context.Context) {
+// sweep deletes expired step-up transactions, CIBA requests finished more
+// than a day ago, and expired session elevations, once a minute.
+func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -220,10 +243,18 @@ func (a *app) sweepStepUps(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if n, err := a.store.DeleteExpiredStepUps(ctx, now.Add(-time.Minute)); err != nil && ctx.Err() == nil {
-				a.log.Warn("sweep expired step-up transactions", "err", err)
-			} else if n > 0 {
-				a.log.Debug("swept expired step-up transactions", slog.Int64("count", n))
+			for what, del := range map[string]func() (int64, error){
+				"step-up transactions": func() (int64, error) { return a.store.DeleteExpiredStepUps(ctx, now.Add(-time.Minute)) },
+				"CIBA requests":        func() (int64, error) { return a.store.DeleteCIBABefore(ctx, now.Add(-24*time.Hour)) },
+				"session elevations":   func() (int64, error) { return a.store.DeleteExpiredElevations(ctx, now) },
+			} {
+				n, err := del()
+				switch {
+				case err != nil && ctx.Err() == nil:
+					a.log.Warn("sweep expired "+what, "err", err)
+				case n > 0:
+					a.log.Debug("swept expired "+what, slog.Int64("count", n))
+				}
 			}
 		}
 	}
