@@ -28,6 +28,9 @@ type bench struct {
 	results   []result
 	notes     []string
 	seq       int
+	// loadBefore is /proc/loadavg when the run started: other work on the
+	// machine takes cores from every target alike, but it shows in the numbers.
+	loadBefore string
 }
 
 func newBench(ctx context.Context, opts options, out, errw io.Writer) (*bench, error) {
@@ -54,7 +57,8 @@ func newBench(ctx context.Context, opts options, out, errw io.Writer) (*bench, e
 		b.close()
 		return nil, err
 	}
-	fmt.Fprintf(out, "%s\n%s | %s | OPA %s | %s\n", machine(), b.ver.Go, b.ver.Stepgate, b.ver.OPA, b.ver.Wrk)
+	b.loadBefore = loadAverage()
+	fmt.Fprintf(out, "%s\n%s | %s | OPA %s | %s\nload average before: %s\n", machine(), b.ver.Go, b.ver.Stepgate, b.ver.OPA, b.ver.Wrk, b.loadBefore)
 	return b, nil
 }
 

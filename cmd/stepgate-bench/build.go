@@ -88,3 +88,16 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %d cores, %s/%s%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, mem)
 }
+
+// loadAverage is the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

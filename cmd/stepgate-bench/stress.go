@@ -102,6 +102,7 @@ func (b *bench) swap(ctx context.Context) error {
 	})
 	l := b.closedLoop(f, "/v1/decision", benchClientKey)
 	l.check = true
+	l.duration = max(l.duration, 8*time.Second) // several activations even in --quick
 	r, err := b.measure(ctx, "swap", "stepgate", p, l, 1)
 	cancel()
 	wg.Wait()
@@ -152,14 +153,16 @@ func (b *bench) pushRevision(ctx context.Context, data string, i int) error {
 	return nil
 }
 
-// rss drives one stepgate process with distinct cold decisions in batches
-// of 20 until opts.decisions were answered, then reads its peak RSS.
+// rss drives one stepgate process (audit async, so that the run is bounded
+// by the decision path rather than by commit latency) with distinct cold
+// decisions in batches of 20 until opts.decisions were answered, then reads
+// its peak RSS.
 func (b *bench) rss(ctx context.Context) error {
 	f, err := b.writeBodies("rss", b.batchBodies(coldSpecs(20_000, time.Now().Unix()), 20))
 	if err != nil {
 		return err
 	}
-	p, err := b.startSync(ctx)
+	p, _, err := b.startStepgate(ctx, "async")
 	if err != nil {
 		return err
 	}
