@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// The simulated phone. In production the customer's authenticator app
+// shows the CIBA request and answers the IdP itself; here the test
+// provider's loopback-only /__test/ciba routes stand in for it. Enabled
+// only with Config.PhoneSimulator.
+
+// phoneRequest is a CIBA request waiting on the (simulated) phone.
+type phoneRequest struct {
+	AuthReqID      string `json:"auth_req_id"`
+	ClientID       string `json:"client_id"`
+	Sub            string `json:"sub"`
+	BindingMessage string `json:"binding_message"`
+}
+
+func (a *App) phone(w http.ResponseWriter, r *http.Request) {
+	var out struct {
+		Pending []phoneRequest `json:"pending"`
+	}
+	if err := a.providerTest(r, http.MethodGet, "/__test/ciba/pending", &out); err != nil {
+		a.fail(w, r, http.StatusBadGateway, "The simulated phone cannot reach the test identity provider.", err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "phone", view{Title: "Simulated phone", Nav: "phone", Data: struct {
+		Pending []phoneRequest
+		Done    string
+	}{out.Pending, r.URL.Query().Get("done")}})
+}
+
+// phoneAnswer approves (with a multi-factor login, as a phone's
+// authenticator would) or denies one pending request.
+func (a *App) phoneAnswer(w http.ResponseWriter, r *http.Request) {
+	answer := r.PathValue("answer")
+	if answer != "approve" && answer != "deny" {
+		a.fail(w, r, http.StatusNotFound, "The phone can only approve or deny.", nil)
+		return
+	}
+	path := "/__test/ciba/" + url.PathEscape(r.PathValue("id")) + "/" + answer
+	if err := a.providerTest(r, http.MethodPost, path, nil); err != nil {
+		a.fail(w, r, http.StatusBadGateway, "The simulated phone could not answer the request.", err)
+		return
+	}
+	done := "approved"
+	if answer == "deny" {
+		done = "denied"
+	}
+	http.Redirect(w, r, "/phone?done="+done, http.StatusSeeOther)
+}
+
+// providerTest calls a test route of the provider and decodes its JSON.
+func (a *App) providerTest(r *http.Request, method, path string, out any) error {
+	var body io.Reader
+	if method == http.MethodPost {
+		body = strings.NewReader("{}")
+	}
+	req, err := http.NewRequestWithContext(r.Context(), method, a.issuer.JoinPath(path).String(), body)
+	if err != nil {
+		return fmt.Errorf("provider %s: %w", path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.cfg.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("provider %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("provider %s: read: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("provider %s: %s: %s", path, resp.Status, raw)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("provider %s: decode: %w", path, err)
+	}
+	return nil
+}
