@@ -150,13 +150,23 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// requireSignIn sends visitors without a session to the sign-in.
+// requireSignIn sends visitors without a session to the sign-in and hands
+// the session to next through the request context (signedIn).
 func (a *App) requireSignIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.sessionOf(r) == nil {
+		s := a.sessionOf(r)
+		if s == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
 	})
+}
+
+type sessionKey struct{}
+
+// signedIn is the session requireSignIn found.
+func signedIn(r *http.Request) *session {
+	s, _ := r.Context().Value(sessionKey{}).(*session)
+	return s
 }

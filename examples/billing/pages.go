@@ -35,7 +35,7 @@ type claimRow struct {
 }
 
 func (a *App) profile(w http.ResponseWriter, r *http.Request) {
-	s := a.sessionOf(r)
+	s := signedIn(r)
 	rows := make([]claimRow, 0, len(s.claims))
 	for _, k := range []string{"sub", "email", "preferred_username", "acr", "amr", "auth_time", "iss", "aud"} {
 		if v, ok := s.claims[k]; ok {

@@ -71,7 +71,7 @@ func (a *App) payForm(w http.ResponseWriter, r *http.Request) {
 // answers ciba: the customer approves on their own phone, so the app starts
 // the CIBA request stepgate offered and shows its status.
 func (a *App) pay(w http.ResponseWriter, r *http.Request) {
-	s := a.sessionOf(r)
+	s := signedIn(r)
 	inv, amountText := r.PostFormValue("invoice"), r.PostFormValue("amount")
 	cents, err := parseAmount(amountText)
 	if err == nil && !a.isOpenInvoice(inv) {
@@ -123,7 +123,7 @@ func (a *App) isOpenInvoice(number string) bool {
 // payment shows a payment; while it is pending it asks stepgate for the
 // CIBA status and reloads itself every few seconds.
 func (a *App) payment(w http.ResponseWriter, r *http.Request) {
-	s := a.sessionOf(r)
+	s := signedIn(r)
 	p, ok := a.sessions.payment(s, r.PathValue("id"))
 	if !ok {
 		a.fail(w, r, http.StatusNotFound, "There is no such payment in this session.", nil)
