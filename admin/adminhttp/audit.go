@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,12 +22,34 @@ type auditRowView struct {
 }
 
 type auditView struct {
-	Filter     auditFilter
-	Rows       []auditRowView
-	NextCursor string
-	Scanned    int
-	Query      string
-	Actions    []string
+	Filter  auditFilter
+	Rows    []auditRowView
+	Scanned int
+	Actions []string
+	// ExportCSV, ExportNDJSON and Older link to the export of the current
+	// filter and to the next page. They are built here, already encoded:
+	// html/template would escape a query string spliced into an href,
+	// dropping the filter from the link.
+	ExportCSV, ExportNDJSON, Older template.URL
+}
+
+// links fills the export and paging links of v for filter f.
+func (v *auditView) links(f auditFilter, next string) {
+	q := f.Values()
+	link := func(path string, set ...string) template.URL {
+		u := url.Values{}
+		for k, x := range q {
+			u[k] = x
+		}
+		for i := 0; i+1 < len(set); i += 2 {
+			u.Set(set[i], set[i+1])
+		}
+		return template.URL(path + "?" + u.Encode())
+	}
+	v.ExportCSV, v.ExportNDJSON = link("/audit/export", "format", "csv"), link("/audit/export", "format", "ndjson")
+	if next != "" {
+		v.Older = link("/audit", "cursor", next)
+	}
 }
 
 // maxMFAScan bounds how many store pages one MFA-filtered page may scan.
@@ -61,16 +85,17 @@ func (s *server) searchPage(c echo.Context, f auditFilter) ([]auditRowView, stri
 
 func (s *server) auditSearch(c echo.Context) error {
 	f, ferr := parseAuditFilter(c, s.cfg.Now())
-	v := auditView{Filter: f, Query: f.Values().Encode(), Actions: s.knownActions(c)}
-	status := http.StatusOK
+	v := auditView{Filter: f, Actions: s.knownActions(c)}
+	status, next := http.StatusOK, ""
 	if ferr != nil {
 		status = http.StatusBadRequest
 	} else {
 		var err error
-		if v.Rows, v.NextCursor, v.Scanned, err = s.searchPage(c, f); err != nil {
+		if v.Rows, next, v.Scanned, err = s.searchPage(c, f); err != nil {
 			return err
 		}
 	}
+	v.links(f, next)
 	return s.render(c, status, "audit", "Audit search", "audit", v)
 }
 

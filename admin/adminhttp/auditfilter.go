@@ -100,6 +100,19 @@ type authnFacts struct {
 	Age     *int64
 }
 
+// MFAText is "yes" or "no", or "" when the input had no authentication
+// facts. Templates use it instead of MFA: html/template's if is true for
+// any non-nil pointer, so {{if .MFA}} would call a password sign-in MFA.
+func (f authnFacts) MFAText() string {
+	switch {
+	case f.MFA == nil:
+		return ""
+	case *f.MFA:
+		return "yes"
+	}
+	return "no"
+}
+
 func factsOf(input []byte) authnFacts {
 	var in struct {
 		Subject struct {

@@ -4,12 +4,16 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
 )
+
+// loginTokenRE matches a login CSRF token as RandomToken(24) makes it.
+var loginTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`)
 
 // loginView is the sign-in form; User keeps what was typed.
 type loginView struct {
@@ -30,9 +34,14 @@ func (s *server) loginPage(c echo.Context) error {
 
 // renderLogin issues the pre-session CSRF token (double-submit cookie), so
 // that a foreign page cannot sign a browser in to an attacker's session.
+// A token the browser already holds is kept: any other request that lands
+// on the sign-in page (a second tab, the browser fetching /favicon.ico
+// without a session) must not invalidate the form on screen.
 func (s *server) renderLogin(c echo.Context, status int, v loginView) error {
-	tok, err := admin.RandomToken(24)
-	if err != nil {
+	tok := ""
+	if ck, err := c.Cookie(loginCSRFCookie); err == nil && loginTokenRE.MatchString(ck.Value) {
+		tok = ck.Value
+	} else if tok, err = admin.RandomToken(24); err != nil {
 		return err
 	}
 	s.setCookie(c, loginCSRFCookie, tok, 3600)

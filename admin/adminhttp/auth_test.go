@@ -159,3 +159,21 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatal("page has inline script or style")
 	}
 }
+
+// TestLoginFormSurvivesOtherSignInPages: a browser fetches /favicon.ico (or
+// opens a second tab) while the sign-in form is on screen; that request
+// lands on the sign-in page too and must not invalidate the form's token.
+func TestLoginFormSurvivesOtherSignInPages(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.get("/login")
+	onScreen := b.csrf
+	if r := b.get("/favicon.ico"); r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
+		t.Fatalf("anonymous /favicon.ico: %d → %q, want the sign-in page", r.Code, r.Location)
+	}
+	b.get("/login?return_to=%2Ffavicon.ico")
+	r := b.post("/login", url.Values{"user": {"admin"}, "password": {testPassword}, "_csrf": {onScreen}})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("sign in with the first form's token after another sign-in page: %d, want 303", r.Code)
+	}
+}
