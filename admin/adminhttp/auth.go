@@ -18,7 +18,9 @@ var loginTokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`)
 // loginView is the sign-in form; User keeps what was typed.
 type loginView struct {
 	User, ReturnTo, LoginCSRF, Error string
-	Reauth                           bool
+	// Notice says why a sensitive action asks for the password again.
+	Notice string
+	Reauth bool
 }
 
 func (s *server) loginPage(c echo.Context) error {
@@ -106,7 +108,7 @@ func (s *server) reauthPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/auth/sso?"+c.QueryString())
 	}
 	return s.renderLogin(c, http.StatusOK, loginView{User: sess.User, ReturnTo: localPath(c.QueryParam("return_to")), Reauth: true,
-		Error: c.QueryParam("why")})
+		Notice: c.QueryParam("why")})
 }
 
 func (s *server) reauthSubmit(c echo.Context) error {

@@ -89,9 +89,9 @@ func TestBrowserAdminJourney(t *testing.T) {
 			return chromedp.SetValue(ta, strings.Replace(src, "package stepgate\n", "package stepgate\n\nbroken if {\n", 1), q).Do(ctx)
 		}),
 		chromedp.Click(`//button[text()="Save as new draft"]`),
-		chromedp.WaitVisible(`.errorbox a[data-line]`, q), c.shot("09-compile-error"),
+		chromedp.WaitVisible(`#compile-summary`, q), chromedp.WaitVisible(`.errorbox a[data-line]`, q), c.shot("09-compile-error"), c.view("09-compile-error-screen"),
 		chromedp.Value(ta, &kept, q), chromedp.Evaluate(`document.evaluate('`+mfaBox+`', document, null, 9, null).singleNodeValue.checked`, &mfaKept))
-	if msg := c.text(`.errorbox`); !strings.Contains(msg, "Line ") {
+	if msg := c.text(`div.errorbox`); !strings.Contains(msg, "Line ") {
 		t.Errorf("compile error not shown at its line: %q", msg)
 	}
 	if !strings.Contains(kept, "broken if {") || !mfaKept {

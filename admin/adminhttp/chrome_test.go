@@ -84,6 +84,17 @@ func (c *chrome) shot(name string) chromedp.Action {
 	})
 }
 
+// view saves a PNG of what is on screen, for pages longer than the screen.
+func (c *chrome) view(name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var buf []byte
+		if err := chromedp.CaptureScreenshot(&buf).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(c.dir, name+".png"), buf, 0o644)
+	})
+}
+
 func (c *chrome) open(path string) chromedp.Action { return chromedp.Navigate(c.base + path) }
 
 // text reads the text of the first element matching sel.

@@ -52,6 +52,10 @@ type editView struct {
 	Message  string
 	Errors   []string
 	Other    []pdp.CompileIssue
+	// IssueCount and FirstIssue summarise the compile problems at the top
+	// of the page, which otherwise start below the requirements table.
+	IssueCount int
+	FirstIssue *editFile
 }
 
 // blankRows are offered under the table for new actions.
@@ -81,8 +85,14 @@ func (s *server) editPage(c echo.Context) error {
 }
 
 func (s *server) renderEdit(c echo.Context, status int, v *editView) error {
+	v.IssueCount, v.FirstIssue = 0, nil
 	for i := range v.Files {
-		v.Files[i].Index = i
+		f := &v.Files[i]
+		f.Index = i
+		v.IssueCount += len(f.Issues)
+		if len(f.Issues) > 0 && v.FirstIssue == nil {
+			v.FirstIssue = f
+		}
 	}
 	for range blankRows {
 		v.Rows = append(v.Rows, ruleRow{})
