@@ -16,6 +16,14 @@
 // Any failure after the calling client is authenticated becomes a deny with a
 // reason; nothing in this package ever turns an error into an allow.
 //
+// Each compiled Policy carries a decision cache of policy Results (never of
+// step-up or CIBA answers, which are built fresh with new state, nonce and
+// PKCE every time). Its key is an exact encoding of the whole input, so two
+// inputs share an entry only if the policy would see the same document; a
+// new revision starts with an empty cache; and an entry lives one second
+// (now is part of the input) unless the policy's time dependence has been
+// reviewed — see timeModel for the argument made for the default policy.
+//
 // The package knows nothing about HTTP frameworks or SQL: storage, audit and
 // policy sources are small interfaces declared next to their users and adapted
 // in cmd/stepgate. The HTTP adapter lives in pdp/pdphttp.
