@@ -131,10 +131,15 @@ func factsOf(input []byte) authnFacts {
 }
 
 // matchesMFA applies the MFA filter, which the store cannot index: it looks
-// into the stored input. A record without authentication facts has no MFA.
+// into the stored input. Only decisions have a sign-in to judge, so the
+// filter leaves out admin changes and follow-ups; a decision without
+// authentication facts had no MFA.
 func (f auditFilter) matchesMFA(rec storage.AuditRecord) bool {
 	if f.MFA == "" {
 		return true
+	}
+	if rec.Kind != storage.KindDecision {
+		return false
 	}
 	fa := factsOf(rec.Input)
 	mfa := fa.MFA != nil && *fa.MFA

@@ -3,6 +3,7 @@ package adminhttp
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -32,8 +33,11 @@ func (s *server) clientList(c echo.Context) error {
 	return s.render(c, http.StatusOK, "clients", "API clients", "clients", list)
 }
 
+// clientNew shows the form, filled from the query string when a sign-in
+// confirmation interrupted a creation (see clientCreate).
 func (s *server) clientNew(c echo.Context) error {
-	return s.render(c, http.StatusOK, "client_new", "New API client", "clients", clientView{})
+	_, f := formSettings(c)
+	return s.render(c, http.StatusOK, "client_new", "New API client", "clients", clientView{Form: f})
 }
 
 func formSettings(c echo.Context) (admin.ClientSettings, clientForm) {
@@ -48,7 +52,11 @@ func (s *server) clientCreate(c echo.Context) error {
 		f.Errors = errs
 		return s.render(c, http.StatusUnprocessableEntity, "client_new", "New API client", "clients", clientView{Form: f})
 	}
-	if ok, err := s.sensitive(c, admin.ActionClientKey, "/clients/new"); !ok || err != nil {
+	back := url.Values{"id": {f.ID}, "name": {f.Name}, "return_to": {f.ReturnTo}}
+	if f.AssertClaims {
+		back.Set("assert_claims", "on")
+	}
+	if ok, err := s.sensitive(c, admin.ActionClientKey, "/clients/new?"+back.Encode()); !ok || err != nil {
 		return err
 	}
 	key, err := s.clients.Create(c.Request().Context(), sessionOf(c).User, set)

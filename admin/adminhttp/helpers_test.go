@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,7 +22,6 @@ import (
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
-	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
 const testPassword = "correct-horse-battery"
@@ -56,6 +56,8 @@ type env struct {
 	clock    *clock
 	handler  http.Handler
 	active   storage.PolicyRevision
+	// dbPath is the SQLite file, for tests that tamper behind the store.
+	dbPath string
 }
 
 type envOption func(*adminhttp.Config)
@@ -63,7 +65,12 @@ type envOption func(*adminhttp.Config)
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	st := sqlstoretest.NewSQLite(t)
+	dir := t.TempDir()
+	st, err := sqlstore.Open(ctx, sqlstore.Config{URL: sqlstore.DefaultSQLiteURL(dir), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	eng := pdp.NewEngine(pdp.EngineConfig{})
 	pol, err := admin.NewPolicies(admin.PoliciesConfig{Store: st, Audit: storeAudit{st}, Compiler: eng, Now: clk.Now,
@@ -97,7 +104,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, store: st, engine: eng, policies: pol, clock: clk, handler: h, active: rev}
+	return &env{t: t, store: st, engine: eng, policies: pol, clock: clk, handler: h, active: rev,
+		dbPath: filepath.Join(dir, "stepgate.db")}
 }
 
 // browser keeps cookies and the last CSRF token like a browser would.
