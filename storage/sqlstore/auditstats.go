@@ -20,9 +20,11 @@ func (s *Store) CountAuditBuckets(ctx context.Context, kind string, since, until
 		Outcome string
 		N       int64
 	}
+	// GROUP BY names the output column: PostgreSQL does not treat a
+	// repeated "(ts - $6) / $7" as the selected "(ts - $1) / $2".
 	err := s.r.WithContext(ctx).Raw(`SELECT (ts - ?) / ? AS b, outcome, COUNT(*) AS n FROM audit_records
-		WHERE kind = ? AND ts >= ? AND ts < ? GROUP BY (ts - ?) / ?, outcome`,
-		from, width, kind, from, toMicros(until), from, width).Scan(&rows).Error
+		WHERE kind = ? AND ts >= ? AND ts < ? GROUP BY b, outcome`,
+		from, width, kind, from, toMicros(until)).Scan(&rows).Error
 	if err != nil {
 		return nil, wrap(op, err)
 	}
