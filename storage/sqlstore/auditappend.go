@@ -3,24 +3,23 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
-// appendBatchRows bounds the rows of one INSERT statement so its bind
-// parameters (26 per row) stay well under both backends' limits.
-const appendBatchRows = 250
-
 // AppendAudit appends recs in one transaction. For every chain in the batch
-// it locks the head row (created on first use), numbers the chain's records
-// in slice order, links and hashes them, inserts them and advances the head.
-// Heads are locked in chain id order so concurrent multi-chain batches cannot
+// it takes the head row (created on first use), numbers the chain's records
+// in slice order, links and hashes them, advances the head and inserts them.
+// Heads are taken in chain id order so concurrent multi-chain batches cannot
 // deadlock. On success the assigned ID, Seq, PrevHash, Hash and normalised
 // content are written back into recs; on failure recs are unchanged.
+//
+// The path is plain database/sql on the writer pool, without gorm: a batch
+// is one conditional UPDATE per chain (against the head this store last
+// committed, see chainHeads) and one multi-row INSERT … RETURNING per chunk.
 func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord) error {
 	const op = "append audit"
 	if len(recs) == 0 {
@@ -28,90 +27,69 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord) err
 	}
 	work := make([]storage.AuditRecord, len(recs))
 	now := s.now()
-	for i, r := range recs {
+	for i := range recs {
+		r := &recs[i]
 		if r.ChainID == "" || r.Kind == "" {
 			return invalid(op, fmt.Sprintf("record %d: chain id and kind are required", i))
 		}
+		work[i] = sanitizeAudit(*r)
 		if r.Time.IsZero() {
-			r.Time = now
+			work[i].Time = storage.NormalizeTime(now)
 		}
-		work[i] = sanitizeAudit(r)
 	}
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return s.appendTx(tx, work)
-	})
+	db, err := s.w.DB()
 	if err != nil {
 		return wrap(op, err)
 	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op, translate(s.w, err))
+	}
+	a := appender{ctx: ctx, conn: tx, dialect: s.dialect, heads: &s.heads}
+	if err := a.append(work); err != nil {
+		_ = tx.Rollback()
+		return wrap(op, translate(s.w, err))
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(op, translate(s.w, fmt.Errorf("commit: %w", err)))
+	}
+	s.heads.committed(a.advanced)
 	copy(recs, work)
 	return nil
 }
 
-// appendTx chains, inserts and links work inside tx, filling in the
-// store-assigned fields of work.
+// appendTx chains, inserts and links work inside the gorm transaction tx
+// (retention's checkpoints), filling in the store-assigned fields of work.
+// The heads it writes are not remembered: tx may still roll back, and the
+// next AppendAudit then finds its remembered head outdated and re-reads it.
 func (s *Store) appendTx(tx *gorm.DB, work []storage.AuditRecord) error {
-	heads, err := s.lockChainHeads(tx, work)
-	if err != nil {
-		return err
-	}
-	rows := make([]auditRow, len(work))
 	for i := range work {
-		h := heads[work[i].ChainID]
-		work[i].Seq, work[i].PrevHash = h.LastSeq+1, h.LastHash
-		work[i].ID = 0
-		work[i].Hash = storage.ComputeAuditHash(work[i])
-		h.LastSeq, h.LastHash = work[i].Seq, work[i].Hash
-		if rows[i], err = auditToRow(work[i]); err != nil {
-			return err
-		}
+		work[i] = sanitizeAudit(work[i])
 	}
-	if err := tx.CreateInBatches(rows, appendBatchRows).Error; err != nil {
-		return fmt.Errorf("insert records: %w", err)
-	}
-	for i := range rows {
-		work[i].ID = rows[i].ID
-	}
-	for _, h := range heads {
-		if err := tx.Model(&auditChainRow{}).Where("chain_id = ?", h.ChainID).
-			Updates(map[string]any{"last_seq": h.LastSeq, "last_hash": h.LastHash}).Error; err != nil {
-			return fmt.Errorf("advance chain head %q: %w", h.ChainID, err)
-		}
-	}
-	return nil
+	a := appender{ctx: tx.Statement.Context, conn: tx.Statement.ConnPool, dialect: s.dialect, heads: &s.heads}
+	return a.append(work)
 }
 
-// lockChainHeads creates missing head rows and locks every head the batch
-// touches until the transaction ends.
-func (s *Store) lockChainHeads(tx *gorm.DB, recs []storage.AuditRecord) (map[string]*auditChainRow, error) {
-	ids := make([]string, 0, 1)
-	for _, r := range recs {
-		if !slices.Contains(ids, r.ChainID) {
-			ids = append(ids, r.ChainID)
+// translate maps driver errors to gorm's translated errors (duplicate key,
+// foreign key), as gorm does for every other store operation, so wrap can
+// turn them into storage sentinels.
+func translate(db *gorm.DB, err error) error {
+	if t, ok := db.Dialector.(gorm.ErrorTranslator); ok {
+		if te := t.Translate(err); te != err {
+			return fmt.Errorf("%w: %w", te, err)
 		}
 	}
-	slices.Sort(ids)
-	heads := make(map[string]*auditChainRow, len(ids))
-	for _, id := range ids {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
-			Create(&auditChainRow{ChainID: id}).Error; err != nil {
-			return nil, fmt.Errorf("create chain head %q: %w", id, err)
-		}
-		var h auditChainRow
-		if err := tx.Clauses(s.forUpdate()...).Take(&h, "chain_id = ?", id).Error; err != nil {
-			return nil, fmt.Errorf("lock chain head %q: %w", id, err)
-		}
-		heads[id] = &h
-	}
-	return heads, nil
+	return err
 }
 
 // sanitizeAudit normalises what the database could not store verbatim, so
 // the hash is computed over exactly what is stored: times become UTC
 // microseconds, and strings become valid UTF-8 without NUL bytes (PostgreSQL
-// TEXT rejects both). Replaced bytes become U+FFFD.
+// TEXT rejects both). Replaced bytes become U+FFFD. Strings that are already
+// clean (nearly all) are kept without copying.
 func sanitizeAudit(r storage.AuditRecord) storage.AuditRecord {
 	r.Time = storage.NormalizeTime(r.Time)
-	for _, p := range []*string{&r.ChainID, &r.Kind, &r.DecisionID, &r.RequestID, &r.ClientID,
+	for _, p := range [...]*string{&r.ChainID, &r.Kind, &r.DecisionID, &r.RequestID, &r.ClientID,
 		&r.Subject, &r.Issuer, &r.Action, &r.ResourceType, &r.ResourceID, &r.Outcome,
 		&r.PolicyHash, &r.InputDigest, &r.StepUpID, &r.CIBAID, &r.Actor} {
 		*p = cleanText(*p)
@@ -127,5 +105,8 @@ func sanitizeAudit(r storage.AuditRecord) storage.AuditRecord {
 }
 
 func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -58,6 +58,8 @@ type Store struct {
 	w, r   *gorm.DB
 	now    func() time.Time
 	logger *slog.Logger
+	// heads remembers the audit chain heads this store committed last.
+	heads chainHeads
 }
 
 // DefaultSQLiteURL returns the URL of the SQLite database kept in dataDir.
