@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -78,6 +77,7 @@ func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (pdp.Cli
 // recordWriter is the audit writer as the decision path sees it.
 type recordWriter interface {
 	Write(ctx context.Context, rec storage.AuditRecord) error
+	WriteBatch(ctx context.Context, recs []storage.AuditRecord) error
 }
 
 // auditSink adapts the audit writer to pdp.AuditSink.
@@ -98,15 +98,9 @@ func (a auditSink) Record(ctx context.Context, events []pdp.AuditEvent) error {
 	if len(recs) == 1 {
 		return a.w.Write(ctx, recs[0])
 	}
-	// Hand a batch over concurrently: the writer's group commit then puts
-	// the records in one transaction instead of one commit each.
-	errs := make([]error, len(recs))
-	var wg sync.WaitGroup
-	for i := range recs {
-		wg.Go(func() { errs[i] = a.w.Write(ctx, recs[i]) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	// Queued back to back, the writer's group commit puts a batch's records
+	// in one transaction.
+	return a.w.WriteBatch(ctx, recs)
 }
 
 // revisionOf converts a stored revision to the engine's form.

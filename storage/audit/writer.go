@@ -94,6 +94,52 @@ func (w *Writer) Write(ctx context.Context, rec storage.AuditRecord) error {
 	}
 }
 
+// WriteBatch hands recs to the writer as Write does for each, queued back
+// to back so that they normally share one transaction. In sync mode it
+// returns after all of them committed. It fails if any record fails; the
+// records queued before a failure are still committed, never lost.
+func (w *Writer) WriteBatch(ctx context.Context, recs []storage.AuditRecord) error {
+	for i := range recs {
+		if recs[i].Kind == "" {
+			return fmt.Errorf("audit: write: %w: record %d: empty kind", ErrInvalidRecord, i)
+		}
+	}
+	var done chan error
+	if w.sync {
+		done = make(chan error, len(recs))
+	}
+	now := time.Time{}
+	queued := 0
+	var err error
+	for _, rec := range recs {
+		rec.ChainID = w.cfg.ChainID
+		if rec.Time.IsZero() {
+			if now.IsZero() {
+				now = w.cfg.Now()
+			}
+			rec.Time = now
+		}
+		if err = w.enqueue(ctx, &item{rec: rec, done: done}); err != nil {
+			break
+		}
+		queued++
+	}
+	if !w.sync {
+		return err
+	}
+	for range queued {
+		select {
+		case e := <-done:
+			if e != nil && err == nil {
+				err = e
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("audit: write: waiting for commit: %w", ctx.Err())
+		}
+	}
+	return err
+}
+
 func (w *Writer) enqueue(ctx context.Context, it *item) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
