@@ -21,11 +21,11 @@ import (
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
-// seedAudit appends n decision records of roughly 1 KiB each.
-func seedAudit(t testing.TB, st *sqlstore.Store, n int) {
+// seedAudit appends n decision records with a pad-byte input each.
+func seedAudit(t testing.TB, st *sqlstore.Store, n, pad int) {
 	t.Helper()
 	input := []byte(`{"subject":{"claims":{"sub":"user","amr":["pwd","mfa"]},"authn":{"mfa":true}},"context":{"pad":"` +
-		strings.Repeat("x", 800) + `"}}`)
+		strings.Repeat("x", pad) + `"}}`)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	const batch = 2000
 	for i := 0; i < n; i += batch {
@@ -73,9 +73,11 @@ func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); re
 // TestExportStreamsWithBoundedMemory exports far more data than the heap
 // may grow by: rows must stream from the database cursor to the writer.
 func TestExportStreamsWithBoundedMemory(t *testing.T) {
-	const rows = 60000 // ~60 MB of CSV
+	// Few large rows: ~60 MB of CSV, far more than the heap may grow by,
+	// without paying per-row seeding costs (slow under -race).
+	const rows, pad = 15000, 4000
 	st := sqlstoretest.NewSQLite(t)
-	seedAudit(t, st, rows)
+	seedAudit(t, st, rows, pad)
 	for _, format := range []string{admin.FormatCSV, admin.FormatNDJSON} {
 		t.Run(format, func(t *testing.T) {
 			runtime.GC()
@@ -87,7 +89,7 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			peak := stop()
-			if w.n < rows*800 {
+			if w.n < rows*pad {
 				t.Fatalf("exported only %d bytes", w.n)
 			}
 			growth := int64(peak) - int64(base.HeapAlloc)
@@ -102,7 +104,7 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 // auditor needs to recompute the chain without the database.
 func TestExportVerifiesOffline(t *testing.T) {
 	st := sqlstoretest.NewSQLite(t)
-	seedAudit(t, st, 500)
+	seedAudit(t, st, 500, 100)
 	var buf bytes.Buffer
 	if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{ChainOrder: true}, admin.FormatNDJSON, &buf); err != nil {
 		t.Fatal(err)
@@ -142,7 +144,7 @@ func TestExportVerifiesOffline(t *testing.T) {
 func BenchmarkExportAudit(b *testing.B) {
 	st := sqlstoretest.NewSQLite(b)
 	const rows = 20000
-	seedAudit(b, st, rows)
+	seedAudit(b, st, rows, 800)
 	for _, format := range []string{admin.FormatCSV, admin.FormatNDJSON} {
 		b.Run(format, func(b *testing.B) {
 			for b.Loop() {
