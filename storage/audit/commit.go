@@ -13,6 +13,9 @@ import (
 func (w *Writer) run() {
 	defer close(w.stopped)
 	defer w.abort()
+	if w.ckpt != nil {
+		defer close(w.ckpt)
+	}
 	for {
 		first, ok := <-w.queue
 		if !ok {
@@ -80,6 +83,7 @@ func (w *Writer) commit(batch []*item) bool {
 					it.done <- nil
 				}
 			}
+			w.committedBatch()
 			return true
 		}
 		w.lastErr.Store(&err)

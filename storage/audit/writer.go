@@ -49,6 +49,13 @@ type Writer struct {
 	abort   context.CancelFunc
 	stopped chan struct{}
 	lastErr atomic.Pointer[error]
+
+	// ckpt wakes the WAL checkpointer (nil without one); run owns sinceCkpt
+	// and closes ckpt when it exits; ckptDone closes when the checkpointer
+	// has stopped.
+	ckpt      chan struct{}
+	sinceCkpt int
+	ckptDone  chan struct{}
 }
 
 // NewWriter validates cfg, applies defaults and starts the commit goroutine.
@@ -60,7 +67,9 @@ func NewWriter(cfg Config) (*Writer, error) {
 	w := &Writer{
 		cfg: cfg, sync: cfg.Mode == ModeSync, queue: make(chan *item, cfg.QueueSize),
 		closing: make(chan struct{}), runCtx: ctx, abort: cancel, stopped: make(chan struct{}),
+		ckptDone: make(chan struct{}),
 	}
+	w.startCheckpointer()
 	go w.run()
 	return w, nil
 }
@@ -195,6 +204,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		w.abort()
 		<-w.stopped
 	}
+	<-w.ckptDone
 	if lost := w.c.lost.Load(); lost > 0 {
 		return fmt.Errorf("audit: close: %d acknowledged records were not committed: %w", lost, ErrUnavailable)
 	}

@@ -41,7 +41,15 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord) err
 	if err != nil {
 		return wrap(op, err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return wrap(op, translate(s.w, err))
+	}
+	defer conn.Close()
+	if err := s.configureWriterConn(ctx, conn); err != nil {
+		return wrap(op, err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(op, translate(s.w, err))
 	}

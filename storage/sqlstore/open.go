@@ -60,6 +60,8 @@ type Store struct {
 	logger *slog.Logger
 	// heads remembers the audit chain heads this store committed last.
 	heads chainHeads
+	// writerConn tracks the SQLite writer connection's WAL settings.
+	writerConn writerConnState
 }
 
 // DefaultSQLiteURL returns the URL of the SQLite database kept in dataDir.
