@@ -106,4 +106,3 @@ func (d *refDecoder) array(depth int) (any, error) {
 	}
 	return a, nil
 }
-
