@@ -12,6 +12,15 @@
 // never dropped. When the queue is full, Write waits up to EnqueueTimeout
 // and then returns ErrQueueFull: backpressure, never a silent drop.
 //
+// WriteBatch queues several records back to back (a /v1/decisions call), so
+// they normally share one transaction, and in sync mode waits for all.
+//
+// Sync batches never linger: a batch is whatever queued while the previous
+// one committed. When the store keeps a write-ahead log (sqlstore on
+// SQLite), a second goroutine checkpoints it every few batches, so no
+// commit, and no sync caller waiting on one, pays for copying the log into
+// the database file.
+//
 // Close stops intake and drains the queue. Stats exposes counters and the
 // queue depth for metrics; Healthy reports whether the last commit failed.
 package audit

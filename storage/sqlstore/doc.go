@@ -19,9 +19,14 @@
 // uses one pool; cross-process races are settled by row locks, conditional
 // updates and transaction-scoped advisory locks.
 //
-// The audit trail is appended in one transaction per batch: the chain head
-// (audit_chains) is locked, each record gets the next sequence number and the
-// hash of storage.CanonicalAudit, and the head is advanced. VerifyAudit replays
+// The audit trail is appended in one transaction per batch, in plain
+// database/sql without gorm: each record gets the next sequence number and
+// the hash of storage.CanonicalAudit, and the chain head (audit_chains) is
+// advanced by an UPDATE conditional on the head this store last committed;
+// when another process moved it the head is locked and read and the batch
+// relinked (auditheads.go). Rows go in as multi-row INSERT … RETURNING.
+// CheckpointWAL lets the audit writer checkpoint SQLite's WAL beside the
+// commit loop rather than inside a commit. VerifyAudit replays
 // the chains in a read-only snapshot with storage.ChainVerifier and checks
 // them against the stored heads.
 package sqlstore
