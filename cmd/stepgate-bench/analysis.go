@@ -13,35 +13,33 @@ const profileNotes = `
 ## Where the time goes (CPU profiles)
 
 Taken with a copy of ` + "`cmd/stepgate`" + ` whose main wraps ` + "`run`" + ` in
-` + "`pprof.StartCPUProfile`" + `, driven by this command's wrk script for 8 s (cold and warm
-mixes, 16 connections), and ` + "`go test -cpuprofile`" + ` on ` + "`BenchmarkDecide`" + ` /
-` + "`BenchmarkDecisionCache`" + ` in ` + "`pdp`" + `. Shares of the server's CPU samples:
+` + "`pprof.StartCPUProfile`" + `, driven by this command's wrk script (cold and warm mixes, 16
+connections, audit sync), after the audit append path moved off gorm and the request decoder
+became a single-pass scanner. Shares of the server's CPU samples:
 
-| | cold, audit sync | cold, audit async | warm, audit sync |
-|---|---:|---:|---:|
-| audit writer (` + "`storage/audit.(*Writer).run`" + ` → ` + "`sqlstore.AppendAudit`" + `: chain-head SELECT, gorm CreateInBatches, SQLite VDBE, commit) | 31% | 34% | 43% |
-| HTTP (net/http, echo, ` + "`pdphttp`" + ` decoding ≈ 3–4%) and socket syscalls | ≈ 35% | ≈ 35% | ≈ 40% |
-| ` + "`pdp.(*Service).decide`" + ` in all | 16% | 14% | 9% |
-| of which policy evaluation (` + "`Policy.Eval`" + `: OPA topdown, mostly the policy's sprintf/object.union built-ins) | 14% | 12% | 7% |
-| of which the audited input (` + "`redactedInput`" + `: JSON + SHA-256) | 2% | 1% | 2% |
-| GC | 10% | 6% | 11% |
+| | cold | warm |
+|---|---:|---:|
+| policy evaluation (OPA topdown: mostly the default policy's sprintf/object.union built-ins) | ≈ 40% | ≈ 33% |
+| audit writer (` + "`sqlstore.AppendAudit`" + `: SQLite log pages ≈ 8%, statement parsing ≈ 7%, fsync ≈ 4%) | 29% | 33% |
+| garbage collection | 8% | 7% |
+| request decoding (` + "`pdphttp.DecodeJSON`" + `) | 1.1% | — |
+| audited input (` + "`redactedInput`" + `) and response JSON | ≈ 1% each | ≈ 1% each |
+| HTTP, echo and socket syscalls | the rest | the rest |
 
 What this means for the targets:
 
-- **The decision core is no longer the bottleneck.** One uncached evaluation of the default
-  policy costs ≈ 190 µs on this (shared, loaded) machine and ≈ 820 allocations, all inside
-  OPA's evaluator; with the decision cache a repeated input costs ≈ 1.1 µs and 3 allocations
-  (` + "`BenchmarkDecisionCache/hit`" + `), and ` + "`BenchmarkDecide`" + ` (warm token and claims paths) fell
-  from ≈ 190 µs / 850 allocs to ≈ 11–13 µs / 36–40 allocs. Key encoding plus store on a miss
-  adds ≈ 2–3 µs.
-- **The audit trail is.** Every decision is one row appended to a hash chain in SQLite through
-  gorm; the writer's commit path uses more CPU than everything else stepgate does for the
-  decision, and in ` + "`sync`" + ` mode each request also waits for its batch's commit, so
-  throughput is bounded by connections ÷ commit latency. OPA in this comparison records
-  nothing. Closing the gap needs work in ` + "`storage/sqlstore`" + ` (prepared multi-row INSERT
-  without gorm reflection, the chain head kept in memory instead of re-read per batch, fewer
-  fsyncs per second) — outside this benchmark's files.
-- **The machine is shared.** Other builds and test suites ran during the measurements (see
-  the load average above); every target lost cores to them, so compare the ratios of one run,
-  not absolute numbers across runs.
+- **Policy evaluation is the largest cost**, and OPA pays it too: both run the same Rego, so
+  making the default policy cheaper (reasons are built with sprintf for every requirement,
+  met or not) speeds both targets alike and moves the ratio little. The decision cache only
+  helps answers that do not name the user's age: a step_up reason such as "last
+  authentication 3600s ago" changes every second, so those entries live one second, which is
+  why the warm mix still evaluates often.
+- **The audit trail is what stepgate does and OPA does not.** Every decision is a row
+  appended to a hash chain and, in ` + "`sync`" + ` mode, committed before the answer. Sync batches
+  never wait to grow (4–5 records on average here), so the writer commits almost
+  continuously and uses about half a core however cheap each commit is; a 500 µs linger gave
+  +25% throughput in one run but a worse p99, and was not kept. SQLite through the pure-Go
+  driver re-parses every INSERT (it cannot cache prepared statements across commits).
+- **The machine has two cores shared with wrk**, so every target competes with the load
+  generator; compare the ratios of one run, not absolute numbers across runs.
 `
