@@ -44,7 +44,9 @@ type ProviderConfig struct {
 	// Dir holds provider.mjs and node_modules; default: testdata/oidc-provider
 	// under the module root, found by walking up from the working directory.
 	Dir string
-	// StartTimeout bounds the wait for the issuer line; default 20 s.
+	// StartTimeout bounds the wait for the issuer line; default 60 s, because
+	// Node and the RSA key it generates start slowly on a loaded 2-core
+	// machine running several test packages at once.
 	StartTimeout time.Duration
 }
 
@@ -240,7 +242,7 @@ func (cfg ProviderConfig) startTimeout() time.Duration {
 	if cfg.StartTimeout > 0 {
 		return cfg.StartTimeout
 	}
-	return 20 * time.Second
+	return 60 * time.Second
 }
 
 // syncBuffer collects the provider's stderr for failure messages.
