@@ -39,51 +39,69 @@ type jwtHeader struct {
 
 // parseUnverifiedJWT splits a compact JWS, rejects algorithms that are not
 // asymmetric, and decodes the payload with UseNumber so that numbers stay
-// exact. It never panics on hostile input.
+// exact. Logout and security event tokens are refused: they are not user
+// tokens. It never panics on hostile input.
 func parseUnverifiedJWT(raw string) (*unverifiedJWT, error) {
+	h, claims, err := decodeJWS(raw, func(typ string) error {
+		if isEventTokenType(typ) {
+			return tokenErr(TokenMalformed, "a "+quoteClaim(typ)+" token is a logout or security event token, not a user token")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &unverifiedJWT{alg: h.Alg, kid: h.Kid, claims: claims}, nil
+}
+
+// decodeJWS is the shared, untrusting decoder of every JWT stepgate reads:
+// it splits a compact JWS, checks the alg is asymmetric, lets checkTyp
+// refuse a token typed as another kind, and decodes the payload with
+// UseNumber and the registered claims' types checked.
+func decodeJWS(raw string, checkTyp func(typ string) error) (jwtHeader, map[string]any, error) {
+	var h jwtHeader
 	if raw == "" {
-		return nil, tokenErr(TokenMalformed, "the token is empty")
+		return h, nil, tokenErr(TokenMalformed, "the token is empty")
 	}
 	switch strings.Count(raw, ".") {
 	case 2:
 	case 4:
-		return nil, tokenErr(TokenMalformed, "encrypted tokens (JWE) are not supported")
+		return h, nil, tokenErr(TokenMalformed, "encrypted tokens (JWE) are not supported")
 	default:
-		return nil, tokenErr(TokenMalformed, "not a compact JWS (want three dot-separated parts)")
+		return h, nil, tokenErr(TokenMalformed, "not a compact JWS (want three dot-separated parts)")
 	}
 	headerPart, rest, _ := strings.Cut(raw, ".")
 	payloadPart, sigPart, _ := strings.Cut(rest, ".")
 
 	headerJSON, err := base64.RawURLEncoding.DecodeString(headerPart)
 	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the header is not base64url", Err: err}
+		return h, nil, &TokenError{Code: TokenMalformed, Detail: "the header is not base64url", Err: err}
 	}
-	var h jwtHeader
 	if err := json.Unmarshal(headerJSON, &h); err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the header is not a JSON object with string alg, kid and typ", Err: err}
+		return h, nil, &TokenError{Code: TokenMalformed, Detail: "the header is not a JSON object with string alg, kid and typ", Err: err}
 	}
 	if err := checkAlg(h.Alg); err != nil {
-		return nil, err
+		return h, nil, err
 	}
-	if isEventTokenType(h.Typ) {
-		return nil, tokenErr(TokenMalformed, "a "+quoteClaim(h.Typ)+" token is a logout or security event token, not a user token")
+	if err := checkTyp(h.Typ); err != nil {
+		return h, nil, err
 	}
 	if sigPart == "" {
-		return nil, tokenErr(TokenMalformed, "the signature is missing")
+		return h, nil, tokenErr(TokenMalformed, "the signature is missing")
 	}
 
 	payload, err := base64.RawURLEncoding.DecodeString(payloadPart)
 	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not base64url", Err: err}
+		return h, nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not base64url", Err: err}
 	}
 	claims, err := decodeClaims(payload)
 	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not a JSON object", Err: err}
+		return h, nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not a JSON object", Err: err}
 	}
 	if err := checkClaimTypes(claims); err != nil {
-		return nil, err
+		return h, nil, err
 	}
-	return &unverifiedJWT{alg: h.Alg, kid: h.Kid, claims: claims}, nil
+	return h, claims, nil
 }
 
 // checkAlg rejects everything but the asymmetric signature algorithms, with

@@ -2,8 +2,6 @@ package pdp
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -103,41 +101,17 @@ func (v *Verifier) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutTo
 }
 
 // parseLogoutJWT decodes a logout token's header and claims without
-// trusting them: the alg must be asymmetric, and typ must not name
-// another kind of token. parseUnverifiedJWT refuses exactly these tokens as user
-// tokens, so they get their own parser.
+// trusting them, through the same decoder as user tokens but with its own
+// typ rule: parseUnverifiedJWT refuses exactly the tokens this accepts.
 func parseLogoutJWT(raw string) (map[string]any, error) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 || parts[2] == "" {
-		return nil, tokenErr(TokenMalformed, "not a compact JWS (want three dot-separated parts)")
-	}
-	headerJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the header is not base64url", Err: err}
-	}
-	var h jwtHeader
-	if err := json.Unmarshal(headerJSON, &h); err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the header is not a JSON object with string alg, kid and typ", Err: err}
-	}
-	if err := checkAlg(h.Alg); err != nil {
-		return nil, err
-	}
-	switch strings.TrimPrefix(strings.ToLower(h.Typ), "application/") {
-	case "at+jwt", "secevent+jwt", "dpop+jwt":
-		// Typed as another kind of token; an untyped or "JWT" token is
-		// told apart from an ID token by its events claim and no nonce.
-		return nil, tokenErr(TokenMalformed, "typ "+quoteClaim(h.Typ)+" is not a logout token")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not base64url", Err: err}
-	}
-	claims, err := decodeClaims(payload)
-	if err != nil {
-		return nil, &TokenError{Code: TokenMalformed, Detail: "the payload is not a JSON object", Err: err}
-	}
-	if err := checkClaimTypes(claims); err != nil {
-		return nil, err
-	}
-	return claims, nil
+	_, claims, err := decodeJWS(raw, func(typ string) error {
+		switch strings.TrimPrefix(strings.ToLower(typ), "application/") {
+		case "at+jwt", "secevent+jwt", "dpop+jwt":
+			// Typed as another kind of token; an untyped or "JWT" token is
+			// told apart from an ID token by its events claim and no nonce.
+			return tokenErr(TokenMalformed, "typ "+quoteClaim(typ)+" is not a logout token")
+		}
+		return nil
+	})
+	return claims, err
 }
