@@ -37,11 +37,7 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		}
 	}
 	if in.Subject.Claims != nil {
-		mfaACR := []string{PAPEMultiFactor}
-		if issuer != nil {
-			mfaACR = issuer.EffectiveMFAACRValues()
-		}
-		in.Subject.Authn = NormalizeAuthn(in.Subject.Claims, mfaACR, in.Now)
+		in.Subject.Authn = NormalizeAuthn(in.Subject.Claims, mfaACRValues(issuer), in.Now)
 		ev.Issuer, _ = in.Subject.Claims["iss"].(string)
 	}
 	s.applyElevation(ctx, c, in, issuer)

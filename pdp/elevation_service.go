@@ -45,12 +45,8 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer
 	if a := in.Subject.Authn; a != nil && a.AuthTime != nil && *a.AuthTime > e.AuthTime.Unix() {
 		return
 	}
-	mfaACR := []string{PAPEMultiFactor}
-	if issuer != nil {
-		mfaACR = issuer.EffectiveMFAACRValues()
-	}
 	facts := map[string]any{"amr": e.Methods, "acr": e.ACR, "auth_time": e.AuthTime.Unix()}
-	in.Subject.Authn = NormalizeAuthn(facts, mfaACR, in.Now)
+	in.Subject.Authn = NormalizeAuthn(facts, mfaACRValues(issuer), in.Now)
 }
 
 // VerifyStepUpSession is VerifyStepUp followed, when it succeeds, by an

@@ -86,3 +86,12 @@ func (c IssuerConfig) EffectiveACRRequest() string {
 	}
 	return ACRRequestValues
 }
+
+// mfaACRValues is EffectiveMFAACRValues for an issuer that may be unknown
+// (asserted claims naming no configured issuer): then the PAPE MFA URI.
+func mfaACRValues(iss *IssuerConfig) []string {
+	if iss == nil {
+		return []string{PAPEMultiFactor}
+	}
+	return iss.EffectiveMFAACRValues()
+}

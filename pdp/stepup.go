@@ -30,10 +30,7 @@ func effectiveACR(iss *IssuerConfig, req Requirements) []string {
 		return req.ACRValues
 	}
 	if slices.Contains(req.AMRAny, "mfa") {
-		if iss != nil {
-			return iss.EffectiveMFAACRValues()
-		}
-		return []string{PAPEMultiFactor}
+		return mfaACRValues(iss)
 	}
 	return nil
 }
