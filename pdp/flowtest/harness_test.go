@@ -43,15 +43,6 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.offset += d; c.mu.Unlo
 // After never fires: tests drive pollers with RunOnce.
 func (c *clock) After(time.Duration) <-chan time.Time { return nil }
 
-type clients map[string]pdp.Client
-
-func (c clients) ClientByKeyHash(_ context.Context, h string) (pdp.Client, error) {
-	if cl, ok := c[h]; ok {
-		return cl, nil
-	}
-	return pdp.Client{}, pdp.ErrUnauthenticated
-}
-
 // flows records audited flow events.
 type flows struct {
 	mu     sync.Mutex
@@ -126,7 +117,7 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := pdphttp.New(pdphttp.Config{Service: e.svc, Clients: pdp.NewAuthenticator(clients{
+	api, err := pdphttp.New(pdphttp.Config{Service: e.svc, Clients: pdp.NewAuthenticator(pdptest.Clients{
 		pdp.HashKey(clientKey):  {ID: "billing-svc", ReturnTo: []string{"https://app.example/"}},
 		pdp.HashKey(trustedKey): {ID: "call-centre", AssertClaims: true},
 	}, 0, nil)})

@@ -38,16 +38,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// clients is a fixed pdp.ClientLookup.
-type clients map[string]pdp.Client
-
-func (c clients) ClientByKeyHash(_ context.Context, h string) (pdp.Client, error) {
-	if cl, ok := c[h]; ok {
-		return cl, nil
-	}
-	return pdp.Client{}, pdp.ErrUnauthenticated
-}
-
 // auditLog records events and can be made to fail.
 type auditLog struct {
 	mu     sync.Mutex
@@ -123,7 +113,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	hc.Service = h.svc
-	hc.Clients = pdp.NewAuthenticator(clients{
+	hc.Clients = pdp.NewAuthenticator(pdptest.Clients{
 		pdp.HashKey(keyService): {ID: "billing-svc", ReturnTo: []string{"https://app.example/billing/"}},
 		pdp.HashKey(keyTrusted): {ID: "trusted-svc", AssertClaims: true, ReturnTo: []string{"https://app.example/"}},
 	}, time.Minute, h.clock.Now)
