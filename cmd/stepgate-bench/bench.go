@@ -44,7 +44,7 @@ func newBench(ctx context.Context, opts options, out, errw io.Writer) (*bench, e
 	}
 	b := &bench{opts: opts, out: out, errw: errw, root: root, dir: dir}
 	fmt.Fprintf(out, "building stepgate and OPA in %s …\n", dir)
-	if b.bin, err = buildBinaries(ctx, root, dir); err != nil {
+	if b.bin, err = buildBinaries(ctx, root, dir, opts.profile); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -101,8 +101,18 @@ func (b *bench) startStepgate(ctx context.Context, auditMode string) (*process, 
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := startProcess(ctx, name, b.dir, addr, "/readyz", b.bin.stepgate, []string{"--config", cfg, "serve"},
-		b.stepgateEnv(data, addr, admin, auditMode))
+	env := b.stepgateEnv(data, addr, admin, auditMode)
+	pprofAddr := ""
+	if b.opts.profile {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, "", err
+		}
+		env = append(env, "STEPGATE_PPROF_ADDR="+pprofAddr)
+	}
+	p, err := startProcess(ctx, name, b.dir, addr, "/readyz", b.bin.stepgate, []string{"--config", cfg, "serve"}, env)
+	if p != nil {
+		p.pprof = pprofAddr
+	}
 	return p, data, err
 }
 
@@ -172,9 +182,15 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	if err != nil {
 		return result{}, err
 	}
+	prof := b.startProfile(ctx, workload, p, l.duration)
 	w, err := runWrk(ctx, b.dir, l)
 	if err != nil {
 		return result{}, fmt.Errorf("%s on %s: %w", workload, target, err)
+	}
+	if f, err := prof.wait(); err != nil {
+		fmt.Fprintf(b.errw, "  profile of %s: %v\n", workload, err)
+	} else if f != "" {
+		fmt.Fprintf(b.out, "  CPU profile: %s (go tool pprof %s %s)\n", f, b.bin.stepgate, f)
 	}
 	after, err := p.usage()
 	if err != nil {

@@ -21,13 +21,18 @@ type binaries struct {
 // buildBinaries builds stepgate from the module at root and OPA's server
 // from the OPA module that go.mod already requires (offline from the module
 // cache when it is warm).
-func buildBinaries(ctx context.Context, root, dir string) (binaries, error) {
+// With profile, stepgate is built with -tags pprof (see cmd/stepgate/pprof.go).
+func buildBinaries(ctx context.Context, root, dir string, profile bool) (binaries, error) {
 	b := binaries{stepgate: filepath.Join(dir, "stepgate"), opa: filepath.Join(dir, "opa")}
-	for _, job := range []struct{ out, pkg string }{
-		{b.stepgate, "./cmd/stepgate"},
-		{b.opa, "github.com/open-policy-agent/opa"},
+	tags := ""
+	if profile {
+		tags = "pprof"
+	}
+	for _, job := range []struct{ out, pkg, tags string }{
+		{b.stepgate, "./cmd/stepgate", tags},
+		{b.opa, "github.com/open-policy-agent/opa", ""},
 	} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", job.out, job.pkg)
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", job.tags, "-o", job.out, job.pkg)
 		cmd.Dir = root
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

@@ -43,6 +43,7 @@ type options struct {
 	decisions   int
 	keep        bool
 	module      string
+	profile     bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -58,6 +59,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.decisions, "decisions", 0, "decisions for the rss workload (default 1000000, 60000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, data, logs)")
 	fs.StringVar(&o.module, "module", ".", "path of the stepgate module root")
+	fs.BoolVar(&o.profile, "profile", false, "build stepgate with -tags pprof and save a CPU profile of every stepgate run (implies --keep)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -66,6 +68,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		if o.quick {
 			o.duration = 2 * time.Second
 		}
+	}
+	if o.profile {
+		o.keep = true
 	}
 	if o.decisions == 0 {
 		o.decisions = 1_000_000

@@ -26,6 +26,9 @@ type process struct {
 	addr string
 	log  *os.File
 	done chan struct{} // closed when the process has exited
+	// pprof is where a stepgate built with -tags pprof serves its
+	// profiles (--profile), else empty.
+	pprof string
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
