@@ -45,6 +45,14 @@ type AuditSink interface {
 	Record(ctx context.Context, events []AuditEvent) error
 }
 
+// AuditAnnouncer is an AuditSink that groups records into shared commits.
+// The service announces each decision when it starts and releases the
+// announcement right before recording it, so the sink can wait briefly for
+// decisions already under way instead of committing each on its own.
+type AuditAnnouncer interface {
+	Announce() (release func())
+}
+
 // redactedInput renders in as JSON without the claims named in redact.
 func redactedInput(in *Input, redact []string) (json.RawMessage, string) {
 	cp := *in

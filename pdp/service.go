@@ -176,6 +176,11 @@ func (s *Service) EvaluateBatch(ctx context.Context, c Client, ins []*Input) []*
 
 // run decides every call, then records them all in one audit write.
 func (s *Service) run(ctx context.Context, calls []call) []*Decision {
+	release := func() {}
+	if a, ok := s.cfg.Audit.(AuditAnnouncer); ok {
+		release = a.Announce()
+	}
+	defer release()
 	out := make([]*Decision, len(calls))
 	events := make([]AuditEvent, 0, len(calls))
 	for i := range calls {
@@ -183,6 +188,7 @@ func (s *Service) run(ctx context.Context, calls []call) []*Decision {
 		out[i] = d
 		events = append(events, ev)
 	}
+	release()
 	if s.cfg.Audit != nil {
 		if err := s.cfg.Audit.Record(ctx, events); err != nil {
 			s.log.ErrorContext(ctx, "audit write failed; failing closed", "err", err)

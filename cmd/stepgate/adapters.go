@@ -103,6 +103,15 @@ func (a auditSink) Record(ctx context.Context, events []pdp.AuditEvent) error {
 	return a.w.WriteBatch(ctx, recs)
 }
 
+// Announce forwards the decision path's announcements to a writer that
+// groups commits (audit.Writer in sync mode).
+func (a auditSink) Announce() (release func()) {
+	if an, ok := a.w.(pdp.AuditAnnouncer); ok {
+		return an.Announce()
+	}
+	return func() {}
+}
+
 // revisionOf converts a stored revision to the engine's form.
 func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
 	files, err := pdp.ReadTarball(r.Bundle)

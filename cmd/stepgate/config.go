@@ -45,6 +45,9 @@ type AuditConfig struct {
 	QueueSize int `yaml:"queue_size"`
 	// MaxDelay bounds how long async records wait for commit; default 50ms.
 	MaxDelay time.Duration `yaml:"max_delay"`
+	// SyncLinger bounds how long a sync commit waits for decisions already
+	// being evaluated, so they share it; default 1ms, negative: never wait.
+	SyncLinger time.Duration `yaml:"sync_linger"`
 	// EnqueueTimeout is how long a decision waits on a full queue before
 	// failing closed; default 2s.
 	EnqueueTimeout time.Duration `yaml:"enqueue_timeout"`
@@ -117,7 +120,7 @@ func defaultConfig() Config {
 		DecisionAddr: "127.0.0.1:8710",
 		AdminAddr:    "127.0.0.1:8711",
 		DataDir:      "./data",
-		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, EnqueueTimeout: 2 * time.Second,
+		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, SyncLinger: time.Millisecond, EnqueueTimeout: 2 * time.Second,
 			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}},
 		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
 			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond},

@@ -29,16 +29,47 @@ func (w *Writer) run() {
 	}
 }
 
-// gather tops batch up to MaxBatch. Sync batches take only what is already
-// queued — commits take time, during which the next batch forms on its own —
-// while async batches linger up to MaxDelay/2 to group more records.
+// gather tops batch up to MaxBatch. Async batches linger up to MaxDelay/2
+// to group more records. Sync batches take what is already queued and then
+// wait only for announced records (Announce), at most SyncLinger after the
+// batch started forming: commits take time, during which the next batch
+// forms on its own, and a lone request must not wait for company.
 func (w *Writer) gather(batch []*item) []*item {
-	var linger <-chan time.Time
-	if !w.sync {
-		timer := time.NewTimer(w.cfg.MaxDelay / 2)
-		defer timer.Stop()
-		linger = timer.C
+	batch = w.drain(batch)
+	if len(batch) >= w.cfg.MaxBatch {
+		return batch
 	}
+	var timeout time.Duration
+	switch {
+	case !w.sync:
+		timeout = w.cfg.MaxDelay / 2
+	case w.cfg.SyncLinger > 0 && w.announced.Load() > 0:
+		timeout = w.cfg.SyncLinger
+	default:
+		return batch
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for len(batch) < w.cfg.MaxBatch {
+		select {
+		case it, ok := <-w.queue:
+			if !ok {
+				return batch
+			}
+			batch = w.drain(append(batch, it))
+		case <-w.settled:
+		case <-timer.C:
+			return batch
+		}
+		if w.sync && w.announced.Load() <= 0 {
+			return w.drain(batch)
+		}
+	}
+	return batch
+}
+
+// drain adds the records already queued, up to MaxBatch, without waiting.
+func (w *Writer) drain(batch []*item) []*item {
 	for len(batch) < w.cfg.MaxBatch {
 		select {
 		case it, ok := <-w.queue:
@@ -46,19 +77,7 @@ func (w *Writer) gather(batch []*item) []*item {
 				return batch
 			}
 			batch = append(batch, it)
-			continue
 		default:
-		}
-		if linger == nil {
-			return batch
-		}
-		select {
-		case it, ok := <-w.queue:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, it)
-		case <-linger:
 			return batch
 		}
 	}
@@ -106,7 +125,7 @@ func (w *Writer) commit(batch []*item) bool {
 			return false
 		}
 		backoff = min(2*backoff, w.cfg.RetryMax)
-		batch = w.topUp(batch)
+		batch = w.drain(batch) // sync callers queued behind an outage answer at the next attempt
 	}
 }
 
@@ -139,23 +158,6 @@ func (w *Writer) failSync(batch []*item, cause error) []*item {
 		it.done <- fmt.Errorf("%w: %w", ErrUnavailable, cause)
 	}
 	return keep
-}
-
-// topUp adds already-queued records to a retried batch, so sync callers
-// queued behind an outage get their answer at the next attempt.
-func (w *Writer) topUp(batch []*item) []*item {
-	for len(batch) < w.cfg.MaxBatch {
-		select {
-		case it, ok := <-w.queue:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, it)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 // failRemaining empties the queue after an abort.

@@ -37,8 +37,14 @@ type Config struct {
 	// MaxDelay bounds how long an async record waits for its commit while
 	// the database is healthy: the writer lingers up to MaxDelay/2 to grow a
 	// batch, leaving the rest for the commit itself. Sync batches never
-	// linger. Default 50ms.
+	// linger (but see SyncLinger). Default 50ms.
 	MaxDelay time.Duration
+	// SyncLinger bounds how long a sync batch waits for records that were
+	// announced (Announce) but not yet written, so that decisions already
+	// being evaluated share the next commit instead of each paying for one.
+	// The writer never waits when nothing is announced, so a lone request
+	// commits at once. Default 1ms; negative disables the wait.
+	SyncLinger time.Duration
 	// EnqueueTimeout is how long Write waits for room in a full queue before
 	// returning ErrQueueFull. Default 2s.
 	EnqueueTimeout time.Duration
@@ -82,6 +88,9 @@ func (c *Config) validate() error {
 	defaultInt(&c.QueueSize, 10000)
 	defaultInt(&c.MaxBatch, 500)
 	defaultDuration(&c.MaxDelay, 50*time.Millisecond)
+	if c.SyncLinger == 0 {
+		c.SyncLinger = time.Millisecond
+	}
 	defaultDuration(&c.EnqueueTimeout, 2*time.Second)
 	defaultDuration(&c.CommitTimeout, 10*time.Second)
 	defaultDuration(&c.RetryMin, 50*time.Millisecond)

@@ -56,6 +56,11 @@ type Writer struct {
 	ckpt      chan struct{}
 	sinceCkpt int
 	ckptDone  chan struct{}
+
+	// announced counts records promised by Announce and not yet released;
+	// settled wakes a lingering sync batch when it drops to zero.
+	announced atomic.Int64
+	settled   chan struct{}
 }
 
 // NewWriter validates cfg, applies defaults and starts the commit goroutine.
@@ -67,11 +72,35 @@ func NewWriter(cfg Config) (*Writer, error) {
 	w := &Writer{
 		cfg: cfg, sync: cfg.Mode == ModeSync, queue: make(chan *item, cfg.QueueSize),
 		closing: make(chan struct{}), runCtx: ctx, abort: cancel, stopped: make(chan struct{}),
-		ckptDone: make(chan struct{}),
+		ckptDone: make(chan struct{}), settled: make(chan struct{}, 1),
 	}
 	w.startCheckpointer()
 	go w.run()
 	return w, nil
+}
+
+// Announce tells a sync writer that a record is on its way: a decision is
+// being evaluated and will be written. Until release is called (right
+// before the Write, or when the record will not come after all) a sync
+// batch may wait up to SyncLinger for it, so that concurrent decisions
+// share one commit. release is idempotent. Announcing is only a hint:
+// correctness never depends on it, and async writers ignore it.
+func (w *Writer) Announce() (release func()) {
+	if !w.sync || w.cfg.SyncLinger < 0 {
+		return func() {}
+	}
+	w.announced.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if w.announced.Add(-1) <= 0 {
+				select {
+				case w.settled <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
 }
 
 // Write hands rec to the writer, stamping ChainID and, when zero, Time. In
