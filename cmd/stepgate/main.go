@@ -7,10 +7,22 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// defaultGCPercent replaces Go's default GOGC of 100 unless GOGC is set.
+// The decision path allocates short-lived values only (policy evaluation,
+// request and response documents) over a small live heap (compiled policy,
+// caches), so collecting at 4x the live heap instead of 2x roughly halves
+// GC CPU on the decision workloads for a few tens of MB of memory
+// (stepgate-bench: rss workload).
+const defaultGCPercent = 300
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
