@@ -132,7 +132,9 @@ func TestDecisionCacheWindow(t *testing.T) {
 		expect int64
 	}{
 		{name: "allow lives until age passes max_age", in: claimsInput("billing.view", []string{"mfa"}, at, now, nil), out: Allow, expect: at + 900 + 1},
-		{name: "step_up naming the age lives one second", in: claimsInput("profile.update", []string{"pwd"}, at, now, nil), out: StepUp, expect: now + 1},
+		{name: "stale step_up lives until maxCacheLifetime", in: claimsInput("profile.update", []string{"pwd"}, at, now, nil), out: StepUp, expect: now + maxCacheLifetime},
+		{name: "stale step_up without mfa lives until maxCacheLifetime", in: claimsInput("billing.pay", []string{"pwd"}, at, now, map[string]any{"amount": json.Number("10")}), out: StepUp, expect: now + maxCacheLifetime},
+		{name: "fresh step_up without mfa lives until age passes max_age", in: claimsInput("billing.view", []string{"pwd"}, at, now, nil), out: StepUp, expect: at + 900 + 1},
 		{name: "ciba does not depend on age", in: claimsInput("billing.pay", []string{"mfa"}, at, now, map[string]any{"channel": "pos"}), out: CIBA, expect: now + maxCacheLifetime},
 		{name: "future auth_time lives one second", in: claimsInput("billing.view", []string{"mfa"}, now+100, now, nil), out: Deny, expect: now + 1},
 	}
@@ -147,6 +149,96 @@ func TestDecisionCacheWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDecisionCacheStaleStepUpServedLater: a step_up for an authentication
+// older than max_age is kept (its reason names auth_time, not the age) and,
+// served long after, equals a fresh evaluation at that time; an allow is
+// never served once the age passes max_age; a future auth_time's deny names
+// the age and lives one second.
+func TestDecisionCacheStaleStepUpServedLater(t *testing.T) {
+	ctx := context.Background()
+	files := defaultFiles(t)
+	rev := Revision{ID: 1, Hash: files.Hash(), Files: files}
+	cached, plain := NewEngine(EngineConfig{}), NewEngine(EngineConfig{Compile: CompileOptions{DecisionCacheSize: -1}})
+	for _, e := range []*Engine{cached, plain} {
+		if err := e.Load(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cached.Active().cache == nil || cached.Active().cache.model == nil || plain.Active().cache != nil {
+		t.Fatal("want the default policy cached with the time model in one engine and uncached in the other")
+	}
+	const at = 1_763_770_000 // 2025-11-22T00:06:40Z
+	hit := func(in *Input) bool {
+		_, _, ok := cached.Active().cache.lookup(in)
+		return ok
+	}
+	// check evaluates in on both engines, wants the same answer with the
+	// given outcome, and reports whether the cached engine served it.
+	check := func(what string, in func() *Input, out Outcome) (served bool) {
+		t.Helper()
+		served = hit(in())
+		got, want := cached.Eval(ctx, in()), plain.Eval(ctx, in())
+		sameResult(t, what, got, want)
+		if got.Outcome != out {
+			t.Fatalf("%s: %s %q, want %s", what, got.Outcome, got.Reasons, out)
+		}
+		return served
+	}
+
+	t.Run("stale step_up is served 100 s later", func(t *testing.T) {
+		in := func(age int64) func() *Input {
+			return func() *Input { return claimsInput("billing.view", []string{"pwd", "mfa"}, at, at+age, nil) }
+		}
+		if check("age 960", in(960), StepUp) {
+			t.Fatal("age 960: served before anything was stored")
+		}
+		for _, age := range []int64{961, 1060, 960 + maxCacheLifetime - 1} {
+			if !check(fmt.Sprintf("age %d", age), in(age), StepUp) {
+				t.Fatalf("age %d: stale step_up stored at age 960 was not served", age)
+			}
+		}
+		want := []string{"billing.view needs amr mfa within 900s; last authentication at 2025-11-22T00:06:40Z, more than 900s ago"}
+		if r := cached.Eval(ctx, in(1060)()); !slices.Equal(r.Reasons, want) {
+			t.Fatalf("reasons %q, want %q", r.Reasons, want)
+		}
+		if check("age 960+maxCacheLifetime", in(960+maxCacheLifetime), StepUp) {
+			t.Fatal("entry served past maxCacheLifetime")
+		}
+	})
+
+	t.Run("allow is never served past max_age", func(t *testing.T) {
+		in := func(age int64) func() *Input {
+			return func() *Input {
+				return claimsInput("billing.pay", []string{"mfa"}, at, at+age, map[string]any{"amount": json.Number("5")})
+			}
+		}
+		check("age 10", in(10), Allow)
+		if !check("age 300", in(300), Allow) {
+			t.Fatal("age 300: allow stored at age 10 was not served")
+		}
+		if check("age 301", in(301), StepUp) {
+			t.Fatal("age 301: served a cached answer right after max_age passed")
+		}
+		// A later stale input may get the step_up stored at 301, never the allow.
+		for _, age := range []int64{302, 400, 10_000} {
+			check(fmt.Sprintf("age %d", age), in(age), StepUp)
+		}
+	})
+
+	t.Run("future auth_time deny lives one second", func(t *testing.T) {
+		in := func(age int64) func() *Input {
+			return func() *Input { return claimsInput("billing.view", []string{"mfa"}, at, at+age, nil) }
+		}
+		check("age -100", in(-100), Deny)
+		for _, age := range []int64{-99, -98} {
+			if check(fmt.Sprintf("age %d", age), in(age), Deny) {
+				t.Fatalf("age %d: served a future-auth_time deny computed a second earlier", age)
+			}
+		}
+		check("age -60", in(-60), Allow)
+	})
 }
 
 // TestDecisionCacheRevisionChange: a new revision never sees the old one's

@@ -16,7 +16,7 @@ import (
 // reviewed and this constant is updated (TestDecisionCacheRecognisesDefaultPolicy
 // fails meanwhile, to ask for that review). The data documents are not part
 // of the fingerprint: the model reads its thresholds from the revision's data.
-const reviewedDefaultRego = "974aec2f6b6ae24231eef5c375ae744df911648864c84694532f969e1157ffc3"
+const reviewedDefaultRego = "7f8dd307883f628159a3c0f336d203ea7f515944d904335f28ac6bed64623c0a"
 
 // timeModel is the time dependence of the reviewed default policy, which
 // lets an entry live beyond the second it was computed in.
@@ -26,12 +26,21 @@ const reviewedDefaultRego = "974aec2f6b6ae24231eef5c375ae744df911648864c84694532
 // applies() admits only inputs where age is absent together with auth_time,
 // or equals now − auth_time, so auth_age is exactly the current age (or
 // undefined, and then nothing depends on time at all); the key keeps
-// auth_time. auth_age is read in three places:
+// auth_time. (time.format only turns authn.auth_time into text; it reads no
+// clock.) auth_age is read in three places:
 //   - auth_in_future (age < −clock_skew) denies, naming the age: such an
 //     answer changes every second and lives one second. Age only grows, so
 //     an input with age ≥ −clock_skew never reaches this branch later.
-//   - unmet "last authentication Ns ago" (age > max_age) makes a step_up
-//     naming the age: also one second.
+//   - age > max_age adds the unmet phrase "last authentication at
+//     <auth_time>, more than <max_age>s ago" and so makes a step_up. The
+//     phrase names auth_time (in the key) and max_age (the revision's data),
+//     never the age or now, and age only grows: at every later second the
+//     input is still past max_age (so the phrase stays), still not in the
+//     future (age > max_age ≥ 0 ≥ −clock_skew), and the other unmet
+//     requirements and the ciba triggers do not read the age. The step_up
+//     is therefore the same at every later second and lives until
+//     maxCacheLifetime. The policy never allows such an input; should an
+//     allow ever come back for it anyway, it lives one second.
 //   - otherwise age ≤ max_age, and the answer (step_up for other unmet
 //     requirements, or allow) is the same for every age up to max_age: the
 //     entry lives until the second when age first exceeds max_age.
@@ -149,6 +158,10 @@ func (m *timeModel) until(in *Input, res Result) int64 {
 		}
 		limit := int64(math.Floor(ma))
 		if age > limit {
+			if res.Outcome == StepUp {
+				// Stale stays stale, and the reason names auth_time, not the age.
+				return forever
+			}
 			return now + 1
 		}
 		return min(forever, now+(limit-age)+1)

@@ -26,9 +26,12 @@
 // data.stepgate.decision is always exactly one object:
 //
 //	{"decision": "allow|deny|step_up|ciba",
-//	 "reasons": ["billing.view needs amr mfa within 900s; last authentication 3600s ago"],
+//	 "reasons": ["billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:46:40Z, more than 900s ago"],
 //	 "requirements": {"acr_values": [...], "amr_any": ["mfa"], "max_age": 900},
 //	 "ciba": {"binding_message": "PAY"}}
+//
+// A stale authentication is named by its auth_time (RFC 3339, UTC), not by
+// its age, so the reason does not change as time passes.
 //
 // requirements appears with step_up and ciba when the action has any; ciba
 // only when the action's data carries a binding_message hint (otherwise

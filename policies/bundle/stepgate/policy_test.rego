@@ -38,7 +38,7 @@ test_billing_view_mfa_at_limit_allows if {
 test_billing_view_stale_mfa_steps_up if {
 	decide("billing.view", mfa_authn(960), {}) == {
 		"decision": "step_up",
-		"reasons": ["billing.view needs amr mfa within 900s; last authentication 960s ago"],
+		"reasons": ["billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:50:40Z, more than 900s ago"],
 		"requirements": {"amr_any": ["mfa"], "max_age": 900},
 	}
 }
@@ -54,7 +54,7 @@ test_billing_view_pwd_only_steps_up if {
 test_billing_view_stale_pwd_names_both_defects if {
 	decide("billing.view", pwd_authn(3600), {}).reasons == [
 		"billing.view needs amr mfa within 900s; authentication did not use mfa",
-		"billing.view needs amr mfa within 900s; last authentication 3600s ago",
+		"billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:06:40Z, more than 900s ago",
 	]
 }
 
@@ -98,7 +98,33 @@ test_keycloak_expired_level_steps_up if {
 
 test_age_computed_from_auth_time_when_absent if {
 	authn := {"methods": ["mfa"], "mfa": true, "auth_time": now - 1000}
-	decide("billing.view", authn, {}).reasons == ["billing.view needs amr mfa within 900s; last authentication 1000s ago"]
+	decide("billing.view", authn, {}).reasons == ["billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:50:00Z, more than 900s ago"]
+}
+
+# The stale-authentication reason names auth_time, not the age, so the same
+# token gets the same answer however much later it is presented.
+test_stale_reason_does_not_change_with_time if {
+	reasons := {r |
+		some later in [0, 1, 100, 86400]
+		authn := {"methods": ["mfa"], "mfa": true, "auth_time": now - 1000, "age": 1000 + later}
+		d := data.stepgate.decision with input as object.union(request("billing.view", authn, {}), {"now": now + later})
+		some r in d.reasons
+	}
+	reasons == {"billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:50:00Z, more than 900s ago"}
+}
+
+test_fractional_auth_time_is_floored if {
+	authn := {"methods": ["mfa"], "mfa": true, "auth_time": now - 1000.7, "age": 1000.7}
+	decide("billing.view", authn, {}).reasons == ["billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:49:59Z, more than 900s ago"]
+}
+
+test_stale_age_without_auth_time_steps_up if {
+	authn := {"methods": ["mfa"], "mfa": true, "age": 1000}
+	decide("billing.view", authn, {}) == {
+		"decision": "step_up",
+		"reasons": ["billing.view needs amr mfa within 900s; last authentication more than 900s ago"],
+		"requirements": {"amr_any": ["mfa"], "max_age": 900},
+	}
 }
 
 test_call_centre_payment_goes_ciba if {
@@ -139,7 +165,7 @@ test_small_fresh_web_payment_allows if {
 test_small_stale_web_payment_steps_up if {
 	decide("billing.pay", mfa_authn(400), {"amount": 1000, "channel": "web"}) == {
 		"decision": "step_up",
-		"reasons": ["billing.pay needs amr mfa within 300s; last authentication 400s ago"],
+		"reasons": ["billing.pay needs amr mfa within 300s; last authentication at 2025-11-22T00:00:00Z, more than 300s ago"],
 		"requirements": {"amr_any": ["mfa"], "max_age": 300},
 	}
 }
@@ -161,7 +187,7 @@ test_profile_update_fresh_pwd_allows if {
 test_profile_update_stale_pwd_steps_up if {
 	decide("profile.update", pwd_authn(400), {}) == {
 		"decision": "step_up",
-		"reasons": ["profile.update needs authentication within 300s; last authentication 400s ago"],
+		"reasons": ["profile.update needs authentication within 300s; last authentication at 2025-11-22T00:00:00Z, more than 300s ago"],
 		"requirements": {"max_age": 300},
 	}
 }

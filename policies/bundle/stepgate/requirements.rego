@@ -67,9 +67,23 @@ unmet contains "no auth_time in token" if {
 	not auth_age
 }
 
-unmet contains sprintf("last authentication %vs ago", [auth_age]) if {
+# The stale-authentication phrase names when the user authenticated, not how
+# long ago: it stays the same as time passes (age only grows, so a stale
+# authentication stays stale), which lets the decision cache keep the answer.
+unmet contains sprintf("last authentication %smore than %vs ago", [_auth_time_text, max_age]) if {
 	auth_age > max_age
 }
+
+# _auth_time_text is "at <auth_time as RFC 3339 UTC, whole seconds>, " when
+# the token has a numeric auth_time, else "" (only authn.age known). It is
+# also "" for an auth_time time.format cannot represent (outside the years
+# 1678-2262, beyond int64 nanoseconds): the phrase must exist regardless, or
+# the step-up would be lost.
+_auth_time_text := sprintf("at %s, ", [s]) if {
+	t := authn.auth_time
+	is_number(t)
+	s := time.format([floor(t) * 1000000000, "UTC", "2006-01-02T15:04:05Z07:00"])
+} else := ""
 
 # "mfa" in amr_any is also met by an acr meaning MFA (authn.mfa), so that one
 # entry serves Auth0-style amr and Keycloak-style acr tokens alike.

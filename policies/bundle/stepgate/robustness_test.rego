@@ -42,6 +42,15 @@ test_empty_action_table_denies_everything if {
 	d.decision == "deny"
 }
 
+# An auth_time too far in the past for time.format (beyond int64
+# nanoseconds) must still step up, with the reason that names no time.
+test_unformattable_ancient_auth_time_still_steps_up if {
+	authn := {"methods": ["mfa"], "mfa": true, "auth_time": -100000000000}
+	d := decide("billing.view", authn, {})
+	d.decision == "step_up"
+	d.reasons == ["billing.view needs amr mfa within 900s; last authentication more than 900s ago"]
+}
+
 test_missing_settings_use_default_skew if {
 	d := decide("billing.view", mfa_authn(-61), {}) with data.stepgate.settings as {}
 	d.reasons == ["auth_time is 61s in the future, beyond the allowed clock skew of 60s"]
