@@ -20,7 +20,8 @@ func (b *bench) startSync(ctx context.Context) (*process, error) {
 
 // latency measures p99 with 32 connections at about half of stepgate's
 // peak cold throughput (from the cold workload, or a short probe): every
-// connection waits between requests so that the offered rate is half.
+// connection pauses between requests, for an exponentially distributed
+// time whose mean makes the offered rate half the peak.
 func (b *bench) latency(ctx context.Context) error {
 	native := []any{}
 	for _, s := range coldSpecs(10_000, time.Now().Unix()) {
@@ -50,7 +51,7 @@ func (b *bench) latency(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.notes = append(b.notes, fmt.Sprintf("latency: 32 connections, %s pause per connection between requests, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
+	b.notes = append(b.notes, fmt.Sprintf("latency: 32 connections, each pausing between requests for a random (exponential) time with mean %s, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
 		l.delay, peak, r.rps()))
 	return nil
 }

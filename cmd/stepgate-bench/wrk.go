@@ -46,6 +46,7 @@ function init(args)
   end
   idx = (tid * 7919) %% #reqs
   wrk.headers = headers
+  math.randomseed(os.time() * 1000 + tid)
 end
 function request()
   idx = idx %% #reqs + 1
@@ -55,7 +56,11 @@ function request()
   return wrk.format("POST", path, nil, table.concat(parts[idx], tid .. "x" .. seq))
 end
 if delay_ms > 0 then
-  function delay() return delay_ms end
+  -- Exponentially distributed pauses with mean delay_ms (seeded per
+  -- thread in init): arrivals are
+  -- close to a Poisson process instead of every connection firing in
+  -- lockstep, which would measure how long a burst takes to drain.
+  function delay() return math.floor(-math.log(1 - math.random()) * delay_ms + 0.5) end
 end
 if check then
   function response(status, headers, body)
