@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -51,10 +53,16 @@ const reviewedDefaultRego = "7f8dd307883f628159a3c0f336d203ea7f515944d904335f28a
 // revision's data exactly as the policy reads them (a non-negative number
 // at actions[action].max_age and settings.clock_skew, default 60); an
 // invalid value makes the policy deny for invalid data, which again does not
-// depend on time.
+// depend on time. The policy compares them with the age exactly, as decimal
+// numbers, and the age is a whole number of seconds, so the model keeps
+// their exact floors (wholeSeconds): age > max_age exactly when
+// age > ⌊max_age⌋, and age < −clock_skew exactly when age < −⌊clock_skew⌋.
+// Rounding them to float64 would not do: 900.99999999999999999 rounds to
+// 901, and an allow at age 900 would be served at age 901, when the policy
+// steps up.
 type timeModel struct {
-	maxAge map[string]float64
-	skew   float64
+	maxAge map[string]int64 // ⌊max_age⌋ of each action that has a valid one
+	skew   int64            // ⌊clock_skew⌋
 }
 
 // newTimeModel returns the model when files hold the reviewed modules, else nil.
@@ -62,17 +70,17 @@ func newTimeModel(files Files, data map[string]any) *timeModel {
 	if regoFingerprint(files) != reviewedDefaultRego {
 		return nil
 	}
-	m := &timeModel{maxAge: map[string]float64{}, skew: 60}
+	m := &timeModel{maxAge: map[string]int64{}, skew: 60}
 	sg, _ := data["stepgate"].(map[string]any)
 	if settings, ok := sg["settings"].(map[string]any); ok {
-		if s, ok := nonNegative(settings["clock_skew"]); ok {
+		if s, ok := wholeSeconds(settings["clock_skew"]); ok {
 			m.skew = s
 		}
 	}
 	actions, _ := sg["actions"].(map[string]any)
 	for name, a := range actions {
 		if conf, ok := a.(map[string]any); ok {
-			if v, ok := nonNegative(conf["max_age"]); ok {
+			if v, ok := wholeSeconds(conf["max_age"]); ok {
 				m.maxAge[name] = v
 			}
 		}
@@ -99,24 +107,89 @@ func regoFingerprint(files Files) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func nonNegative(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
+// wholeSeconds returns ⌊v⌋ for a threshold v from the data, computed
+// exactly: for every int64 age, age > v as the policy compares numbers
+// (exactly, not as float64) holds exactly when age > ⌊v⌋. A threshold
+// beyond int64 gives math.MaxInt64, which no age exceeds. ok is false when
+// v is not a non-negative number, which the policy does not use as a
+// threshold either.
+func wholeSeconds(v any) (int64, bool) {
+	switch x := v.(type) {
 	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
+		return decimalFloor(string(x))
+	case float64:
+		switch {
+		case math.IsNaN(x) || x < 0:
+			return 0, false
+		case x >= math.MaxInt64: // 2^63 as a float64
+			return math.MaxInt64, true
+		}
+		return int64(math.Floor(x)), true
+	case int:
+		return wholeSeconds(int64(x))
+	case int64:
+		if x < 0 {
 			return 0, false
 		}
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	default:
+		return x, true
+	}
+	return 0, false
+}
+
+// decimalFloor returns ⌊s⌋ for a JSON number s ≥ 0, by moving the decimal
+// point in s's digits rather than by rounding to float64 (math.MaxInt64 when
+// it does not fit). ok is false when s is negative or not a JSON number.
+func decimalFloor(s string) (int64, bool) {
+	neg := strings.HasPrefix(s, "-")
+	mant, exp := strings.TrimPrefix(s, "-"), int64(0)
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		e, err := strconv.ParseInt(mant[i+1:], 10, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, false
+		}
+		// ParseInt saturates on overflow; beyond ±2^40 the result is 0 or
+		// math.MaxInt64 either way, and the arithmetic below cannot overflow.
+		mant, exp = mant[:i], max(-1<<40, min(e, 1<<40))
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	if whole == "" || !allDigits(whole) || !allDigits(frac) {
 		return 0, false
 	}
-	return f, f >= 0 && !math.IsInf(f, 0)
+	digits := strings.TrimLeft(whole+frac, "0")
+	if digits == "" {
+		return 0, true // zero, "-0" included
+	}
+	if neg {
+		return 0, false
+	}
+	// The value is digits × 10^exp, with intDigits digits before the point.
+	exp -= int64(len(frac))
+	intDigits := int64(len(digits)) + exp
+	switch {
+	case intDigits <= 0:
+		return 0, true
+	case intDigits > 19: // at least 10^19 > math.MaxInt64
+		return math.MaxInt64, true
+	}
+	if exp >= 0 {
+		digits += strings.Repeat("0", int(exp))
+	} else {
+		digits = digits[:intDigits]
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil { // 19 digits above math.MaxInt64
+		return math.MaxInt64, true
+	}
+	return n, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // applies reports whether the model covers in: the reviewed policy, and an
@@ -145,18 +218,17 @@ func (m *timeModel) until(in *Input, res Result) int64 {
 		return forever
 	}
 	age := *a.Age
-	if float64(age) < -m.skew {
+	if age < -m.skew {
 		return now + 1
 	}
 	switch res.Outcome {
 	case Deny, CIBA:
 		return forever
 	case Allow, StepUp:
-		ma, ok := m.maxAge[in.Action.Name]
+		limit, ok := m.maxAge[in.Action.Name]
 		if !ok {
 			return forever
 		}
-		limit := int64(math.Floor(ma))
 		if age > limit {
 			if res.Outcome == StepUp {
 				// Stale stays stale, and the reason names auth_time, not the age.
@@ -164,7 +236,12 @@ func (m *timeModel) until(in *Input, res Result) int64 {
 			}
 			return now + 1
 		}
-		return min(forever, now+(limit-age)+1)
+		// age ≤ limit: the answer holds up to the second where age = limit.
+		// (limit ≥ 0, so limit−maxCacheLifetime cannot overflow.)
+		if age <= limit-maxCacheLifetime {
+			return forever
+		}
+		return now + (limit - age) + 1
 	}
 	return now + 1
 }
