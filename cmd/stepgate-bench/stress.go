@@ -51,6 +51,12 @@ func (b *bench) latency(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := b.once(ctx, "latency-32c-half", "stepgate-async", func(ctx context.Context) (*process, error) {
+		p, _, err := b.startStepgate(ctx, "async")
+		return p, err
+	}, l, 1); err != nil {
+		return err
+	}
 	b.notes = append(b.notes, fmt.Sprintf("latency: 32 connections, each pausing between requests for a random (exponential) time with mean %s, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
 		l.delay, peak, r.rps()))
 	return nil

@@ -32,7 +32,8 @@ func (b *bench) closedLoop(bodies, path, auth string) load {
 }
 
 // sideBySide verifies a sample on stepgate and OPA, then measures stepgate
-// (audit sync), OPA and optionally the no-op, each as a fresh process alone.
+// (audit sync, the default, and async), OPA and optionally the no-op, each
+// as a fresh process alone.
 func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop bool) error {
 	native, opaIn := make([]any, len(specs)), make([]any, len(specs))
 	for i, s := range specs {
@@ -52,6 +53,12 @@ func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop 
 	}
 	if _, err := b.once(ctx, name, "stepgate", func(ctx context.Context) (*process, error) {
 		p, _, err := b.startStepgate(ctx, "sync")
+		return p, err
+	}, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
+		return err
+	}
+	if _, err := b.once(ctx, name, "stepgate-async", func(ctx context.Context) (*process, error) {
+		p, _, err := b.startStepgate(ctx, "async")
 		return p, err
 	}, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
 		return err
