@@ -44,6 +44,7 @@ type options struct {
 	keep        bool
 	module      string
 	profile     bool
+	rounds      int
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -59,6 +60,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.decisions, "decisions", 0, "decisions for the rss workload (default 1000000, 60000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, data, logs)")
 	fs.StringVar(&o.module, "module", ".", "path of the stepgate module root")
+	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the side-by-side workloads (cold, warm, token), targets interleaved, median reported (default 3, 1 with --quick)")
 	fs.BoolVar(&o.profile, "profile", false, "build stepgate with -tags pprof and save a CPU profile of every stepgate run (implies --keep)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -72,11 +74,20 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.profile {
 		o.keep = true
 	}
+	if o.rounds == 0 {
+		o.rounds = 3
+		if o.quick {
+			o.rounds = 1
+		}
+	}
 	if o.decisions == 0 {
 		o.decisions = 1_000_000
 		if o.quick {
 			o.decisions = 60_000
 		}
+	}
+	if o.rounds < 1 {
+		return o, errors.New("need --rounds >= 1")
 	}
 	if o.connections < 1 || o.threads < 1 || o.threads > o.connections {
 		return o, errors.New("need 1 <= threads <= connections")

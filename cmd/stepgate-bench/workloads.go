@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -51,27 +54,69 @@ func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop 
 	if err := b.verify(ctx, name, specs); err != nil {
 		return err
 	}
-	if _, err := b.once(ctx, name, "stepgate", func(ctx context.Context) (*process, error) {
-		p, _, err := b.startStepgate(ctx, "sync")
-		return p, err
-	}, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
-		return err
+	type target struct {
+		name  string
+		start func(context.Context) (*process, error)
+		load  load
 	}
-	if _, err := b.once(ctx, name, "stepgate-async", func(ctx context.Context) (*process, error) {
-		p, _, err := b.startStepgate(ctx, "async")
-		return p, err
-	}, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
-		return err
-	}
-	if _, err := b.once(ctx, name, "opa", b.startOPA, b.closedLoop(of, opaQueryPath, ""), 1); err != nil {
-		return err
+	targets := []target{
+		{"stepgate", func(ctx context.Context) (*process, error) {
+			p, _, err := b.startStepgate(ctx, "sync")
+			return p, err
+		}, b.closedLoop(nf, "/v1/decision", benchClientKey)},
+		{"stepgate-async", func(ctx context.Context) (*process, error) {
+			p, _, err := b.startStepgate(ctx, "async")
+			return p, err
+		}, b.closedLoop(nf, "/v1/decision", benchClientKey)},
+		{"opa", b.startOPA, b.closedLoop(of, opaQueryPath, "")},
 	}
 	if noop {
-		if _, err := b.once(ctx, name, "noop", b.startNoop, b.closedLoop(nf, "/v1/decision", benchClientKey), 1); err != nil {
-			return err
+		targets = append(targets, target{"noop", b.startNoop, b.closedLoop(nf, "/v1/decision", benchClientKey)})
+	}
+	first := len(b.results)
+	for round := 1; round <= b.opts.rounds; round++ {
+		if b.opts.rounds > 1 {
+			fmt.Fprintf(b.out, "  round %d of %d\n", round, b.opts.rounds)
+		}
+		for _, t := range targets {
+			if _, err := b.once(ctx, name, t.name, t.start, t.load, 1); err != nil {
+				return err
+			}
 		}
 	}
+	b.keepMedians(first, name)
 	return nil
+}
+
+// keepMedians replaces the results from index first on (several rounds of
+// the same targets) by each target's median round by decisions per second,
+// noting every round's rate. Rounds interleave the targets, so a slow
+// stretch of the machine hits all of them instead of one.
+func (b *bench) keepMedians(first int, workload string) {
+	if b.opts.rounds <= 1 {
+		return
+	}
+	var order []string
+	rounds := map[string][]result{}
+	for _, r := range b.results[first:] {
+		if _, ok := rounds[r.Target]; !ok {
+			order = append(order, r.Target)
+		}
+		rounds[r.Target] = append(rounds[r.Target], r)
+	}
+	b.results = b.results[:first]
+	for _, t := range order {
+		rs := rounds[t]
+		rates := make([]string, len(rs))
+		for i, r := range rs {
+			rates[i] = fmt.Sprintf("%.0f", r.dps())
+		}
+		slices.SortFunc(rs, func(x, y result) int { return cmp.Compare(x.dps(), y.dps()) })
+		m := rs[len(rs)/2]
+		b.results = append(b.results, m)
+		b.notes = append(b.notes, fmt.Sprintf("%s on %s: median of %d rounds (decisions/s per round: %s)",
+			workload, t, len(rs), strings.Join(rates, ", ")))
+	}
 }
 
 // verify starts both policy engines and compares a sample of decisions.
