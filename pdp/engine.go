@@ -55,8 +55,12 @@ func (e *Engine) Load(ctx context.Context, rev Revision) error {
 	return nil
 }
 
-// Swap makes p the active policy.
+// Swap makes p the active policy, after specialising it for the actions the
+// active one has been asked about (see specializer).
 func (e *Engine) Swap(p *Policy) {
+	if cur := e.active.Load(); cur != nil && cur != p {
+		p.spec.warm(context.Background(), cur.spec)
+	}
 	old := e.active.Swap(p)
 	if old == nil || old.rev != p.rev {
 		e.log.Info("policy revision active", "revision", p.rev, "hash", p.hash)

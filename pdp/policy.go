@@ -61,6 +61,7 @@ type Policy struct {
 	timeout  time.Duration
 	compiled time.Time
 	cache    *decisionCache // nil: results are not cached
+	spec     *specializer   // nil: every decision uses query
 }
 
 // Revision returns the revision id and content hash the policy was built from.
@@ -75,6 +76,10 @@ type CompileOptions struct {
 	// DecisionCacheSize is how many results Eval memoises per revision;
 	// 0 means DefaultDecisionCacheSize, negative disables the cache.
 	DecisionCacheSize int
+	// NoSpecialization evaluates every decision with the general query
+	// instead of per-action specialised ones (see specializer); tests use
+	// it to compare the two.
+	NoSpecialization bool
 }
 
 // Compile parses and compiles a bundle into a prepared query. Test modules
@@ -89,6 +94,7 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 	if opts.Query == "" {
 		opts.Query = DecisionQuery
 	}
+	specialize := opts.Query == DecisionQuery && !opts.NoSpecialization
 	b, err := loadBundle(rev.Files.without(IsTestModule))
 	if err != nil {
 		return nil, err
@@ -103,8 +109,12 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 	if err != nil {
 		return nil, compileError(err)
 	}
-	return &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
-		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize)}, nil
+	pol := &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
+		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize)}
+	if specialize {
+		pol.spec = newSpecializer(ctx, b)
+	}
+	return pol, nil
 }
 
 // loadBundle turns files into an OPA bundle through OPA's own reader, so
@@ -179,7 +189,11 @@ func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
 	if err != nil {
 		return failClosed(p, err, "policy input could not be built")
 	}
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+	query := &p.query
+	if q := p.spec.query(ctx, in.Action.Name); q != nil {
+		query = q
+	}
+	rs, err := query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		if ctx.Err() != nil {
 			return failClosed(p, fmt.Errorf("policy evaluation: %w", ctx.Err()), "policy evaluation exceeded its deadline")
