@@ -62,6 +62,7 @@ type Policy struct {
 	compiled time.Time
 	cache    *decisionCache // nil: results are not cached
 	spec     *specializer   // nil: every decision uses query
+	reads    inputField     // the input fields the policy can observe
 }
 
 // Revision returns the revision id and content hash the policy was built from.
@@ -77,8 +78,9 @@ type CompileOptions struct {
 	// 0 means DefaultDecisionCacheSize, negative disables the cache.
 	DecisionCacheSize int
 	// NoSpecialization evaluates every decision with the general query
-	// instead of per-action specialised ones (see specializer); tests use
-	// it to compare the two.
+	// instead of per-action specialised ones (see specializer) and with
+	// the whole input instead of the fields the policy reads (see
+	// inputReadsOf); tests use it to compare the two.
 	NoSpecialization bool
 }
 
@@ -110,9 +112,12 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 		return nil, compileError(err)
 	}
 	pol := &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
-		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize)}
+		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize), reads: readAll}
 	if specialize {
-		pol.spec = newSpecializer(ctx, b)
+		if c := compileForAnalysis(b); c != nil {
+			pol.spec = newSpecializer(ctx, b, c)
+			pol.reads = inputReadsOf(c)
+		}
 	}
 	return pol, nil
 }
@@ -185,7 +190,7 @@ func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
 	}()
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	input, err := in.astValue()
+	input, err := in.astValue(p.reads)
 	if err != nil {
 		return failClosed(p, err, "policy input could not be built")
 	}

@@ -30,7 +30,7 @@ func (p *Policy) Query(ctx context.Context, in *Input) (value any, defined bool,
 	}()
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	input, err := in.astValue()
+	input, err := in.astValue(readAll)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrPolicyQuery, err)
 	}

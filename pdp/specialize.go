@@ -38,8 +38,9 @@ var actionNameRef = ast.MustParseRef("input.action.name")
 // value is a function of the documents it reads. analyzePurity admits a
 // document only when every rule defining it, with its else branches and
 // everything it calls or references transitively, reads the input only at
-// input.action.name or below it; and no rule of the policy uses `with`,
-// which could evaluate a document under another input. Its value for a given name is therefore the same
+// input.action.name or below it; and no rule of the policy uses `with`
+// (compileForAnalysis), which could evaluate a document under another
+// input. Its value for a given name is therefore the same
 // for every input carrying that name; it is computed with an input that
 // holds only the name and then substituted for that name only. Documents
 // that are undefined for a name, or whose evaluation fails, are not
@@ -61,9 +62,12 @@ type specialized struct {
 	query *rego.PreparedEvalQuery // nil: use the general query
 }
 
-// newSpecializer returns a specializer for the default decision query of b,
-// or nil when the policy reads nothing that depends on the action alone.
-func newSpecializer(ctx context.Context, b *bundle.Bundle) *specializer {
+// compileForAnalysis compiles the modules of b for static analysis
+// (specializer, inputReads), or returns nil when the policy is not
+// deterministic or uses `with` anywhere: a `with` could evaluate a rule
+// under another input or data (name with input as {...}), which neither
+// analysis models.
+func compileForAnalysis(b *bundle.Bundle) *ast.Compiler {
 	if !policyIsDeterministic(b) {
 		return nil
 	}
@@ -74,9 +78,6 @@ func newSpecializer(ctx context.Context, b *bundle.Bundle) *specializer {
 		}
 		modules[m.Path] = m.Parsed.Copy()
 	}
-	// A `with` anywhere could evaluate a substituted document under
-	// another input or data (`name with input as ...`), where the
-	// substituted value would be wrong: such policies are not specialised.
 	for _, m := range modules {
 		usesWith := false
 		ast.WalkExprs(m, func(e *ast.Expr) bool {
@@ -90,6 +91,16 @@ func newSpecializer(ctx context.Context, b *bundle.Bundle) *specializer {
 	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 	c.Compile(modules)
 	if c.Failed() {
+		return nil
+	}
+	return c
+}
+
+// newSpecializer returns a specializer for the default decision query of b
+// (compiled as c by compileForAnalysis), or nil when there is nothing to
+// specialise.
+func newSpecializer(ctx context.Context, b *bundle.Bundle, c *ast.Compiler) *specializer {
+	if c == nil {
 		return nil
 	}
 	frontier := actionConstantFrontier(c, ast.MustParseRef(DecisionQuery))

@@ -16,7 +16,7 @@ func frontierOf(t *testing.T, files Files) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSpecializer(context.Background(), b)
+	s := newSpecializer(context.Background(), b, compileForAnalysis(b))
 	if s == nil {
 		return nil
 	}
@@ -125,7 +125,17 @@ func randomInput(r *rand.Rand) *Input {
 // default policy, for data variants that make the validation rules speak,
 // and for a policy reading the input in every way the analysis must see.
 func TestSpecializedDecisionsMatchGeneral(t *testing.T) {
-	variants := map[string]Files{"default": defaultFiles(t), "tricky": trickyFiles()}
+	variants := map[string]Files{"default": defaultFiles(t), "tricky": trickyFiles(), "partial-reads": {
+		// Reads a few fields in different sections, so the input is pruned
+		// differently from the default policy's.
+		"stepgate/policy.rego": []byte(`package stepgate
+
+name := input.action.name
+
+decision := {"decision": "allow", "reasons": [sprintf("%v %v %v %v", [name, input.subject.claims.sub, input.resource.type, object.get(input.action, ["properties", "p"], "-")])]} if {
+	input.subject.id != "mallory"
+} else := {"decision": "deny", "reasons": [json.marshal(input.context)]}
+`)}}
 	for name, data := range map[string]string{
 		"invalid-entries": `{"settings": {"clock_skew": 0}, "actions": {"billing.view": {"mfa": "yes", "foo": 1}, "billing.pay": {"ciba": {"channels": ["pos"], "amount_at_least": 10, "binding_message": "PAY", "x": 1}}, "profile.update": 5, "orders.list": {"amr_any": ["hwk", "swk"], "acr_values": ["urn:loa:3"], "max_age": 120}}}`,
 		"bad-skew":        `{"settings": {"clock_skew": -1}, "actions": {"billing.view": {"max_age": 60}}}`,
@@ -182,7 +192,7 @@ func TestSpecializerIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSpecializer(context.Background(), b)
+	s := newSpecializer(context.Background(), b, compileForAnalysis(b))
 	for i := range maxSpecializedActions {
 		s.actions[fmt.Sprint("a", i)] = &specialized{}
 	}
