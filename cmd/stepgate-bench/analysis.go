@@ -54,18 +54,20 @@ What is in the way of the missed targets:
   latency, which is why the sync p99 at half load stays several milliseconds. OPA writes
   nothing. ` + "`async`" + ` mode shows the same server without the wait.
 - **sync against async.** The first report met "sync ≥ 70% of async" (0.75×) while both
-  were slow; per-action specialisation then sped up the CPU-bound async mode far more than
-  the commit-bound sync mode, and the ratio fell to about 0.55×. Each sync commit carries
-  about 7 records at 16 connections, and writes the pages of every index leaf its records
-  touch (a subject, action and outcome each land on their own leaf): about 25 WAL pages per
-  commit, where an async batch of hundreds shares them. Neither a fixed linger (300 µs,
-  700 µs) nor synchronous=NORMAL nor larger pages or page cache changed sync throughput
-  measurably on this machine; larger batches need more concurrent callers.
+  were slow; per-action specialisation sped up the CPU-bound async mode more than the
+  commit-bound sync mode, and single runs of this session then ranged from 0.53× to 0.75×
+  (the audit workload now also keeps the median of interleaved rounds). Each sync commit
+  carries about 7 records at 16 connections, and writes the pages of every index leaf its
+  records touch (a subject, action and outcome each land on their own leaf): about 25 WAL
+  pages per commit, where an async batch of hundreds shares them. Neither a fixed linger
+  (300 µs, 700 µs) nor synchronous=NORMAL nor larger pages or page cache changed sync
+  throughput measurably on this machine; larger batches need more concurrent callers.
 - **p99 at half load.** A no-op server paced the same way answers with p99 ≈ 0.4 ms here, so
   the tail is stepgate's: in sync mode every answer waits for one or two commits; in async
   mode the writer's batch commits (a few ms of CPU on one of the two cores) and GC cycles
-  delay the requests that arrive meanwhile. p99 moved between 2 and 4 ms across repeated
-  8-second async runs with the same settings, so single runs cannot rank small tunings.
+  delay the requests that arrive meanwhile. Async p99 moved between 2 and 5 ms across
+  repeated runs with the same settings (sync: 7 to 13 ms), so single runs cannot rank small
+  tunings.
 - **The audit insert itself** costs about 30 µs of CPU per record even in large async batches
   (nine indexes, parse, WAL): half of the warm profile in both modes. Fewer search indexes or a
   driver with reusable prepared statements (the CGO-free build rules out the C SQLite) are the

@@ -60,7 +60,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.decisions, "decisions", 0, "decisions for the rss workload (default 1000000, 60000 with --quick)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, data, logs)")
 	fs.StringVar(&o.module, "module", ".", "path of the stepgate module root")
-	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the side-by-side workloads (cold, warm, token), targets interleaved, median reported (default 3, 1 with --quick)")
+	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the cold, warm, token and audit workloads, targets interleaved, median reported (default 3, 1 with --quick)")
 	fs.BoolVar(&o.profile, "profile", false, "build stepgate with -tags pprof and save a CPU profile of every stepgate run (implies --keep)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -84,38 +84,39 @@ func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop 
 			}
 		}
 	}
-	b.keepMedians(first, name)
+	b.keepMedians(first)
 	return nil
 }
 
 // keepMedians replaces the results from index first on (several rounds of
-// the same targets) by each target's median round by decisions per second,
-// noting every round's rate. Rounds interleave the targets, so a slow
-// stretch of the machine hits all of them instead of one.
-func (b *bench) keepMedians(first int, workload string) {
+// the same workloads and targets) by each one's median round by decisions
+// per second, noting every round's rate. Rounds interleave the targets, so
+// a slow stretch of the machine hits all of them instead of one.
+func (b *bench) keepMedians(first int) {
 	if b.opts.rounds <= 1 {
 		return
 	}
-	var order []string
-	rounds := map[string][]result{}
+	type key struct{ workload, target string }
+	var order []key
+	rounds := map[key][]result{}
 	for _, r := range b.results[first:] {
-		if _, ok := rounds[r.Target]; !ok {
-			order = append(order, r.Target)
+		k := key{r.Workload, r.Target}
+		if _, ok := rounds[k]; !ok {
+			order = append(order, k)
 		}
-		rounds[r.Target] = append(rounds[r.Target], r)
+		rounds[k] = append(rounds[k], r)
 	}
 	b.results = b.results[:first]
-	for _, t := range order {
-		rs := rounds[t]
+	for _, k := range order {
+		rs := rounds[k]
 		rates := make([]string, len(rs))
 		for i, r := range rs {
 			rates[i] = fmt.Sprintf("%.0f", r.dps())
 		}
 		slices.SortFunc(rs, func(x, y result) int { return cmp.Compare(x.dps(), y.dps()) })
-		m := rs[len(rs)/2]
-		b.results = append(b.results, m)
+		b.results = append(b.results, rs[len(rs)/2])
 		b.notes = append(b.notes, fmt.Sprintf("%s on %s: median of %d rounds (decisions/s per round: %s)",
-			workload, t, len(rs), strings.Join(rates, ", ")))
+			k.workload, k.target, len(rs), strings.Join(rates, ", ")))
 	}
 }
 
@@ -200,8 +201,9 @@ func (b *bench) batch(ctx context.Context) error {
 	return err
 }
 
-// audit runs the cold mix with audit sync and async, and checks after the
-// drain on shutdown that every answered decision is in the audit trail.
+// audit runs the cold mix with audit sync and async (interleaved rounds,
+// medians kept), and checks after the drain on shutdown of every run that
+// every answered decision is in the audit trail.
 func (b *bench) audit(ctx context.Context) error {
 	specs := coldSpecs(10_000, time.Now().Unix())
 	native := make([]any, len(specs))
@@ -212,6 +214,22 @@ func (b *bench) audit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	first := len(b.results)
+	for round := 1; round <= b.opts.rounds; round++ {
+		if b.opts.rounds > 1 {
+			fmt.Fprintf(b.out, "  round %d of %d\n", round, b.opts.rounds)
+		}
+		if err := b.auditRound(ctx, f); err != nil {
+			return err
+		}
+	}
+	b.keepMedians(first)
+	return nil
+}
+
+// auditRound measures the audit modes once each and checks that no
+// answered decision is missing from the audit trail.
+func (b *bench) auditRound(ctx context.Context, f string) error {
 	for _, mode := range []string{"sync", "async"} {
 		var data string
 		r, err := b.once(ctx, "audit-"+mode, "stepgate", func(ctx context.Context) (*process, error) {
