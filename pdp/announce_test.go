@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/pdptest"
-	"github.com/stepgate/stepgate/policies"
 )
 
 // announcingSink records how many announcements were outstanding whenever
@@ -48,24 +46,8 @@ func (s *announcingSink) Record(_ context.Context, evs []pdp.AuditEvent) error {
 // releases it before recording, so a grouping writer never waits for a
 // record that is already being written.
 func TestServiceAnnouncesDecisionsBeforeRecording(t *testing.T) {
-	e := pdp.NewEngine(pdp.EngineConfig{})
-	files, err := pdp.ReadFS(policies.Bundle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Load(t.Context(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
-		t.Fatal(err)
-	}
-	idp := pdptest.NewIssuer(t)
-	v, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{idp.Config()}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sink := &announcingSink{}
-	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: e, Verifier: v, Transactions: pdptest.NewTransactions(), Audit: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, idp := benchService(t, sink)
 	client := pdp.Client{ID: "svc", AssertClaims: true}
 	claims := map[string]any{"iss": idp.URL(), "sub": "alice", "amr": []any{"pwd"}, "auth_time": time.Now().Unix() - 30}
 	if _, err := svc.Decide(t.Context(), client, &pdp.Request{Claims: claims, Action: "profile.update"}); err != nil {

@@ -11,25 +11,26 @@ import (
 )
 
 // benchService is the decision core with the default policies, a test IdP
-// and no audit sink, so the benchmarks measure the decision itself.
-func benchService(b *testing.B) (*pdp.Service, *pdptest.Issuer) {
-	b.Helper()
-	idp := pdptest.NewIssuer(b)
+// and the given audit sink (nil: none, so the benchmarks measure the
+// decision itself).
+func benchService(tb testing.TB, audit pdp.AuditSink) (*pdp.Service, *pdptest.Issuer) {
+	tb.Helper()
+	idp := pdptest.NewIssuer(tb)
 	v, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{idp.Config()}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	e := pdp.NewEngine(pdp.EngineConfig{})
 	files, err := pdp.ReadFS(policies.Bundle())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := e.Load(context.Background(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: e, Verifier: v, Transactions: pdptest.NewTransactions()})
+	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: e, Verifier: v, Transactions: pdptest.NewTransactions(), Audit: audit})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return svc, idp
 }
@@ -37,7 +38,7 @@ func benchService(b *testing.B) (*pdp.Service, *pdptest.Issuer) {
 // BenchmarkDecide measures one native decision on the claims path and on
 // the token path (RS256 and ES256, verified-token cache warm).
 func BenchmarkDecide(b *testing.B) {
-	svc, idp := benchService(b)
+	svc, idp := benchService(b, nil)
 	now := time.Now().Unix()
 	claims := map[string]any{"iss": idp.URL(), "sub": "auth0|alice", "amr": []any{"pwd", "mfa"}, "auth_time": now - 60,
 		"aud": pdptest.DefaultAudience, "exp": now + 3600, "iat": now}

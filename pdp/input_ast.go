@@ -17,16 +17,8 @@ func (in *Input) astValue(reads inputField) (ast.Value, error) {
 	var conv termConverter
 	v := ast.NewObject()
 	if reads&inputSections["subject"].all != 0 {
-		subject := ast.NewObject()
-		if reads&readSubjectType != 0 {
-			subject.Insert(ast.InternedTerm("type"), ast.StringTerm(in.Subject.Type))
-		}
-		if reads&readSubjectID != 0 {
-			subject.Insert(ast.InternedTerm("id"), ast.StringTerm(in.Subject.ID))
-		}
-		if reads&readSubjectProperties != 0 {
-			subject.Insert(ast.InternedTerm("properties"), conv.mapTerm("subject.properties", in.Subject.Properties))
-		}
+		subject := conv.entity(reads, readSubjectType, readSubjectID, readSubjectProperties,
+			"subject", in.Subject.Type, in.Subject.ID, in.Subject.Properties)
 		if reads&readSubjectClaims != 0 {
 			subject.Insert(ast.InternedTerm("claims"), conv.mapTerm("subject.claims", in.Subject.Claims))
 		}
@@ -46,16 +38,8 @@ func (in *Input) astValue(reads inputField) (ast.Value, error) {
 		v.Insert(ast.InternedTerm("action"), ast.NewTerm(action))
 	}
 	if reads&inputSections["resource"].all != 0 {
-		resource := ast.NewObject()
-		if reads&readResourceType != 0 {
-			resource.Insert(ast.InternedTerm("type"), ast.StringTerm(in.Resource.Type))
-		}
-		if reads&readResourceID != 0 {
-			resource.Insert(ast.InternedTerm("id"), ast.StringTerm(in.Resource.ID))
-		}
-		if reads&readResourceProperties != 0 {
-			resource.Insert(ast.InternedTerm("properties"), conv.mapTerm("resource.properties", in.Resource.Properties))
-		}
+		resource := conv.entity(reads, readResourceType, readResourceID, readResourceProperties,
+			"resource", in.Resource.Type, in.Resource.ID, in.Resource.Properties)
 		v.Insert(ast.InternedTerm("resource"), ast.NewTerm(resource))
 	}
 	if reads&readContext != 0 {
@@ -116,6 +100,22 @@ func (a *Authn) term() *ast.Term {
 // termConverter converts decoded JSON (strings, json.Number, bools, nil,
 // []any, map[string]any) to OPA terms and keeps the first error.
 type termConverter struct{ err error }
+
+// entity builds an AuthZEN entity (type, id, properties) with the fields
+// whose bits are in reads.
+func (c *termConverter) entity(reads, typeBit, idBit, propsBit inputField, name, typ, id string, props map[string]any) ast.Object {
+	obj := ast.NewObject()
+	if reads&typeBit != 0 {
+		obj.Insert(ast.InternedTerm("type"), ast.StringTerm(typ))
+	}
+	if reads&idBit != 0 {
+		obj.Insert(ast.InternedTerm("id"), ast.StringTerm(id))
+	}
+	if reads&propsBit != 0 {
+		obj.Insert(ast.InternedTerm("properties"), c.mapTerm(name+".properties", props))
+	}
+	return obj
+}
 
 // check reports, like mapTerm would, a value in m that OPA cannot
 // represent, without building terms: decoded JSON is checked by type, and
