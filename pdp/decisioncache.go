@@ -25,10 +25,12 @@ const maxCacheLifetime = 300
 //     one revision and never changes. A revision change swaps in a new Policy
 //     with a new, empty cache, so no entry outlives its revision.
 //   - Input: the key is an injective encoding (inputKey) of every field of
-//     Input that reaches the policy — subject, claims, authn, action,
-//     resource, context, client, and now — so two inputs share a key only
-//     if the policy receives identical input documents. Values the encoder
-//     does not know make the input uncacheable rather than ignored.
+//     Input that reaches the policy — of those among subject, claims,
+//     authn, action, resource, context and client that the policy
+//     references at all (inputReadsOf; astValue builds only those), and
+//     now — so two inputs share a key only if the policy receives identical
+//     input documents. Values the encoder does not know make the input
+//     uncacheable rather than ignored, in fields left out too.
 //   - Time: `now` (and authn.age, which is now − auth_time) is part of the
 //     key, so an entry can only be served within the second it was computed
 //     in, which is exactly when the policy would receive the same input.
@@ -42,6 +44,9 @@ const maxCacheLifetime = 300
 type decisionCache struct {
 	entries *lru.Cache[string, cachedResult]
 	model   *timeModel // nil: time is read arbitrarily; entries live one second
+	// reads are the input fields the policy can observe (inputReadsOf);
+	// the key covers exactly those, as the policy's input does.
+	reads inputField
 }
 
 type cachedResult struct {
@@ -64,7 +69,7 @@ func newDecisionCache(b *bundle.Bundle, files Files, size int) *decisionCache {
 	if err != nil {
 		return nil
 	}
-	return &decisionCache{entries: entries, model: newTimeModel(files, b.Data)}
+	return &decisionCache{entries: entries, model: newTimeModel(files, b.Data), reads: readAll}
 }
 
 // lookup returns the cached Result for in, if one may be served at in.Now,
@@ -74,7 +79,7 @@ func (c *decisionCache) lookup(in *Input) (key string, res Result, hit bool) {
 		return "", Result{}, false
 	}
 	timeless := c.model.applies(in)
-	key, ok := inputKey(in, timeless)
+	key, ok := inputKey(in, timeless, c.reads)
 	if !ok {
 		return "", Result{}, false
 	}

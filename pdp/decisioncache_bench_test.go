@@ -43,7 +43,7 @@ func BenchmarkDecisionCache(b *testing.B) {
 	b.Run("key", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := inputKey(in, true); !ok {
+			if _, ok := inputKey(in, true, readAll); !ok {
 				b.Fatal("uncacheable")
 			}
 		}

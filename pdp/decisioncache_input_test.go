@@ -33,7 +33,7 @@ func TestDecisionCacheKeyCoversInput(t *testing.T) {
 	if _, _, hit := cached.cache.lookup(echoBase()); !hit {
 		t.Fatal("identical input: want a hit")
 	}
-	baseKey, _ := inputKey(echoBase(), false)
+	baseKey, _ := inputKey(echoBase(), false, readAll)
 	i64 := func(n int64) *int64 { return &n }
 	cases := []struct {
 		name   string
@@ -69,7 +69,7 @@ func TestDecisionCacheKeyCoversInput(t *testing.T) {
 			in, ref := echoBase(), echoBase()
 			tc.mutate(in)
 			tc.mutate(ref)
-			if k, _ := inputKey(in, false); k == baseKey {
+			if k, _ := inputKey(in, false, readAll); k == baseKey {
 				t.Fatal("key did not change")
 			}
 			sameResult(t, tc.name, cached.Eval(ctx, in), plain.Eval(ctx, ref))
@@ -118,5 +118,65 @@ func TestDecisionCacheReturnsCopies(t *testing.T) {
 func TestDecisionCacheRecognisesDefaultPolicy(t *testing.T) {
 	if got := regoFingerprint(defaultFiles(t)); got != reviewedDefaultRego {
 		t.Fatalf("default policy Rego changed (fingerprint %s); the decision cache now keeps entries one second only", got)
+	}
+}
+
+// readsRego reads the action name, the authentication and the context,
+// nothing else of the input.
+const readsRego = `package stepgate
+
+decision := {"decision": "allow", "reasons": [json.marshal([input.action.name, input.subject.authn, input.context])]}
+`
+
+// The key covers what the policy reads: inputs that differ only in fields
+// the policy never references share an entry (and the policy could not
+// tell them apart), a difference in a read field never does, and a value
+// OPA cannot represent in an unread field still fails closed instead of
+// being answered from the cache.
+func TestDecisionCacheKeyFollowsWhatThePolicyReads(t *testing.T) {
+	files := Files{"stepgate/policy.rego": []byte(readsRego)}
+	cached, plain := compileFiles(t, files, 1, 0), compileFiles(t, files, 1, -1)
+	if cached.reads != readSubjectAuthn|readActionName|readContext {
+		t.Fatalf("reads %013b", cached.reads)
+	}
+	ctx := context.Background()
+	cached.Eval(ctx, echoBase())
+	unread := map[string]func(in *Input){
+		"subject id":    func(in *Input) { in.Subject.ID = "bob" },
+		"claims":        func(in *Input) { in.Subject.Claims = map[string]any{"sub": "bob", "jti": "new-token"} },
+		"resource id":   func(in *Input) { in.Resource.ID = "d2" },
+		"resource prop": func(in *Input) { in.Resource.Properties = nil },
+		"client":        func(in *Input) { in.Client.ID = "other" },
+		"action prop":   func(in *Input) { in.Action.Properties = map[string]any{"p": "z"} },
+	}
+	for name, mutate := range unread {
+		in := echoBase()
+		mutate(in)
+		if _, _, hit := cached.cache.lookup(in); !hit {
+			t.Errorf("%s (unread): want a hit", name)
+		}
+		if got, want := cached.Eval(ctx, in), plain.Eval(ctx, in); got.Reasons[0] != want.Reasons[0] {
+			t.Errorf("%s: cached %v, uncached %v", name, got.Reasons, want.Reasons)
+		}
+	}
+	read := map[string]func(in *Input){
+		"action":  func(in *Input) { in.Action.Name = "write" },
+		"authn":   func(in *Input) { in.Subject.Authn.ACR = "b" },
+		"context": func(in *Input) { in.Context = map[string]any{"amount": json.Number("11")} },
+	}
+	for name, mutate := range read {
+		in := echoBase()
+		mutate(in)
+		if _, _, hit := cached.cache.lookup(in); hit {
+			t.Errorf("%s (read): served from the cache", name)
+		}
+	}
+	odd := echoBase()
+	odd.Resource.Properties = map[string]any{"ch": make(chan int)}
+	if key, _, hit := cached.cache.lookup(odd); hit || key != "" {
+		t.Errorf("unrepresentable unread value: key %q hit %v, want uncacheable", key, hit)
+	}
+	if res := cached.Eval(ctx, odd); res.Outcome != Deny || res.Err == nil {
+		t.Errorf("unrepresentable unread value: %v, want a fail-closed deny", res)
 	}
 }

@@ -13,13 +13,16 @@ import (
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// inputKey encodes in injectively: every value carries a type tag, strings
-// and collections their length, and map keys are sorted, so equal keys mean
-// equal input documents. With timeless, now and authn.age are left out (the
-// caller has proved the answer does not depend on them within the entry's
-// window, see timeModel); a different tag keeps the two kinds apart. ok is
-// false when a value has a type the encoder does not know.
-func inputKey(in *Input, timeless bool) (string, bool) {
+// inputKey encodes the fields of in that are in reads (see inputReadsOf)
+// injectively: every value carries a type tag, strings and collections
+// their length, and map keys are sorted, so equal keys mean equal input
+// documents as the policy builds them (astValue with the same reads). With
+// timeless, now and authn.age are left out (the caller has proved the
+// answer does not depend on them within the entry's window, see timeModel);
+// a different tag keeps the two kinds apart. ok is false when a value has a
+// type the encoder does not know, also in a field left out: such an input
+// fails closed in astValue and must never be answered from the cache.
+func inputKey(in *Input, timeless bool, reads inputField) (string, bool) {
 	bp := keyBufs.Get().(*[]byte)
 	defer keyBufs.Put(bp)
 	e := keyEncoder{buf: (*bp)[:0], ok: true}
@@ -29,29 +32,48 @@ func inputKey(in *Input, timeless bool) (string, bool) {
 		e.buf = append(e.buf, 'N')
 		e.int(in.Now)
 	}
-	e.str(in.Subject.Type)
-	e.str(in.Subject.ID)
-	e.value(in.Subject.Properties)
-	e.value(in.Subject.Claims)
-	if a := in.Subject.Authn; a == nil {
-		e.buf = append(e.buf, 'z')
-	} else {
-		e.buf = append(e.buf, 'A')
-		e.strings(a.Methods)
-		e.bool(a.MFA)
-		e.str(a.ACR)
-		e.intPtr(a.AuthTime)
-		if !timeless {
-			e.intPtr(a.Age)
+	field := func(bit inputField, encode func()) {
+		if reads&bit != 0 {
+			encode()
+		} else {
+			e.buf = append(e.buf, '-')
 		}
 	}
-	e.str(in.Action.Name)
-	e.value(in.Action.Properties)
-	e.str(in.Resource.Type)
-	e.str(in.Resource.ID)
-	e.value(in.Resource.Properties)
-	e.value(in.Context)
-	e.str(in.Client.ID)
+	mapField := func(bit inputField, m map[string]any) {
+		if reads&bit != 0 {
+			e.value(m)
+			return
+		}
+		e.buf = append(e.buf, '-')
+		if len(m) > 0 && !plainJSON(m) {
+			e.ok = false
+		}
+	}
+	field(readSubjectType, func() { e.str(in.Subject.Type) })
+	field(readSubjectID, func() { e.str(in.Subject.ID) })
+	mapField(readSubjectProperties, in.Subject.Properties)
+	mapField(readSubjectClaims, in.Subject.Claims)
+	field(readSubjectAuthn, func() {
+		if a := in.Subject.Authn; a == nil {
+			e.buf = append(e.buf, 'z')
+		} else {
+			e.buf = append(e.buf, 'A')
+			e.strings(a.Methods)
+			e.bool(a.MFA)
+			e.str(a.ACR)
+			e.intPtr(a.AuthTime)
+			if !timeless {
+				e.intPtr(a.Age)
+			}
+		}
+	})
+	field(readActionName, func() { e.str(in.Action.Name) })
+	mapField(readActionProperties, in.Action.Properties)
+	field(readResourceType, func() { e.str(in.Resource.Type) })
+	field(readResourceID, func() { e.str(in.Resource.ID) })
+	mapField(readResourceProperties, in.Resource.Properties)
+	mapField(readContext, in.Context)
+	field(readClient, func() { e.str(in.Client.ID) })
 	*bp = e.buf
 	if !e.ok {
 		return "", false

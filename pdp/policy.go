@@ -117,6 +117,9 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 		if c := compileForAnalysis(b); c != nil {
 			pol.spec = newSpecializer(ctx, b, c)
 			pol.reads = inputReadsOf(c)
+			if pol.cache != nil {
+				pol.cache.reads = pol.reads
+			}
 		}
 	}
 	return pol, nil
