@@ -20,6 +20,7 @@ type spec struct {
 	amount   int
 	channel  string
 	token    string // token workloads: the user's JWT instead of claims
+	request  string // cold workloads: a per-request id in the context
 }
 
 // Ages are drawn away from the default policy's boundaries (clock skew 60,
@@ -56,8 +57,10 @@ func randAge(rng *rand.Rand, band int) int64 {
 	return b[0] + rng.Int64N(b[1]-b[0])
 }
 
-// coldSpecs are n templates whose subject contains the placeholder: with
-// the counter the load generator inserts, no two requests are equal.
+// coldSpecs are n templates whose subject and context (request_id) contain
+// the placeholder: with the counter the load generator inserts, no two
+// requests are equal, also in what the policy reads (the context), so no
+// decision cache can answer one from another.
 func coldSpecs(n int, now int64) []spec {
 	rng := rand.New(rand.NewPCG(1, 2))
 	out := make([]spec, n)
@@ -65,7 +68,7 @@ func coldSpecs(n int, now int64) []spec {
 		amr, at := userAuth(rng.IntN(1000), now, rng)
 		v := variants[rng.IntN(len(variants))]
 		out[i] = spec{sub: fmt.Sprintf("cold-%s-%d", placeholder, i), amr: amr, authTime: at,
-			action: v.action, channel: v.channel, amount: rng.IntN(150_000)}
+			action: v.action, channel: v.channel, amount: rng.IntN(150_000), request: fmt.Sprintf("req-%s-%d", placeholder, i)}
 	}
 	return out
 }
@@ -117,7 +120,11 @@ func (s spec) claims(iss string) map[string]any {
 }
 
 func (s spec) context() map[string]any {
-	return map[string]any{"amount": s.amount, "channel": s.channel, "currency": "JPY"}
+	c := map[string]any{"amount": s.amount, "channel": s.channel, "currency": "JPY"}
+	if s.request != "" {
+		c["request_id"] = s.request
+	}
+	return c
 }
 
 // native is the body of stepgate's /v1/decision (also sent to the no-op).
