@@ -55,8 +55,8 @@ What is in the way of the missed targets:
   nothing. ` + "`async`" + ` mode shows the same server without the wait.
 - **sync against async.** The first report met "sync ≥ 70% of async" (0.75×) while both
   were slow; per-action specialisation sped up the CPU-bound async mode more than the
-  commit-bound sync mode, and single runs of this session then ranged from 0.53× to 0.75×
-  (the audit workload now also keeps the median of interleaved rounds). Each sync commit
+  commit-bound sync mode, and runs of this session then gave 0.47× to 0.75× (the audit
+  workload now also keeps the median of interleaved rounds). Each sync commit
   carries about 7 records at 16 connections, and writes the pages of every index leaf its
   records touch (a subject, action and outcome each land on their own leaf): about 25 WAL
   pages per commit, where an async batch of hundreds shares them. Neither a fixed linger
