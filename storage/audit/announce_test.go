@@ -7,8 +7,12 @@ import (
 	"github.com/stepgate/stepgate/storage/audit"
 )
 
-// A sync commit waits for a record that was announced, so two concurrent
-// decisions share one transaction.
+// A sync commit waits while an announcement is outstanding, so records
+// of concurrent decisions share one transaction; the release lets it go.
+// (In the service a decision releases right before it writes; the writer
+// may commit in that instant without it, which costs a shared commit, not
+// a record. Here the second record is queued before the release, so the
+// outcome does not depend on scheduling.)
 func TestSyncBatchWaitsForAnnouncedRecord(t *testing.T) {
 	store := newFakeStore()
 	w := newWriter(t, audit.Config{Store: store, SyncLinger: time.Minute})
@@ -25,12 +29,19 @@ func TestSyncBatchWaitsForAnnouncedRecord(t *testing.T) {
 		t.Fatalf("first write returned (%v) before the announced record arrived", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	releaseLate()
-	if err := w.Write(t.Context(), rec(2)); err != nil {
-		t.Fatalf("second write: %v", err)
+	second := make(chan error, 1)
+	go func() { second <- w.Write(t.Context(), rec(2)) }()
+	waitFor(t, func() bool { return w.Stats().Enqueued == 2 })
+	select {
+	case err := <-first:
+		t.Fatalf("first write returned (%v) while an announcement was outstanding", err)
+	case <-time.After(20 * time.Millisecond):
 	}
-	if err := <-first; err != nil {
-		t.Fatalf("first write: %v", err)
+	releaseLate()
+	for _, ch := range []chan error{first, second} {
+		if err := <-ch; err != nil {
+			t.Fatalf("write: %v", err)
+		}
 	}
 	if s := w.Stats(); s.Batches != 1 || s.Committed != 2 {
 		t.Errorf("stats %+v: want both records in one batch", s)

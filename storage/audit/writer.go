@@ -84,7 +84,9 @@ func NewWriter(cfg Config) (*Writer, error) {
 // before the Write, or when the record will not come after all) a sync
 // batch may wait up to SyncLinger for it, so that concurrent decisions
 // share one commit. release is idempotent. Announcing is only a hint:
-// correctness never depends on it, and async writers ignore it.
+// correctness never depends on it (a writer that sees the release just
+// before the record arrives commits without it, costing one more commit),
+// and async writers ignore it.
 func (w *Writer) Announce() (release func()) {
 	if !w.sync || w.cfg.SyncLinger < 0 {
 		return func() {}
