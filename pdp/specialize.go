@@ -52,7 +52,7 @@ type specializer struct {
 	frontier []ast.Ref // documents substituted, in a fixed order
 	values   rego.PreparedEvalQuery
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	actions map[string]*specialized
 	order   []string // action names in the order they were first seen
 }
@@ -133,18 +133,24 @@ func (s *specializer) query(ctx context.Context, action string) *rego.PreparedEv
 	if s == nil {
 		return nil
 	}
-	s.mu.Lock()
+	// Every decision passes here: a shared lock on the fast path, the
+	// exclusive one only for an action seen for the first time.
+	s.mu.RLock()
 	e, ok := s.actions[action]
+	s.mu.RUnlock()
 	if !ok {
-		if len(s.actions) >= maxSpecializedActions {
-			s.mu.Unlock()
-			return nil
+		s.mu.Lock()
+		if e, ok = s.actions[action]; !ok {
+			if len(s.actions) >= maxSpecializedActions {
+				s.mu.Unlock()
+				return nil
+			}
+			e = &specialized{}
+			s.actions[action] = e
+			s.order = append(s.order, action)
 		}
-		e = &specialized{}
-		s.actions[action] = e
-		s.order = append(s.order, action)
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	e.once.Do(func() {
 		// The first decision's deadline must not cut a build that every
 		// later decision for this action relies on.

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -237,5 +238,35 @@ func TestSwapWarmsSpecializedActions(t *testing.T) {
 	defer s.mu.Unlock()
 	if got, ok := s.actions["billing.view"]; !ok || got.query == nil {
 		t.Errorf("billing.view not specialised before revision 2 became active: %+v", s.actions)
+	}
+}
+
+// Concurrent decisions for new and known actions share the specializer
+// safely (run with -race) and each action is built once.
+func TestSpecializerConcurrentUse(t *testing.T) {
+	files := defaultFiles(t)
+	p, err := Compile(context.Background(), Revision{ID: 1, Hash: files.Hash(), Files: files}, CompileOptions{DecisionCacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := []string{"billing.view", "billing.pay", "profile.update", "orders.list"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewSource(int64(g)))
+			for range 50 {
+				in := randomInput(r)
+				in.Action.Name = actions[r.Intn(len(actions))]
+				if res := p.Eval(context.Background(), in); res.Err != nil {
+					t.Errorf("eval: %v", res.Err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p.spec.mu.RLock()
+	defer p.spec.mu.RUnlock()
+	if len(p.spec.actions) != len(actions) || len(p.spec.order) != len(actions) {
+		t.Errorf("%d actions, %d in order; want %d each", len(p.spec.actions), len(p.spec.order), len(actions))
 	}
 }
