@@ -24,19 +24,11 @@ func TestSyncBatchWaitsForAnnouncedRecord(t *testing.T) {
 	// The first record is queued; the writer must hold it while the second
 	// announcement is outstanding.
 	waitFor(t, func() bool { return w.Stats().Enqueued == 1 })
-	select {
-	case err := <-first:
-		t.Fatalf("first write returned (%v) before the announced record arrived", err)
-	case <-time.After(20 * time.Millisecond):
-	}
+	stillWaiting(t, first, "before the announced record arrived")
 	second := make(chan error, 1)
 	go func() { second <- w.Write(t.Context(), rec(2)) }()
 	waitFor(t, func() bool { return w.Stats().Enqueued == 2 })
-	select {
-	case err := <-first:
-		t.Fatalf("first write returned (%v) while an announcement was outstanding", err)
-	case <-time.After(20 * time.Millisecond):
-	}
+	stillWaiting(t, first, "while an announcement was outstanding")
 	releaseLate()
 	for _, ch := range []chan error{first, second} {
 		if err := <-ch; err != nil {
@@ -98,6 +90,16 @@ func TestAsyncIgnoresAnnouncements(t *testing.T) {
 		t.Fatalf("write: %v", err)
 	}
 	waitFor(t, func() bool { return w.Stats().Committed == 1 })
+}
+
+// stillWaiting fails if a sync write has returned within 20ms.
+func stillWaiting(t *testing.T, done <-chan error, when string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("write returned (%v) %s", err, when)
+	case <-time.After(20 * time.Millisecond):
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool) {
