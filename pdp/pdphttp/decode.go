@@ -139,18 +139,13 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[key] = v
-		d.skipSpace()
-		if d.pos < len(d.buf) {
-			switch d.buf[d.pos] {
-			case ',':
-				d.pos++
-				continue
-			case '}':
-				d.pos++
-				return m, nil
-			}
+		done, ok := d.separator('}')
+		if !ok {
+			return nil, d.syntax("after object key:value pair")
 		}
-		return nil, d.syntax("after object key:value pair")
+		if done {
+			return m, nil
+		}
 	}
 }
 
@@ -170,19 +165,32 @@ func (d *decoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.pos < len(d.buf) {
-			switch d.buf[d.pos] {
-			case ',':
-				d.pos++
-				continue
-			case ']':
-				d.pos++
-				return a, nil
-			}
+		done, ok := d.separator(']')
+		if !ok {
+			return nil, d.syntax("after array element")
 		}
-		return nil, d.syntax("after array element")
+		if done {
+			return a, nil
+		}
 	}
+}
+
+// separator consumes what follows a member of an object or array: a comma
+// (more members follow) or the closing byte (done). ok is false for
+// anything else.
+func (d *decoder) separator(closing byte) (done, ok bool) {
+	d.skipSpace()
+	if d.pos < len(d.buf) {
+		switch d.buf[d.pos] {
+		case ',':
+			d.pos++
+			return false, true
+		case closing:
+			d.pos++
+			return true, true
+		}
+	}
+	return false, false
 }
 
 // str reads the string starting at the opening quote at d.pos.
