@@ -28,11 +28,22 @@ type Requirements struct {
 	AMRAny    []string `json:"amr_any,omitempty"`
 	// MaxAge is in seconds; nil means no freshness requirement.
 	MaxAge *int64 `json:"max_age,omitempty"`
+	// FreshLogin asks for a re-authentication, not a freshness window:
+	// the step-up's ID token must show an auth_time later than the moment
+	// the user was sent to the IdP. MaxAge 0 asks for the same.
+	FreshLogin bool `json:"fresh_login,omitempty"`
 }
 
 // Empty reports whether r asks for nothing.
 func (r Requirements) Empty() bool {
-	return len(r.ACRValues) == 0 && len(r.AMRAny) == 0 && r.MaxAge == nil
+	return len(r.ACRValues) == 0 && len(r.AMRAny) == 0 && r.MaxAge == nil && !r.FreshLogin
+}
+
+// NeedsFreshLogin reports whether r asks for a new login (FreshLogin, or
+// MaxAge 0) rather than an authentication within a window, which a
+// provider may rightly answer from a session that already meets it.
+func (r Requirements) NeedsFreshLogin() bool {
+	return r.FreshLogin || (r.MaxAge != nil && *r.MaxAge == 0)
 }
 
 // Decision is the answer to one request, as the native API renders it.

@@ -7,40 +7,64 @@ import (
 
 // Kinds of a FlowEvent.
 const (
-	// FlowCIBA records how a backchannel authentication run by stepgate
-	// ended: approved, denied, expired or error.
+	// FlowStepUp records one attempt to verify a step-up: accepted
+	// (Outcome "verified") or refused (Outcome = the error code).
+	FlowStepUp = "stepup"
+	// FlowCIBA records a backchannel authentication run by stepgate:
+	// started, approved, denied, expired or error.
 	FlowCIBA = "ciba"
-	// FlowSession records a session elevation being granted or revoked.
+	// FlowSession records a session elevation being granted or revoked,
+	// and a session ended by a back-channel logout or a client's
+	// revocation.
 	FlowSession = "session"
 )
 
 // FlowEvent is an audit record of something that happened after a decision
-// and because of it: a CIBA request stepgate ran ended, or a step-up
-// elevated a session that a revocation or a back-channel logout ended
-// later. DecisionID links it to the decision that started the flow.
+// and because of it: a step-up verified or refused, a CIBA request stepgate
+// ran started or ended, a step-up elevated a session that a revocation or a
+// back-channel logout ended later. DecisionID links it to the decision that
+// started the flow (empty when none is known, e.g. a logout from the IdP or
+// a verify naming an unknown transaction).
 type FlowEvent struct {
 	Time time.Time
-	// Kind is FlowCIBA or FlowSession.
+	// Kind is FlowStepUp, FlowCIBA or FlowSession.
 	Kind       string
 	DecisionID string
 	ClientID   string
 	Subject    string
 	Issuer     string
 	Action     string
-	// Outcome is approved | denied | expired | error for CIBA and
-	// elevated | revoked for sessions.
+	// Outcome is verified | <verify error code> for step-up;
+	// started | approved | denied | expired | error for CIBA; elevated |
+	// revoked | logout for sessions.
 	Outcome string
 	Reasons []string
 	// CIBAID is stepgate's id of the CIBA request; StepUpID the step-up
-	// transaction that elevated a session; SessionID the elevated session.
+	// transaction; SessionID the elevated or ended session; SID the IdP
+	// session (sid claim) a logout named.
 	CIBAID    string
 	StepUpID  string
 	SessionID string
+	SID       string
+	// Code is the stable error code of a refused step-up or a failed CIBA
+	// request; empty on success.
+	Code string
+	// Proof holds the authentication facts of the ID token that was
+	// checked (verified or not): what the user actually proved.
+	Proof *ProofFacts
+}
+
+// ProofFacts are the authentication facts an ID token showed.
+type ProofFacts struct {
+	ACR      string    `json:"acr,omitempty"`
+	AMR      []string  `json:"amr,omitempty"`
+	AuthTime time.Time `json:"auth_time,omitzero"`
 }
 
 // FlowAuditor records flow events in the audit trail. cmd/stepgate adapts it
-// to the audit writer (record kind = Kind). An error is logged by the
-// caller; it cannot undo what already happened at the IdP.
+// to the audit writer (record kind = Kind). In sync audit mode RecordFlow
+// returns only once the record is committed, so a caller that must not
+// report success without a record (step-up verify) can fail closed.
 type FlowAuditor interface {
 	RecordFlow(ctx context.Context, ev FlowEvent) error
 }

@@ -63,6 +63,13 @@ func parseResult(v any) (Result, error) {
 			}
 			r.Requirements.MaxAge = &n
 		}
+		if fl, ok := m["fresh_login"]; ok && fl != nil {
+			b, ok := fl.(bool)
+			if !ok {
+				return Result{}, fmt.Errorf("%w: requirements.fresh_login must be true or false", ErrMalformedDecision)
+			}
+			r.Requirements.FreshLogin = b
+		}
 	}
 	if c, ok := obj["ciba"]; ok && c != nil {
 		m, ok := c.(map[string]any)

@@ -121,20 +121,38 @@ func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
 	return pdp.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
 }
 
-// flowSink adapts the audit writer to pdp.FlowAuditor: CIBA approvals,
-// denials and expiries, and session elevations and revocations, each linked
-// to the decision that started them.
+// flowSink adapts the audit writer to pdp.FlowAuditor: step-up
+// verifications, CIBA transitions, session elevations, revocations and
+// logouts, each linked to the decision that started them.
 type flowSink struct{ w recordWriter }
+
+// flowDetail is the Detail document of a flow record: what the record's
+// columns cannot hold.
+type flowDetail struct {
+	SessionID string    `json:"session_id,omitempty"`
+	SID       string    `json:"sid,omitempty"`
+	Code      string    `json:"code,omitempty"`
+	ACR       string    `json:"acr,omitempty"`
+	AMR       []string  `json:"amr,omitempty"`
+	AuthTime  time.Time `json:"auth_time,omitzero"`
+}
 
 func (f flowSink) RecordFlow(ctx context.Context, ev pdp.FlowEvent) error {
 	kind := storage.KindCIBA
-	if ev.Kind == pdp.FlowSession {
+	switch ev.Kind {
+	case pdp.FlowSession:
 		kind = storage.KindSession
+	case pdp.FlowStepUp:
+		kind = storage.KindStepUp
+	}
+	d := flowDetail{SessionID: ev.SessionID, SID: ev.SID, Code: ev.Code}
+	if ev.Proof != nil {
+		d.ACR, d.AMR, d.AuthTime = ev.Proof.ACR, ev.Proof.AMR, ev.Proof.AuthTime.UTC()
 	}
 	var detail []byte
-	if ev.SessionID != "" {
+	if d.SessionID != "" || d.SID != "" || d.Code != "" || ev.Proof != nil {
 		var err error
-		if detail, err = json.Marshal(map[string]string{"session_id": ev.SessionID}); err != nil {
+		if detail, err = json.Marshal(d); err != nil {
 			return fmt.Errorf("encode flow detail: %w", err)
 		}
 	}
