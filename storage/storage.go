@@ -81,6 +81,18 @@ type Store interface {
 	// the remaining chain still verifies. It returns how many records it deleted.
 	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
 
+	// SaveLogout stores a logout mark and returns it with its store-assigned
+	// ID (positive, increasing in commit order as far as the database
+	// allows) and CreatedAt (now when zero). A mark that is not Valid is
+	// refused with ErrInvalid.
+	SaveLogout(ctx context.Context, l SessionLogout) (SessionLogout, error)
+	// LogoutsAfter returns up to limit marks with an ID greater than
+	// afterID that have not expired at now, in ascending ID order.
+	LogoutsAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]SessionLogout, error)
+	// DeleteExpiredLogouts removes marks that expired before the cut-off
+	// and returns how many it removed.
+	DeleteExpiredLogouts(ctx context.Context, before time.Time) (int64, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -28,6 +28,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, auditTests()...)
 	tests = append(tests, auditSearchTests()...)
 	tests = append(tests, auditRetentionTests()...)
+	tests = append(tests, logoutTests()...)
 	runAll(t, newStore, tests)
 }
 

@@ -192,4 +192,25 @@ var migrations = []migration{
 			`CREATE INDEX session_elevations_expires_at ON session_elevations (expires_at)`,
 		},
 	},
+	{
+		version: 5,
+		name:    "session logout marks",
+		stmts: []string{
+			// Sessions ended by a back-channel logout or a client's
+			// revocation; replicas follow new rows by id.
+			`CREATE TABLE session_logouts (
+				id {{pk}},
+				issuer TEXT NOT NULL DEFAULT '',
+				sid TEXT NOT NULL DEFAULT '',
+				subject TEXT NOT NULL DEFAULT '',
+				client_id TEXT NOT NULL DEFAULT '',
+				session_id TEXT NOT NULL DEFAULT '',
+				jti TEXT NOT NULL DEFAULT '',
+				ended_at BIGINT NOT NULL,
+				created_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL
+			)`,
+			`CREATE INDEX session_logouts_expires_at ON session_logouts (expires_at)`,
+		},
+	},
 }
