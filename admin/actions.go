@@ -24,6 +24,9 @@ type ActionRule struct {
 	ACRValues   []string
 	// MaxAge is in seconds; nil means no freshness requirement.
 	MaxAge *int64
+	// FreshLogin makes the requirement a re-authentication (a new login
+	// after the step-up request) instead of a freshness window.
+	FreshLogin bool
 	// CIBAChannels and CIBAAmountAtLeast trigger approval on the user's device.
 	CIBAChannels      []string
 	CIBAAmountAtLeast *float64
@@ -52,7 +55,7 @@ func ReadActions(files pdp.Files) ([]ActionRule, bool, error) {
 			BindingMessage string   `json:"binding_message"`
 		}
 		fields := map[string]any{"description": &r.Description, "mfa": &r.MFA, "amr_any": &r.AMRAny,
-			"acr_values": &r.ACRValues, "max_age": &r.MaxAge, "ciba": &ciba}
+			"acr_values": &r.ACRValues, "max_age": &r.MaxAge, "fresh_login": &r.FreshLogin, "ciba": &ciba}
 		for k, v := range entry {
 			dst, known := fields[k]
 			if !known {
@@ -96,6 +99,9 @@ func WriteActions(files pdp.Files, rules []ActionRule) (pdp.Files, error) {
 		if r.MaxAge != nil {
 			e["max_age"] = *r.MaxAge
 		}
+		if r.FreshLogin {
+			e["fresh_login"] = true
+		}
 		ciba := map[string]any{}
 		if len(r.CIBAChannels) > 0 {
 			ciba["channels"] = r.CIBAChannels
@@ -137,14 +143,14 @@ func WriteActions(files pdp.Files, rules []ActionRule) (pdp.Files, error) {
 // it into an ActionRule and reports problems per field.
 type ActionRow struct {
 	Name, Description, AMRAny, ACRValues, MaxAge string
-	MFA                                          bool
+	MFA, FreshLogin                              bool
 	CIBAChannels, CIBAAmount, CIBABinding        string
 }
 
 // ParseActionRow validates one form row.
 func ParseActionRow(row ActionRow) (ActionRule, FieldErrors) {
 	errs := FieldErrors{}
-	r := ActionRule{Name: strings.TrimSpace(row.Name), Description: strings.TrimSpace(row.Description), MFA: row.MFA,
+	r := ActionRule{Name: strings.TrimSpace(row.Name), Description: strings.TrimSpace(row.Description), MFA: row.MFA, FreshLogin: row.FreshLogin,
 		AMRAny: SplitList(row.AMRAny), ACRValues: SplitList(row.ACRValues), CIBAChannels: SplitList(row.CIBAChannels),
 		CIBABindingHint: strings.TrimSpace(row.CIBABinding)}
 	if !pdp.ValidAction(r.Name) {

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -79,16 +80,23 @@ type pendingLogin struct {
 	Nonce    string    `json:"nonce"`
 	Verifier string    `json:"verifier"`
 	ReturnTo string    `json:"return_to"`
-	MaxAge   *int64    `json:"max_age,omitempty"`
 	Started  time.Time `json:"started"`
+	// Requirements are the sensitive action's, checked on the way back.
+	Requirements pdp.Requirements `json:"requirements"`
+	// MaxAge is how pending logins stored before requirements were kept
+	// asked for a fresh sign-in; read only to finish those.
+	MaxAge *int64 `json:"max_age,omitempty"`
 }
 
 // SSOStart asks for a stronger or fresher login (sensitive admin actions).
 type SSOStart struct {
 	// ReturnTo is a local path to come back to after sign-in.
-	ReturnTo  string
-	MaxAge    *int64
-	ACRValues []string
+	ReturnTo string
+	// Requirements are what the sensitive action needs: sent to the IdP
+	// as acr_values and max_age (0 and prompt=login for a fresh login),
+	// and checked in the returned ID token by pdp.CheckProof, the same
+	// check as a step-up's.
+	Requirements pdp.Requirements
 }
 
 // Identity is the person the IdP vouched for.
@@ -132,7 +140,7 @@ func (s *SSO) Begin(ctx context.Context, opt SSOStart) (cookie, authURL string, 
 	if err != nil {
 		return "", "", err
 	}
-	pl := pendingLogin{Verifier: oauth2.GenerateVerifier(), ReturnTo: opt.ReturnTo, MaxAge: opt.MaxAge, Started: s.cfg.Now()}
+	pl := pendingLogin{Verifier: oauth2.GenerateVerifier(), ReturnTo: opt.ReturnTo, Requirements: opt.Requirements, Started: s.cfg.Now()}
 	if pl.State, err = RandomToken(24); err != nil {
 		return "", "", err
 	}
@@ -150,11 +158,16 @@ func (s *SSO) Begin(ctx context.Context, opt SSOStart) (cookie, authURL string, 
 		return "", "", fmt.Errorf("sso: store pending login: %w", err)
 	}
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(pl.Nonce), oauth2.S256ChallengeOption(pl.Verifier)}
-	if opt.MaxAge != nil {
-		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(*opt.MaxAge, 10)))
+	req := opt.Requirements
+	if m := req.RequestMaxAge(); m != nil {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(*m, 10)))
 	}
-	if len(opt.ACRValues) > 0 {
-		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(opt.ACRValues, " ")))
+	if req.NeedsFreshLogin() {
+		// Only a hint for the IdP's UI: auth_time proves the new login.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+	}
+	if len(req.ACRValues) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(req.ACRValues, " ")))
 	}
 	return cookie, s.oauth2(p).AuthCodeURL(pl.State, opts...), nil
 }
@@ -206,11 +219,12 @@ func (s *SSO) Complete(ctx context.Context, cookie, state, code string) (*Identi
 	if err != nil {
 		return nil, fmt.Errorf("%w: ID token: %v", ErrSSO, err)
 	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
-		return nil, fmt.Errorf("%w: the ID token nonce does not match", ErrSSO)
-	}
 	return s.identity(idt, pl)
 }
+
+// reauthSkew is how much earlier than the redirect a fresh sign-in's
+// auth_time may be (clock differences with the IdP).
+const reauthSkew = 5 * time.Second
 
 func (s *SSO) identity(idt *oidc.IDToken, pl pendingLogin) (*Identity, error) {
 	var claims map[string]any
@@ -231,21 +245,18 @@ func (s *SSO) identity(idt *oidc.IDToken, pl pendingLogin) (*Identity, error) {
 	if id.Name == "" {
 		id.Name = idt.Subject
 	}
-	if at, ok := claims["auth_time"].(float64); ok {
-		id.AuthTime = time.Unix(int64(at), 0)
-	} else if pl.MaxAge != nil {
-		return nil, fmt.Errorf("%w: a fresh sign-in was requested but the ID token has no auth_time", ErrSSO)
+	req := pl.Requirements
+	if req.Empty() && pl.MaxAge != nil {
+		req = pdp.Requirements{MaxAge: pl.MaxAge, FreshLogin: true}
 	}
-	if pl.MaxAge != nil && id.AuthTime.Before(pl.Started.Add(-5*time.Second)) {
-		return nil, fmt.Errorf("%w: the identity provider did not authenticate you again", ErrSSO)
+	facts, verr := pdp.CheckProof(claims, pdp.Proof{Nonce: pl.Nonce, Requirements: req, RequestedAt: pl.Started,
+		Skew: reauthSkew}, s.cfg.Now())
+	if verr != nil {
+		return nil, fmt.Errorf("%w: %s", ErrSSO, verr.Description)
 	}
-	id.ACR, _ = claims["acr"].(string)
-	if amr, ok := claims["amr"].([]any); ok {
-		for _, a := range amr {
-			if s, ok := a.(string); ok {
-				id.AMR = append(id.AMR, s)
-			}
-		}
+	if !facts.AuthTime.IsZero() {
+		id.AuthTime = facts.AuthTime
 	}
+	id.ACR, id.AMR = facts.ACR, facts.AMR
 	return id, nil
 }

@@ -46,6 +46,16 @@ func (r Requirements) NeedsFreshLogin() bool {
 	return r.FreshLogin || (r.MaxAge != nil && *r.MaxAge == 0)
 }
 
+// RequestMaxAge is the max_age to send to the IdP: 0 for a fresh login
+// (the OpenID Connect way to force one), else the requirement's window.
+func (r Requirements) RequestMaxAge() *int64 {
+	if r.NeedsFreshLogin() {
+		zero := int64(0)
+		return &zero
+	}
+	return r.MaxAge
+}
+
 // Decision is the answer to one request, as the native API renders it.
 type Decision struct {
 	ID             string        `json:"decision_id"`

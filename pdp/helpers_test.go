@@ -48,13 +48,6 @@ func TestInsufficientAuthChallenge(t *testing.T) {
 	}
 }
 
-func TestS256Challenge(t *testing.T) {
-	// RFC 7636 appendix B.
-	if got := pdp.S256Challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"); got != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
-		t.Errorf("S256 = %s", got)
-	}
-}
-
 func TestNormalizeAuthn(t *testing.T) {
 	mfaACR := []string{pdp.PAPEMultiFactor}
 	tests := []struct {

@@ -3,11 +3,12 @@ package pdp
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // stepUpPlan is what the service knows when a policy asks for step-up.
@@ -40,7 +41,7 @@ func effectiveACR(iss *IssuerConfig, req Requirements) []string {
 // the RFC 9470 challenge, for APIs, but no authorize URL.
 func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer, error) {
 	acr := effectiveACR(p.issuer, p.req)
-	ans := &StepUpAnswer{WWWAuthenticate: InsufficientAuthChallenge(p.reason, acr, p.req.MaxAge)}
+	ans := &StepUpAnswer{WWWAuthenticate: InsufficientAuthChallenge(p.reason, acr, p.req.RequestMaxAge())}
 	if p.issuer == nil || p.issuer.Authorize == nil {
 		return ans, nil
 	}
@@ -61,10 +62,7 @@ func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer,
 	if tx.Nonce, err = randomToken(32); err != nil {
 		return nil, err
 	}
-	var challenge string
-	if tx.CodeVerifier, challenge, err = newPKCE(); err != nil {
-		return nil, err
-	}
+	tx.CodeVerifier = oauth2.GenerateVerifier()
 	now := s.now()
 	tx.ClientID, tx.Issuer, tx.AppClientID = p.clientID, p.issuer.Issuer, p.issuer.Authorize.ClientID
 	tx.DecisionID, tx.Action, tx.ReturnTo = p.decisionID, p.action, p.returnTo
@@ -73,70 +71,50 @@ func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer,
 	tx.Requirements.ACRValues = acr
 	tx.IssuedAt, tx.ExpiresAt = now, now.Add(s.cfg.StepUpTTL)
 
-	u, err := authorizeURL(ep.Authorization, p.issuer, p.claims, acr, p.req.MaxAge, tx, challenge)
-	if err != nil {
-		return nil, err
-	}
 	if err := s.cfg.Transactions.CreateStepUp(ctx, tx); err != nil {
 		return nil, fmt.Errorf("store step-up transaction: %w", err)
 	}
-	ans.AuthorizeURL = u
+	ans.AuthorizeURL = authorizeURL(ep.Authorization, p.issuer, p.claims, tx)
 	ans.TransactionID, ans.State, ans.Nonce, ans.CodeVerifier = tx.ID, tx.State, tx.Nonce, tx.CodeVerifier
 	ans.ExpiresAt = tx.ExpiresAt.UTC().Truncate(time.Second)
 	return ans, nil
 }
 
-// authorizeURL builds the OpenID Connect authorization request. Freshness is
-// asked for with max_age (which also makes the IdP return auth_time) and
-// proven later from auth_time; prompt=login is never relied upon because a
-// user can strip it.
-func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, acr []string, maxAge *int64, tx Transaction, challenge string) (string, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "", fmt.Errorf("parse authorization endpoint: %w", err)
-	}
+// authorizeURL builds the OpenID Connect authorization request with
+// x/oauth2 (response_type, client_id, redirect_uri, scope, state, PKCE
+// S256). Freshness is asked for with max_age (which also makes the IdP
+// return auth_time) and proven later from auth_time; prompt=login goes along
+// with a fresh login only as a hint to the IdP's UI, because a user can
+// strip it.
+func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, tx Transaction) string {
 	scopes := iss.Authorize.Scopes
 	if !slices.Contains(scopes, "openid") {
 		scopes = append([]string{"openid"}, scopes...)
 	}
-	q := u.Query()
-	var b strings.Builder
-	b.WriteString(q.Encode())
-	add := func(k, v string) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(v))
-	}
-	add("response_type", "code")
-	add("client_id", iss.Authorize.ClientID)
-	add("redirect_uri", iss.Authorize.RedirectURI)
-	add("scope", strings.Join(scopes, " "))
-	if len(acr) > 0 {
+	conf := oauth2.Config{ClientID: iss.Authorize.ClientID, RedirectURL: iss.Authorize.RedirectURI, Scopes: scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: endpoint}}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(tx.CodeVerifier), oauth2.SetAuthURLParam("nonce", tx.Nonce)}
+	if acr := tx.Requirements.ACRValues; len(acr) > 0 {
 		mode := iss.EffectiveACRRequest()
 		if mode == ACRRequestValues || mode == ACRRequestBoth {
-			add("acr_values", strings.Join(acr, " "))
+			opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(acr, " ")))
 		}
 		if mode == ACRRequestClaims || mode == ACRRequestBoth {
 			// An essential acr claim makes the IdP fail rather than answer
 			// with a weaker authentication.
-			add("claims", essentialACRClaims(acr))
+			opts = append(opts, oauth2.SetAuthURLParam("claims", essentialACRClaims(acr)))
 		}
 	}
-	if maxAge != nil {
-		add("max_age", strconv.FormatInt(*maxAge, 10))
+	if m := tx.Requirements.RequestMaxAge(); m != nil {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.FormatInt(*m, 10)))
 	}
-	add("state", tx.State)
-	add("nonce", tx.Nonce)
-	add("code_challenge", challenge)
-	add("code_challenge_method", "S256")
+	if tx.Requirements.NeedsFreshLogin() {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+	}
 	if hint := authorizeLoginHint(iss.Dialect, claims); hint != "" {
-		add("login_hint", hint)
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
 	}
-	u.RawQuery = b.String()
-	return u.String(), nil
+	return conf.AuthCodeURL(tx.State, opts...)
 }
 
 func essentialACRClaims(acr []string) string {

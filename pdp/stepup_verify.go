@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 )
 
 // Error codes of step-up verification, returned as `error` by
@@ -42,23 +42,53 @@ func verifyErr(code, format string, args ...any) *VerifyError {
 type StepUpResult struct {
 	Claims      map[string]any
 	Transaction Transaction
+	// Proof holds the authentication facts the ID token showed.
+	Proof ProofFacts
 }
 
 // VerifyStepUp checks the ID token the user came back with against the
-// transaction the step-up created. The transaction is consumed first, so
-// every transaction is tried at most once whatever the outcome: a token
-// cannot be retried against it, and an attacker cannot probe it.
-//
-// The token must be valid for the transaction's issuer and app client; its
-// nonce must equal the transaction's; auth_time must be present and not
-// earlier than when the step-up was issued (less AuthTimeSkew) — this, not
-// prompt=login, proves that the user authenticated again; amr/acr must meet
-// the requirement; and the subject must be the user who was stepped up.
+// transaction the step-up created (see CheckProof for what it must show),
+// and records the attempt, accepted or refused, in the audit trail linked to
+// the decision. The transaction is consumed first, so every transaction is
+// tried at most once whatever the outcome: a token cannot be retried against
+// it, and an attacker cannot probe it. An accepted step-up that cannot be
+// recorded is refused (temporarily_unavailable): no proof without a record.
 func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idToken string) (*StepUpResult, error) {
+	now := s.now()
+	ev := FlowEvent{Time: now, Kind: FlowStepUp, ClientID: c.ID, StepUpID: auditableID(transactionID)}
+	res, verr := s.verifyStepUp(ctx, c, transactionID, idToken, now, &ev)
+	if verr == nil {
+		ev.Outcome = "verified"
+		ev.Reasons = []string{"step-up verified: " + describe(res.Transaction.Requirements) + " met"}
+	} else {
+		ev.Outcome, ev.Code, ev.Reasons = verr.Code, verr.Code, []string{verr.Description}
+	}
+	if s.cfg.Flows != nil {
+		if err := s.cfg.Flows.RecordFlow(ctx, ev); err != nil {
+			s.log.ErrorContext(ctx, "step-up verification could not be audited", "decision_id", ev.DecisionID, "outcome", ev.Outcome, "err", err)
+			if verr == nil {
+				return nil, &VerifyError{Code: VerifyUnavailable, Description: "the verification could not be recorded; start a new step-up", Err: err}
+			}
+		}
+	}
+	if verr != nil {
+		return nil, verr
+	}
+	return res, nil
+}
+
+// verifyStepUp does the checks and fills what the audit record should say
+// about the transaction and the token into ev.
+func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idToken string, now time.Time, ev *FlowEvent) (*StepUpResult, *VerifyError) {
 	if transactionID == "" || idToken == "" {
 		return nil, verifyErr(VerifyInvalidRequest, "transaction_id and id_token are required")
 	}
-	tx, err := s.cfg.Transactions.ConsumeStepUp(ctx, transactionID, s.now())
+	tx, err := s.cfg.Transactions.ConsumeStepUp(ctx, transactionID, now)
+	if tx.ClientID == c.ID {
+		// Also for a used or expired transaction: the refusal belongs to
+		// its decision in the trail.
+		ev.DecisionID, ev.Subject, ev.Issuer, ev.Action = tx.DecisionID, tx.Subject, tx.Issuer, tx.Action
+	}
 	switch {
 	case errors.Is(err, ErrTransactionNotFound):
 		return nil, verifyErr(VerifyUnknownTransaction, "no such step-up transaction")
@@ -77,36 +107,25 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idT
 	if err != nil {
 		return nil, &VerifyError{Code: VerifyInvalidToken, Description: err.Error(), Err: err}
 	}
-	claims := tok.Claims
-	if nonce, _ := claims["nonce"].(string); nonce != tx.Nonce {
-		return nil, verifyErr(VerifyNonceMismatch, "the ID token's nonce does not match the step-up request")
+	if ev.Subject == "" {
+		ev.Subject = tok.Subject
 	}
-	if tx.Subject != "" && tok.Subject != tx.Subject {
-		return nil, verifyErr(VerifySubjectMismatch, "the ID token is for another user than the one stepped up")
+	facts, verr := CheckProof(tok.Claims, Proof{Nonce: tx.Nonce, Subject: tx.Subject, Requirements: tx.Requirements,
+		RequestedAt: tx.IssuedAt, Skew: s.cfg.AuthTimeSkew, MFAACR: tok.Issuer.EffectiveMFAACRValues()}, now)
+	ev.Proof = &facts
+	if verr != nil {
+		return nil, verr
 	}
-	authTime, ok := claimInt(claims["auth_time"])
-	if !ok {
-		return nil, verifyErr(VerifyMissingAuthTime, "the ID token has no auth_time, so a fresh authentication is not proven")
-	}
-	issued := tx.IssuedAt.Add(-s.cfg.AuthTimeSkew).Unix()
-	if authTime < issued {
-		return nil, verifyErr(VerifyStaleAuthTime, "auth_time %d is before the step-up was requested (%d): the user did not authenticate again",
-			authTime, tx.IssuedAt.Unix())
-	}
-	authn := NormalizeAuthn(claims, tokMFAACR(tok, tx), s.now().Unix())
-	if ok, why := tx.Requirements.Satisfies(authn, s.now().Unix()); !ok {
-		return nil, verifyErr(VerifyInsufficient, "%s (required: %s; got amr %v, acr %q)", why, describe(tx.Requirements), authn.Methods, authn.ACR)
-	}
-	return &StepUpResult{Claims: claims, Transaction: tx}, nil
+	return &StepUpResult{Claims: tok.Claims, Transaction: tx, Proof: facts}, nil
 }
 
-func tokMFAACR(tok *Token, tx Transaction) []string {
-	acr := tok.Issuer.EffectiveMFAACRValues()
-	if len(acr) == 0 && slices.Contains(tx.Requirements.AMRAny, "mfa") {
-		// The acr values sent for "mfa" are the ones that mean MFA.
-		return tx.Requirements.ACRValues
+// auditableID keeps a caller-supplied transaction id for the audit record
+// only when it looks like one stepgate issues.
+func auditableID(id string) string {
+	if len(id) > 64 || !ValidSessionID(id) {
+		return ""
 	}
-	return acr
+	return id
 }
 
 func describe(r Requirements) string {
@@ -120,8 +139,11 @@ func describe(r Requirements) string {
 	if r.MaxAge != nil {
 		parts = append(parts, fmt.Sprintf("max_age %d", *r.MaxAge))
 	}
+	if r.NeedsFreshLogin() {
+		parts = append(parts, "a fresh login")
+	}
 	if len(parts) == 0 {
-		return "a fresh authentication"
+		return "an authentication"
 	}
 	return strings.Join(parts, "; ")
 }

@@ -34,7 +34,9 @@ type Transaction struct {
 }
 
 // TransactionStore keeps step-up transactions. ConsumeStepUp must be atomic:
-// of two concurrent calls for one id, exactly one succeeds.
+// of two concurrent calls for one id, exactly one succeeds. With
+// ErrTransactionUsed and ErrTransactionExpired it also returns the
+// transaction, so that the refused attempt is audited against its decision.
 type TransactionStore interface {
 	CreateStepUp(ctx context.Context, t Transaction) error
 	ConsumeStepUp(ctx context.Context, id string, now time.Time) (Transaction, error)

@@ -49,8 +49,10 @@ type Store interface {
 	GetStepUp(ctx context.Context, id string) (StepUpTransaction, error)
 	// ConsumeStepUp atomically marks the transaction used at now and returns
 	// it. It returns ErrNotFound, ErrUsed when it was already consumed, or
-	// ErrExpired when now is after ExpiresAt. Exactly one of any number of
-	// concurrent callers (goroutines or processes) succeeds.
+	// ErrExpired when now is after ExpiresAt — with ErrUsed and ErrExpired
+	// also the transaction, so that the refusal can be audited against its
+	// decision. Exactly one of any number of concurrent callers (goroutines
+	// or processes) succeeds.
 	ConsumeStepUp(ctx context.Context, id string, now time.Time) (StepUpTransaction, error)
 	// DeleteExpiredStepUps removes transactions that expired before the given
 	// time and returns how many it removed.

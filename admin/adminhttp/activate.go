@@ -114,13 +114,19 @@ func (s *server) sensitive(c echo.Context, action, returnTo string) (bool, error
 		return true, nil
 	case v.StepUp && s.cfg.Now().Sub(sess.AuthTime) > freshWindow:
 		q := url.Values{"return_to": {returnTo}, "why": {"stepgate's policy asks for a fresh sign-in: " + v.Describe()}}
-		if m := v.Requirements.MaxAge; m != nil {
+		req := v.Requirements
+		if m := req.MaxAge; m != nil {
 			q.Set("max_age", strconv.FormatInt(*m, 10))
-		} else {
-			q.Set("max_age", "0")
 		}
-		if len(v.Requirements.ACRValues) > 0 {
-			q.Set("acr_values", strings.Join(v.Requirements.ACRValues, " "))
+		if req.NeedsFreshLogin() || req.Empty() {
+			// Nothing else would make the IdP authenticate again.
+			q.Set("fresh_login", "1")
+		}
+		if len(req.ACRValues) > 0 {
+			q.Set("acr_values", strings.Join(req.ACRValues, " "))
+		}
+		if len(req.AMRAny) > 0 {
+			q.Set("amr_any", strings.Join(req.AMRAny, " "))
 		}
 		return false, c.Redirect(http.StatusSeeOther, "/auth/reauth?"+q.Encode())
 	case v.StepUp:

@@ -104,7 +104,7 @@ func (s *server) renderEdit(c echo.Context, status int, v *editView) error {
 }
 
 func rowOf(r admin.ActionRule) admin.ActionRow {
-	row := admin.ActionRow{Name: r.Name, Description: r.Description, MFA: r.MFA, AMRAny: strings.Join(r.AMRAny, ", "),
+	row := admin.ActionRow{Name: r.Name, Description: r.Description, MFA: r.MFA, FreshLogin: r.FreshLogin, AMRAny: strings.Join(r.AMRAny, ", "),
 		ACRValues: strings.Join(r.ACRValues, ", "), CIBAChannels: strings.Join(r.CIBAChannels, ", "), CIBABinding: r.CIBABindingHint}
 	if r.MaxAge != nil {
 		row.MaxAge = strconv.FormatInt(*r.MaxAge, 10)
@@ -181,13 +181,14 @@ func parseRows(form map[string][]string, v *editView) ([]admin.ActionRule, bool)
 		}
 		return ""
 	}
-	mfa := form["a_mfa"]
+	mfa, fresh := form["a_mfa"], form["a_fresh"]
 	ok := true
 	var rules []admin.ActionRule
 	seen := map[string]bool{}
 	for i := range form["a_name"] {
 		row := admin.ActionRow{Name: get("a_name", i), Description: get("a_desc", i), AMRAny: get("a_amr", i),
 			ACRValues: get("a_acr", i), MaxAge: get("a_max_age", i), MFA: slices.Contains(mfa, strconv.Itoa(i)),
+			FreshLogin:   slices.Contains(fresh, strconv.Itoa(i)),
 			CIBAChannels: get("a_ciba_channels", i), CIBAAmount: get("a_ciba_amount", i), CIBABinding: get("a_ciba_binding", i)}
 		if strings.TrimSpace(row.Name) == "" {
 			continue

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -132,4 +134,43 @@ func TestPlaygroundDiffImpact(t *testing.T) {
 	}
 	mustContain(t, b.get("/policies/2/impact"), "1 would change", "profile.update", "o-step_up")
 	mustContain(t, b.get("/policies/diff?a=1&b=2"), "stepgate/data.json", `class="del"`)
+}
+
+// TestEditTableKeepsFreshLogin: the requirements table shows and saves the
+// fresh-login column, so a re-authentication action (profile.update in the
+// default bundle) survives an edit of another row.
+func TestEditTableKeepsFreshLogin(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn()
+	r := b.get("/policies/1/edit")
+	mustContain(t, r, "Fresh login", `name="a_fresh"`)
+	form := editForm(t, b, "1", func(_, c string) string { return c })
+	form.Set("table", "1")
+	form["a_name"] = []string{"billing.view", "profile.update"}
+	form["a_mfa"] = []string{"0"}
+	form["a_max_age"] = []string{"600", "300"}
+	form["a_fresh"] = []string{"1"}
+	if r := b.post("/policies/1/edit", form); r.Code != http.StatusSeeOther || r.Location != "/policies/2" {
+		t.Fatalf("edit: %d → %q\n%s", r.Code, r.Location, r.Body)
+	}
+	rev, err := e.store.GetRevision(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := pdp.ReadTarball(rev.Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _, err := admin.ReadActions(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, rule := range rules {
+		got[rule.Name] = rule.FreshLogin
+	}
+	if len(got) != 2 || !got["profile.update"] || got["billing.view"] {
+		t.Fatalf("saved fresh_login per action %v, want only profile.update", got)
+	}
 }

@@ -8,22 +8,25 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp"
 )
 
 // ssoStart sends the browser to the IdP (code flow, PKCE, state, nonce).
-// max_age and acr_values are passed on when a sensitive action asked for a
-// fresher or stronger login.
+// The requirements of a sensitive action (max_age, fresh_login, acr_values,
+// amr_any) come along when it asked for a fresher or stronger login.
 func (s *server) ssoStart(c echo.Context) error {
 	if s.sso == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured; sign in with the password form.")
 	}
-	opt := admin.SSOStart{ReturnTo: localPath(c.QueryParam("return_to")), ACRValues: admin.SplitList(c.QueryParam("acr_values"))}
+	opt := admin.SSOStart{ReturnTo: localPath(c.QueryParam("return_to")), Requirements: pdp.Requirements{
+		ACRValues: admin.SplitList(c.QueryParam("acr_values")), AMRAny: admin.SplitList(c.QueryParam("amr_any")),
+		FreshLogin: c.QueryParam("fresh_login") == "1"}}
 	if v := c.QueryParam("max_age"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			return echo.NewHTTPError(http.StatusBadRequest, "max_age must be a non-negative number of seconds")
 		}
-		opt.MaxAge = &n
+		opt.Requirements.MaxAge = &n
 	}
 	cookie, authURL, err := s.sso.Begin(c.Request().Context(), opt)
 	if err != nil {

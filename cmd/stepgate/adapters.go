@@ -33,13 +33,14 @@ func (t transactionStore) CreateStepUp(ctx context.Context, tx pdp.Transaction) 
 
 func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time.Time) (pdp.Transaction, error) {
 	st, err := t.s.ConsumeStepUp(ctx, id, now)
+	var refused error
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return pdp.Transaction{}, pdp.ErrTransactionNotFound
 	case errors.Is(err, storage.ErrUsed):
-		return pdp.Transaction{}, pdp.ErrTransactionUsed
+		refused = pdp.ErrTransactionUsed
 	case errors.Is(err, storage.ErrExpired):
-		return pdp.Transaction{}, pdp.ErrTransactionExpired
+		refused = pdp.ErrTransactionExpired
 	case err != nil:
 		return pdp.Transaction{}, err
 	}
@@ -54,7 +55,7 @@ func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time
 			return pdp.Transaction{}, fmt.Errorf("decode requirements of transaction %s: %w", id, err)
 		}
 	}
-	return tx, nil
+	return tx, refused
 }
 
 // clientLookup adapts storage.Store to pdp.ClientLookup.

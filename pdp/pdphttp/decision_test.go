@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -122,7 +124,7 @@ func TestStepUpAnswer(t *testing.T) {
 		"response_type": "code", "client_id": appClient, "redirect_uri": "https://app.example/callback",
 		"scope": "openid profile", "max_age": "900", "code_challenge_method": "S256",
 		"state": su["state"].(string), "nonce": su["nonce"].(string), "login_hint": "alice@example.com",
-		"code_challenge": pdp.S256Challenge(su["code_verifier"].(string)),
+		"code_challenge": oauth2.S256ChallengeFromVerifier(su["code_verifier"].(string)),
 	}
 	for k, v := range want {
 		if q.Get(k) != v {

@@ -61,6 +61,30 @@ func (a *auditLog) Events() []pdp.AuditEvent {
 	return append([]pdp.AuditEvent(nil), a.events...)
 }
 
+// flowLog records flow events (step-up verifications) and can be made to
+// fail.
+type flowLog struct {
+	mu     sync.Mutex
+	events []pdp.FlowEvent
+	fail   error
+}
+
+func (f *flowLog) RecordFlow(_ context.Context, ev pdp.FlowEvent) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.events = append(f.events, ev)
+	return nil
+}
+
+func (f *flowLog) Events() []pdp.FlowEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]pdp.FlowEvent(nil), f.events...)
+}
+
 type harness struct {
 	t      testing.TB
 	idp    *pdptest.Issuer
@@ -68,6 +92,7 @@ type harness struct {
 	engine *pdp.Engine
 	txs    *pdptest.Transactions
 	audit  *auditLog
+	flows  *flowLog
 	srv    *httptest.Server
 	svc    *pdp.Service
 }
@@ -87,7 +112,7 @@ func withDialect(d pdp.Dialect) harnessOption {
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, idp: pdptest.NewIssuer(t), clock: &clock{now: time.Unix(1763770000, 0)},
-		txs: pdptest.NewTransactions(), audit: &auditLog{}}
+		txs: pdptest.NewTransactions(), audit: &auditLog{}, flows: &flowLog{}}
 	ic := h.idp.Config(pdptest.DefaultAudience, appClient)
 	ic.Authorize = &pdp.AuthorizeConfig{ClientID: appClient, RedirectURI: "https://app.example/callback", Scopes: []string{"openid", "profile"}}
 	ic.CIBA = &pdp.CIBAConfig{ClientID: "ciba-client", ClientSecret: "s3cret"}
@@ -108,7 +133,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: h.engine, Verifier: verifier, Transactions: h.txs,
-		Audit: h.audit, Now: h.clock.Now, RedactClaims: []string{"email"}})
+		Audit: h.audit, Flows: h.flows, Now: h.clock.Now, RedactClaims: []string{"email"}})
 	if err != nil {
 		t.Fatal(err)
 	}

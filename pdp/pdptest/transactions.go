@@ -45,9 +45,9 @@ func (s *Transactions) ConsumeStepUp(_ context.Context, id string, now time.Time
 	case !ok:
 		return pdp.Transaction{}, pdp.ErrTransactionNotFound
 	case s.used[id]:
-		return pdp.Transaction{}, pdp.ErrTransactionUsed
+		return t, pdp.ErrTransactionUsed
 	case now.After(t.ExpiresAt):
-		return pdp.Transaction{}, pdp.ErrTransactionExpired
+		return t, pdp.ErrTransactionExpired
 	}
 	s.used[id] = true
 	return t, nil

@@ -66,6 +66,9 @@ func testStepUpConsume(t *testing.T, s storage.Store) {
 			got, err := s.ConsumeStepUp(ctx, tc.id, tc.now)
 			if tc.want != nil {
 				wantErr(t, err, tc.want, "consume "+tc.id)
+				if tc.want != storage.ErrNotFound && got.ID != tc.id {
+					t.Errorf("refused consume returned transaction %q, want %q for the audit record", got.ID, tc.id)
+				}
 				return
 			}
 			mustNoErr(t, err, "consume "+tc.id)

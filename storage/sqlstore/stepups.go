@@ -64,7 +64,7 @@ func (s *Store) ConsumeStepUp(ctx context.Context, id string, now time.Time) (st
 	})
 	switch {
 	case errors.Is(err, storage.ErrUsed), errors.Is(err, storage.ErrExpired):
-		return storage.StepUpTransaction{}, fmt.Errorf("sqlstore: %s %q: %w", op, id, err)
+		return row.toStepUp(), fmt.Errorf("sqlstore: %s %q: %w", op, id, err)
 	case err != nil:
 		return storage.StepUpTransaction{}, wrap(op, err)
 	}

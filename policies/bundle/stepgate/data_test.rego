@@ -13,6 +13,25 @@ test_max_age_comes_from_data if {
 	}
 }
 
+# A fresh-login entry carries fresh_login in its requirements, so that
+# stepgate asks the provider for a new login and verify demands one; a
+# freshness window (billing.view) does not.
+test_fresh_login_comes_from_data if {
+	actions := {"keys.show": {"mfa": true, "max_age": 120, "fresh_login": true}}
+	d := decide("keys.show", pwd_authn(10), {}) with data.stepgate.actions as actions
+	d == {
+		"decision": "step_up",
+		"reasons": ["keys.show needs amr mfa and a fresh login within 120s; authentication did not use mfa"],
+		"requirements": {"amr_any": ["mfa"], "max_age": 120, "fresh_login": true},
+	}
+	not decide("billing.view", pwd_authn(10), {}).requirements.fresh_login
+}
+
+test_fresh_login_must_be_boolean if {
+	d := decide("keys.show", pwd_authn(10), {}) with data.stepgate.actions as {"keys.show": {"fresh_login": "yes"}}
+	d == {"decision": "deny", "reasons": [`policy data is invalid: actions["keys.show"].fresh_login must be true or false`]}
+}
+
 test_new_action_from_data if {
 	actions := {"reports.export": {"max_age": 30}}
 	decide("reports.export", pwd_authn(10), {}).decision == "allow" with data.stepgate.actions as actions

@@ -180,15 +180,15 @@ test_non_numeric_amount_denies if {
 test_profile_update_fresh_pwd_allows if {
 	decide("profile.update", pwd_authn(200), {}) == {
 		"decision": "allow",
-		"reasons": ["profile.update needs authentication within 300s; requirements met"],
+		"reasons": ["profile.update needs a fresh login within 300s; requirements met"],
 	}
 }
 
 test_profile_update_stale_pwd_steps_up if {
 	decide("profile.update", pwd_authn(400), {}) == {
 		"decision": "step_up",
-		"reasons": ["profile.update needs authentication within 300s; last authentication at 2025-11-22T00:00:00Z, more than 300s ago"],
-		"requirements": {"max_age": 300},
+		"reasons": ["profile.update needs a fresh login within 300s; last authentication at 2025-11-22T00:00:00Z, more than 300s ago"],
+		"requirements": {"max_age": 300, "fresh_login": true},
 	}
 }
 

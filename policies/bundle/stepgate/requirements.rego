@@ -26,9 +26,16 @@ max_age := m if {
 	_non_negative_number(m)
 }
 
+# fresh_login asks for a re-authentication rather than a freshness window:
+# after the step-up the ID token's auth_time must be later than the request,
+# so an identity-provider session that is recent enough does not count.
+# stepgate asks the provider with max_age=0 (prompt=login only as a hint:
+# a user can strip it; auth_time is what proves the new login).
+fresh_login if config.fresh_login == true
+
 # requirements is what stepgate turns into acr_values/max_age on the step-up
 # request or the CIBA request; only the keys the action uses are present.
-requirements := object.union_n([_req_amr, _req_acr, _req_age])
+requirements := object.union_n([_req_amr, _req_acr, _req_age, _req_fresh])
 
 _req_amr := {"amr_any": a} if {
 	a := required_amr
@@ -40,6 +47,10 @@ _req_acr := {"acr_values": a} if {
 
 _req_age := {"max_age": m} if {
 	m := max_age
+} else := {}
+
+_req_fresh := {"fresh_login": true} if {
+	fresh_login
 } else := {}
 
 # unmet holds one human-readable phrase per requirement the subject fails.
@@ -109,9 +120,15 @@ _acr_text := sprintf("%q", [acr]) if {
 # "billing.view needs amr mfa within 900s".
 summary := sprintf("%s needs %s%s", [action_name, _needs_text, _within_text])
 
-_needs_text := concat(" and ", array.concat(_amr_part, _acr_part)) if {
-	count(array.concat(_amr_part, _acr_part)) > 0
+_needs_text := concat(" and ", _needs_parts) if {
+	count(_needs_parts) > 0
 } else := "authentication"
+
+_needs_parts := array.concat(array.concat(_amr_part, _acr_part), _fresh_part)
+
+_fresh_part := ["a fresh login"] if {
+	fresh_login
+} else := []
 
 _amr_part := [sprintf("amr %s", [concat(" or ", a)])] if {
 	a := required_amr

@@ -31,6 +31,7 @@ _action_fields := {
 	"amr_any": "must be a list of strings",
 	"acr_values": "must be a list of strings",
 	"max_age": "must be a non-negative number of seconds",
+	"fresh_login": "must be true or false",
 	"ciba": "must be an object",
 }
 
@@ -49,6 +50,8 @@ _action_field_valid("amr_any", v) if _string_list(v)
 _action_field_valid("acr_values", v) if _string_list(v)
 
 _action_field_valid("max_age", v) if _non_negative_number(v)
+
+_action_field_valid("fresh_login", v) if is_boolean(v)
 
 _action_field_valid("ciba", v) if {
 	is_object(v)
