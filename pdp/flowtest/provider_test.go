@@ -12,17 +12,24 @@ import (
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
+// otherAppID is a second app at the same provider, which shares the
+// user's provider session (single sign-on) with the app stepgate serves.
+const otherAppID = "reports-web"
+
 // realIdP is the test provider with the app and CIBA clients, and stepgate
 // configured for it.
 type realIdP struct {
 	p     *pdptest.OIDCProvider
 	oauth oauth2.Config
+	// other is the second app's own client.
+	other oauth2.Config
 }
 
 func startRealIdP(t testing.TB) (*realIdP, pdp.IssuerConfig) {
 	t.Helper()
 	p := pdptest.StartOIDCProvider(t, pdptest.ProviderConfig{
-		Clients: []pdptest.ProviderClient{pdptest.AppClient(appID, redirectURI), pdptest.CIBAClient(cibaID, cibaSecret)},
+		Clients: []pdptest.ProviderClient{pdptest.AppClient(appID, redirectURI), pdptest.AppClient(otherAppID, redirectURI),
+			pdptest.CIBAClient(cibaID, cibaSecret)},
 		Users: []pdptest.ProviderUser{{Sub: pdptest.TestUsername, Username: pdptest.TestUsername,
 			Password: pdptest.TestPassword, OTP: pdptest.TestOTP, Email: "alice@example.test"}},
 		Resource: resource,
@@ -34,8 +41,24 @@ func startRealIdP(t testing.TB) (*realIdP, pdp.IssuerConfig) {
 		Dialect: pdp.DialectKeycloak, MFAACRValues: []string{pdp.PAPEMultiFactor},
 		Authorize: &pdp.AuthorizeConfig{ClientID: appID, RedirectURI: redirectURI, Scopes: []string{"openid", "email"}},
 		CIBA:      &pdp.CIBAConfig{ClientID: cibaID, ClientSecret: cibaSecret, LoginHint: "sub"}}
-	return &realIdP{p: p, oauth: oauth2.Config{ClientID: appID, RedirectURL: redirectURI, Scopes: []string{"openid", "email"},
-		Endpoint: oauth2.Endpoint{AuthURL: p.AuthorizationEndpoint(), TokenURL: p.TokenEndpoint(), AuthStyle: oauth2.AuthStyleInParams}}}, ic
+	ep := oauth2.Endpoint{AuthURL: p.AuthorizationEndpoint(), TokenURL: p.TokenEndpoint(), AuthStyle: oauth2.AuthStyleInParams}
+	return &realIdP{p: p,
+		oauth: oauth2.Config{ClientID: appID, RedirectURL: redirectURI, Scopes: []string{"openid", "email"}, Endpoint: ep},
+		other: oauth2.Config{ClientID: otherAppID, RedirectURL: redirectURI, Scopes: []string{"openid"}, Endpoint: ep}}, ic
+}
+
+// otherAppMFA is the second app's own step-up in browser b: it asks the
+// provider for an MFA login (essential acr claim) and logs in with the OTP,
+// which makes the shared provider session an MFA one.
+func (r *realIdP) otherAppMFA(t testing.TB, b *pdptest.Browser) {
+	t.Helper()
+	verifier, state := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+	u := r.other.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true,"values":["`+pdp.PAPEMultiFactor+`"]}}}`))
+	back := b.Login(t, u, pdptest.TestUsername, pdptest.TestPassword, pdptest.TestOTP)
+	if back.Query().Get("code") == "" || back.Query().Get("state") != state {
+		t.Fatalf("the other app's MFA login came back with %s", back.RawQuery)
+	}
 }
 
 // tokens are what the app holds after a code exchange.

@@ -3,6 +3,7 @@
 package flowtest
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -65,7 +66,8 @@ func TestStrippedParameters(t *testing.T) {
 		otp   string
 		want  string
 	}{
-		{"freshness and acr removed: the provider reuses the old login", []string{"max_age", "acr_values", "claims"}, false, 10 * time.Minute, pdptest.TestOTP, pdp.VerifyStaleAuthTime},
+		{"freshness, acr and prompt removed: the provider reuses the password login", []string{"max_age", "acr_values", "claims", "prompt"}, false, 10 * time.Minute, pdptest.TestOTP, pdp.VerifyInsufficient},
+		{"everything removed, the password login older than max_age", []string{"max_age", "acr_values", "claims", "prompt"}, false, 20 * time.Minute, pdptest.TestOTP, pdp.VerifyStaleAuthTime},
 		{"acr removed: a new password-only login", []string{"acr_values", "claims"}, true, 0, "", pdp.VerifyInsufficient},
 	}
 	idp, ic := startRealIdP(t)
@@ -88,5 +90,103 @@ func TestStrippedParameters(t *testing.T) {
 			}
 			wantOutcome(t, e.decide(t, login.access, "billing.view", "s1", nil), pdp.StepUp)
 		})
+	}
+}
+
+// TestSingleSignOnStepUpDoesNotLoop is the loop users were stuck in: the
+// user signed in to this app with a password, then did MFA in another app
+// at the same provider. Ten seconds later (longer than any skew) this app's
+// step-up for billing.view sends her to the provider, which rightly does
+// not prompt: its session already meets "MFA within 900s". Verify accepts
+// the earlier auth_time, and the next decisions are allowed, for this
+// action and for a second one within its window.
+func TestSingleSignOnStepUpDoesNotLoop(t *testing.T) {
+	idp, ic := startRealIdP(t)
+	e := newEnv(t, envConfig{issuer: ic})
+	b := idp.p.NewBrowser()
+	login := idp.signIn(t, b)
+	idp.otherAppMFA(t, b)
+	e.clock.Advance(10 * time.Second)
+
+	d := e.decide(t, login.access, "billing.view", "", nil)
+	wantOutcome(t, d, pdp.StepUp)
+	back, err := b.Silently(d.StepUp.AuthorizeURL)
+	if err != nil {
+		t.Fatalf("the provider session meets the requirement, yet: %v", err)
+	}
+	stepped := idp.exchange(t, back, d.StepUp.State, d.StepUp.CodeVerifier)
+	code, v := e.verify(t, d.StepUp.TransactionID, stepped.id, "app-session-1")
+	if code != http.StatusOK || !v.Verified {
+		t.Fatalf("verify: HTTP %d %+v — the user would be sent round again", code, v)
+	}
+	requested := e.clock.Now().Unix()
+	if at, _ := v.Claims["auth_time"].(float64); int64(at) > requested-8 {
+		t.Fatalf("auth_time %v is not the earlier MFA login (request at %d): the test proves nothing", at, requested)
+	}
+	ev, ok := e.flows.find(pdp.FlowStepUp, "verified")
+	if !ok || ev.DecisionID != d.ID || ev.Proof == nil || ev.Proof.AuthTime.Unix() >= requested-8 {
+		t.Fatalf("step-up audit record %+v (found %v), want the decision and the earlier auth_time", ev, ok)
+	}
+	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.view", "app-session-1", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.pay", "app-session-1", nil), pdp.Allow)
+}
+
+// TestFreshLoginRefusesSilentAnswer: profile.update is a re-authentication,
+// so the same kind of silent answer from a session ten seconds old is
+// refused — here with max_age and prompt stripped from the URL, which a
+// user can do — and the step-up succeeds only after a real login, which the
+// untouched URL (max_age=0) makes the provider ask for.
+func TestFreshLoginRefusesSilentAnswer(t *testing.T) {
+	idp, ic := startRealIdP(t)
+	e := newEnv(t, envConfig{issuer: ic})
+	b := idp.p.NewBrowser()
+	idp.signIn(t, b)
+	e.clock.Advance(10 * time.Second)
+	decide := func() pdp.Decision {
+		t.Helper()
+		// The call centre asserts a login ten minutes old for the user.
+		body := map[string]any{"action": "profile.update", "claims": map[string]any{"iss": ic.Issuer, "sub": pdptest.TestUsername,
+			"amr": []string{"pwd"}, "auth_time": e.clock.Now().Unix() - 600}}
+		var d pdp.Decision
+		if code := e.call(t, http.MethodPost, "/v1/decision", trustedKey, body, &d); code != http.StatusOK {
+			t.Fatalf("decision: HTTP %d %+v", code, d)
+		}
+		wantOutcome(t, d, pdp.StepUp)
+		if d.Requirements == nil || !d.Requirements.FreshLogin {
+			t.Fatalf("requirements %+v, want a fresh login", d.Requirements)
+		}
+		return d
+	}
+	verify := func(d pdp.Decision, idToken string) (int, verifyAnswer) {
+		t.Helper()
+		var v verifyAnswer
+		code := e.call(t, http.MethodPost, "/v1/stepup/verify", trustedKey,
+			map[string]any{"transaction_id": d.StepUp.TransactionID, "id_token": idToken}, &v)
+		return code, v
+	}
+
+	d := decide()
+	back, err := b.Silently(stripped(t, d.StepUp.AuthorizeURL, "max_age", "prompt"))
+	if err != nil {
+		t.Fatalf("without max_age the provider should answer from its session: %v", err)
+	}
+	silent := idp.exchange(t, back, d.StepUp.State, d.StepUp.CodeVerifier)
+	if code, v := verify(d, silent.id); code != http.StatusForbidden || v.Error != pdp.VerifyStaleAuthTime {
+		t.Fatalf("silent answer to a fresh-login step-up: HTTP %d %+v, want 403 stale_auth_time", code, v)
+	}
+
+	e.clock.Advance(-10 * time.Second) // a login made now is after the next request
+	d = decide()
+	if _, err := b.Silently(d.StepUp.AuthorizeURL); !errors.Is(err, pdptest.ErrLoginPrompted) {
+		t.Fatalf("with max_age=0 the provider must ask for a login, got %v", err)
+	}
+	back = b.Login(t, d.StepUp.AuthorizeURL, pdptest.TestUsername, pdptest.TestPassword, "")
+	fresh := idp.exchange(t, back, d.StepUp.State, d.StepUp.CodeVerifier)
+	if code, v := verify(d, fresh.id); code != http.StatusOK || !v.Verified {
+		t.Fatalf("verify after a real login: HTTP %d %+v", code, v)
+	}
+	if _, ok := e.flows.find(pdp.FlowStepUp, pdp.VerifyStaleAuthTime); !ok {
+		t.Error("the refused silent answer left no audit record")
 	}
 }

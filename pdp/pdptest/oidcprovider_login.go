@@ -19,6 +19,10 @@ import (
 // essential acr.
 var ErrLoginRejected = errors.New("provider rejected the login")
 
+// ErrLoginPrompted reports that the provider asked the user to log in where
+// a test expected it to answer from its existing session.
+var ErrLoginPrompted = errors.New("provider prompted for a login")
+
 // Browser is a cookie-jar HTTP client that drives the provider's login pages
 // like a user's browser. Its provider session survives between logins, so a
 // later authorization request without max_age reuses the earlier login.
@@ -71,6 +75,29 @@ func (b *Browser) Login(t testing.TB, authorizeURL, username, password, otp stri
 		t.Fatalf("provider login: %v", err)
 	}
 	return u
+}
+
+// Silently follows authorizeURL expecting the provider to answer from its
+// session without showing a login form (single sign-on), and returns the
+// redirect to the app's redirect_uri. ErrLoginPrompted (wrapped) means
+// the provider asked for a login.
+func (b *Browser) Silently(authorizeURL string) (*url.URL, error) {
+	resp, err := b.client.Get(authorizeURL)
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("provider: read %s: %w", resp.Request.URL, err)
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
+		return resp.Request.URL.Parse(loc)
+	}
+	if formAction.Match(page) {
+		return nil, fmt.Errorf("%w at %s", ErrLoginPrompted, resp.Request.URL)
+	}
+	return nil, fmt.Errorf("provider: %s answered %s: %.300s", resp.Request.URL, resp.Status, page)
 }
 
 // TryLogin is Login returning an error (ErrLoginRejected when the provider
