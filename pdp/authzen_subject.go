@@ -34,5 +34,10 @@ func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, re
 	in.Subject.Claims = tok.Claims
 	in.Subject.ID = tok.Subject
 	in.Subject.Authn = NormalizeAuthn(tok.Claims, tok.Issuer.EffectiveMFAACRValues(), in.Now)
+	// A session a logout ended is allowed nothing, so it finds nothing.
+	if why, ended := s.sessionLogout(&call{client: c}, &in, &tok.Issuer); ended {
+		s.log.InfoContext(ctx, "authzen search subject's session was ended; nothing found", "reason", why)
+		return nil, false
+	}
 	return &in, true
 }

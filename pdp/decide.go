@@ -44,6 +44,9 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 	ev.Subject = in.Subject.ID
 
 	res := s.cfg.Engine.Eval(ctx, in)
+	if why, ended := s.sessionLogout(c, in, issuer); ended {
+		res = loggedOut(res, why)
+	}
 	d.Outcome, d.Reasons, d.PolicyRevision = res.Outcome, res.Reasons, res.Revision
 	ev.PolicyRevision, ev.PolicyHash = res.Revision, res.Hash
 	if res.Err != nil {

@@ -57,6 +57,9 @@ type ServiceConfig struct {
 	// step-up elevates the session (VerifyStepUpSession) and later
 	// decisions for it see the step-up's authentication.
 	Elevations ElevationStore
+	// Logouts, when set, answers step_up (a fresh login) for a token of a
+	// session that a back-channel logout or a client's revocation ended.
+	Logouts *Logouts
 	// Flows audits session elevations; nil records nothing.
 	Flows FlowAuditor
 	// Now is the clock; default time.Now. Callers can never supply `now`.

@@ -18,7 +18,12 @@ type LogoutVerifier interface {
 type SessionsConfig struct {
 	Store    ElevationRevoker
 	Verifier LogoutVerifier
-	// Audit records every revoked elevation; nil records nothing.
+	// Logouts, when set, records every logout and revocation as a logout
+	// mark, so that decisions for a token of the ended session answer
+	// step_up on every replica; nil ends elevations only.
+	Logouts *Logouts
+	// Audit records every logout received and every revoked elevation;
+	// nil records nothing.
 	Audit FlowAuditor
 	// IATSkew is how far after a logout token's iat an elevation may have
 	// been created and still be ended by it (clock differences); default 5s.
@@ -27,9 +32,10 @@ type SessionsConfig struct {
 	Logger  *slog.Logger
 }
 
-// Sessions ends session elevations: on the app's request (POST
+// Sessions ends sessions: on the app's request (POST
 // /v1/sessions/{sid}/revoke) and on the IdP's (OpenID Connect Back-Channel
-// Logout, POST /v1/backchannel-logout).
+// Logout, POST /v1/backchannel-logout). Ending one stores a logout mark
+// (see Logouts), then ends its elevations, then audits it.
 type Sessions struct {
 	cfg SessionsConfig
 	log *slog.Logger
@@ -50,14 +56,24 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 	return &Sessions{cfg: cfg, log: cfg.Logger}, nil
 }
 
-// Revoke ends the elevation of one of the client's sessions and returns how
-// many it ended (0 when there was none: revoking is idempotent).
+// Revoke ends one of the client's sessions: logins to it until now no
+// longer count for the client's decisions, and its elevation ends. It
+// returns how many elevations it ended (0 when there was none: revoking
+// is idempotent).
 func (s *Sessions) Revoke(ctx context.Context, c Client, sessionID string) (int, error) {
 	if !ValidSessionID(sessionID) {
 		return 0, invalid("session id must be 1 to %d visible ASCII characters", maxSessionIDLen)
 	}
-	return s.revoke(ctx, ElevationFilter{ClientID: c.ID, SessionID: sessionID}, "revoked by client "+c.ID)
+	why := "revoked by client " + c.ID
+	if err := s.mark(ctx, Logout{ClientID: c.ID, SessionID: sessionID, At: s.cfg.Now()}, why); err != nil {
+		return 0, err
+	}
+	return s.revoke(ctx, ElevationFilter{ClientID: c.ID, SessionID: sessionID}, why)
 }
+
+// ErrLogoutNotRecorded means a logout could not be stored or audited; the
+// sender should retry (a back-channel logout answers 5xx).
+var ErrLogoutNotRecorded = errors.New("the logout could not be recorded")
 
 // ErrInvalidLogoutToken wraps every rejection of a logout token; the
 // message is safe to return to the IdP.
@@ -79,6 +95,11 @@ func (s *Sessions) Logout(ctx context.Context, rawLogoutToken string) (int, erro
 		}
 		return 0, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)
 	}
+	why := "back-channel logout from " + lt.Issuer + " (jti " + lt.JTI + ")"
+	m := Logout{Issuer: lt.Issuer, SID: lt.SID, Subject: lt.Subject, JTI: lt.JTI, At: lt.IssuedAt}
+	if err := s.mark(ctx, m, why); err != nil {
+		return 0, err
+	}
 	f := ElevationFilter{Issuer: lt.Issuer, CreatedBefore: lt.IssuedAt.Add(s.cfg.IATSkew)}
 	if lt.Subject != "" {
 		// A sub-wide logout, or sub and sid together: ending every
@@ -87,7 +108,7 @@ func (s *Sessions) Logout(ctx context.Context, rawLogoutToken string) (int, erro
 	} else {
 		f.SID = lt.SID
 	}
-	return s.revoke(ctx, f, "back-channel logout from "+lt.Issuer+" (jti "+lt.JTI+")")
+	return s.revoke(ctx, f, why)
 }
 
 func (s *Sessions) revoke(ctx context.Context, f ElevationFilter, why string) (int, error) {
@@ -115,4 +136,31 @@ func (s *Sessions) audit(ctx context.Context, e Elevation, why string) {
 	if err := s.cfg.Audit.RecordFlow(ctx, ev); err != nil {
 		s.log.ErrorContext(ctx, "session revocation could not be audited", "session_id", e.SessionID, "err", err)
 	}
+}
+
+// mark stores the logout mark m (when Logouts is set) and audits the
+// logout as a session record with outcome "logout". Both must succeed
+// before the logout is acknowledged: an IdP that gets an error retries,
+// and storing the same mark again is harmless.
+func (s *Sessions) mark(ctx context.Context, m Logout, why string) error {
+	if s.cfg.Logouts != nil {
+		saved, err := s.cfg.Logouts.Record(ctx, m)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrLogoutNotRecorded, err)
+		}
+		m = saved
+	}
+	s.log.InfoContext(ctx, "session ended", "issuer", m.Issuer, "sid", m.SID, "subject", m.Subject,
+		"client_id", m.ClientID, "session_id", m.SessionID, "reason", why)
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	ev := FlowEvent{Time: s.cfg.Now(), Kind: FlowSession, ClientID: m.ClientID, Subject: m.Subject, Issuer: m.Issuer,
+		Outcome: "logout", Reasons: []string{why + ": logins to the session before " +
+			m.At.UTC().Truncate(time.Second).Format(time.RFC3339) + " no longer count"},
+		SessionID: m.SessionID, SID: m.SID}
+	if err := s.cfg.Audit.RecordFlow(ctx, ev); err != nil {
+		return fmt.Errorf("%w: audit: %w", ErrLogoutNotRecorded, err)
+	}
+	return nil
 }

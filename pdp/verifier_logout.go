@@ -23,14 +23,17 @@ type LogoutToken struct {
 }
 
 // VerifyLogoutToken checks a logout token as Back-Channel Logout 1.0 §2.6
-// asks: a compact JWS with an asymmetric alg from a configured issuer,
-// verified with its keys; not typed as another kind of token (typ
-// logout+jwt is what providers should send); aud contains
-// a client stepgate knows for that issuer (the authorize or CIBA client, or
-// an accepted audience); iat present and exp not passed (with the leeway);
-// a jti; an events object with the back-channel logout member; a sub or a
-// sid; and no nonce, so that an ID token can never pass as a logout token.
-// Every rejection is a *TokenError.
+// asks. go-oidc's VerifyLogout checks the signature (a compact JWS with an
+// asymmetric alg, verified with the issuer's keys), iss, an exp, a jti, the
+// events claim's back-channel logout member, a sub or a sid, and no nonce
+// (so that an ID token can never pass as a logout token). The rest is
+// stepgate's: the size limit; the typ rule (not typed as another kind of
+// token; logout+jwt is what providers should send); the issuer being
+// configured; aud containing a client stepgate knows for that issuer (the
+// authorize or CIBA client, or an accepted audience: the go-oidc verifier
+// skips the client check); iat present, and exp not passed, with the
+// configured leeway; and the events member being an object, as the spec
+// says. Every rejection is a *TokenError.
 func (v *Verifier) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutToken, error) {
 	if err := v.checkSize(raw); err != nil {
 		return nil, err
@@ -51,19 +54,15 @@ func (v *Verifier) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutTo
 	if err != nil {
 		return nil, &TokenError{Code: TokenDiscoveryFailed, Detail: "the issuer " + quoteClaim(iss) + " cannot be discovered right now", Err: err}
 	}
-	if _, err := d.verifier.Verify(ctx, raw); err != nil {
-		return nil, classifyOIDCError(ctx, "", err)
+	olt, err := d.verifier.VerifyLogout(ctx, raw)
+	if err != nil {
+		return nil, classifyLogoutError(ctx, err)
 	}
 	if _, err := v.checkLifetime(claims); err != nil {
 		return nil, err
 	}
-	iat, ok, _ := claimTime(claims, "iat")
-	if !ok {
+	if _, ok, _ := claimTime(claims, "iat"); !ok {
 		return nil, tokenErr(TokenMalformed, "the logout token has no iat")
-	}
-	aud, err := claimAudience(claims)
-	if err != nil {
-		return nil, err
 	}
 	known := slices.Clone(r.cfg.Audiences)
 	if r.cfg.Authorize != nil {
@@ -72,32 +71,25 @@ func (v *Verifier) VerifyLogoutToken(ctx context.Context, raw string) (*LogoutTo
 	if r.cfg.CIBA != nil {
 		known = append(known, r.cfg.CIBA.ClientID)
 	}
-	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(known, a) }) {
-		return nil, tokenErr(TokenWrongAudience, "aud "+quoteClaim(joinClaim(aud))+" names no client of "+quoteClaim(iss))
-	}
-	lt := &LogoutToken{Issuer: iss, IssuedAt: iat}
-	var hasSub, hasSID bool
-	lt.Subject, hasSub, _ = claimString(claims, "sub")
-	if lt.SID, hasSID, err = claimString(claims, "sid"); err != nil {
-		return nil, err
-	}
-	if lt.JTI, _, err = claimString(claims, "jti"); err != nil {
-		return nil, err
+	if !slices.ContainsFunc(olt.Audience, func(a string) bool { return slices.Contains(known, a) }) {
+		return nil, tokenErr(TokenWrongAudience, "aud "+quoteClaim(joinClaim(olt.Audience))+" names no client of "+quoteClaim(iss))
 	}
 	events, _ := claims["events"].(map[string]any)
-	_, isLogout := events[BackchannelLogoutEvent].(map[string]any)
-	_, hasNonce := claims["nonce"]
-	switch {
-	case lt.JTI == "":
-		return nil, tokenErr(TokenMalformed, "the logout token has no jti")
-	case !isLogout:
-		return nil, tokenErr(TokenMalformed, "the events claim has no "+BackchannelLogoutEvent+" object")
-	case hasNonce:
-		return nil, tokenErr(TokenMalformed, "a logout token must not carry a nonce")
-	case (!hasSub || lt.Subject == "") && (!hasSID || lt.SID == ""):
-		return nil, tokenErr(TokenMalformed, "the logout token names neither sub nor sid")
+	if _, isObject := events[BackchannelLogoutEvent].(map[string]any); !isObject {
+		return nil, tokenErr(TokenMalformed, "the events claim's "+BackchannelLogoutEvent+" member is not an object")
 	}
-	return lt, nil
+	return &LogoutToken{Issuer: olt.Issuer, Subject: olt.Subject, SID: olt.SessionID, JTI: olt.TokenID,
+		IssuedAt: olt.IssuedAt}, nil
+}
+
+// classifyLogoutError maps go-oidc's VerifyLogout errors: a failed
+// signature or issuer as for any token, a missing or forbidden claim as a
+// malformed logout token.
+func classifyLogoutError(ctx context.Context, err error) *TokenError {
+	if msg := err.Error(); strings.HasPrefix(msg, "oidc: logout token") && !strings.Contains(msg, "different provider") {
+		return tokenErr(TokenMalformed, "the "+strings.TrimPrefix(msg, "oidc: "))
+	}
+	return classifyOIDCError(ctx, "", err)
 }
 
 // parseLogoutJWT decodes a logout token's header and claims without

@@ -75,6 +75,8 @@ type env struct {
 	offers   pdp.CIBAOffers
 	requests backchannel.Store
 	flows    *flows
+	logouts  *pdp.Logouts
+	marks    *pdptest.Logouts
 	runner   *pdp.CIBARunner
 	srv      *httptest.Server
 }
@@ -108,12 +110,20 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 		t.Fatal(err)
 	}
 	elevations := pdptest.NewElevations()
+	e.marks = pdptest.NewLogouts()
+	if e.logouts, err = pdp.NewLogouts(pdp.LogoutsConfig{Store: e.marks, Now: e.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.logouts.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if e.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: e.verifier, Transactions: pdptest.NewTransactions(),
-		CIBAOffers: e.offers, Elevations: elevations, Flows: e.flows, Now: e.clock.Now}); err != nil {
+		CIBAOffers: e.offers, Elevations: elevations, Logouts: e.logouts, Flows: e.flows, Now: e.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	e.runner = e.newRunner(t, cfg.owner)
-	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: e.verifier, Audit: e.flows, Now: e.clock.Now})
+	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: e.verifier, Logouts: e.logouts,
+		Audit: e.flows, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,8 @@ func (h sessionHandlers) revoke(c echo.Context) error {
 
 // logout answers as Back-Channel Logout 1.0 §2.8 asks: 200 when the logout
 // succeeded (also when no elevation was left to end), 400 with an OAuth
-// error object otherwise, never cached.
+// error object for a bad request or token, never cached. A logout that
+// could not be stored answers 503 instead, so that the IdP tries again.
 func (h sessionHandlers) logout(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
@@ -85,6 +86,10 @@ func (h sessionHandlers) logout(c echo.Context) error {
 	switch {
 	case errors.Is(err, pdp.ErrInvalidLogoutToken):
 		return c.JSON(http.StatusBadRequest, errorBody{"invalid_request", err.Error()})
+	case errors.Is(err, pdp.ErrLogoutNotRecorded):
+		// A 5xx, so that the IdP retries: the session is not ended yet.
+		h.s.log.ErrorContext(c.Request().Context(), "back-channel logout not recorded", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, errorBody{"temporarily_unavailable", "the logout could not be recorded; retry later"})
 	case err != nil:
 		h.s.log.WarnContext(c.Request().Context(), "back-channel logout failed", "err", err)
 		return c.JSON(http.StatusBadRequest, errorBody{"temporarily_unavailable", "the logout could not be processed; retry later"})
