@@ -44,7 +44,8 @@ type CIBARunnerConfig struct {
 	Offers CIBAOffers
 	// Requests persists the backchannel requests (SQL in production).
 	Requests backchannel.Store
-	// Audit records approvals, denials, expiries and errors; nil records nothing.
+	// Audit records every transition (started, approved, denied, expired,
+	// error; see cibarun_audit.go); nil records nothing.
 	Audit FlowAuditor
 	// Owner names this replica in request leases; keep it stable across
 	// restarts (the audit chain id is a good choice). Default: random.

@@ -40,7 +40,8 @@ func (e *CIBAIdPError) Unwrap() error { return e.Err }
 
 // Start sends the backchannel authentication request and returns it pending.
 // Starting the same decision's offer again returns the running request's
-// status instead of notifying the user twice.
+// status instead of notifying the user twice. The start, or its failure
+// with the IdP's error code, is an audit record.
 func (r *CIBARunner) Start(ctx context.Context, c Client, in CIBAStart) (*CIBAStatus, error) {
 	var (
 		o   CIBAOffer
@@ -74,13 +75,15 @@ func (r *CIBARunner) Start(ctx context.Context, c Client, in CIBAStart) (*CIBASt
 		ACRValues: strings.Fields(started.Request.ACRValues)}
 	rec, err := r.poller.Begin(ctx, backchannel.Origin{ID: started.ID, DecisionID: started.DecisionID, Issuer: started.Issuer}, req)
 	if err != nil {
-		r.audit(ctx, started, string(backchannel.StatusError), "the backchannel request could not be started: "+err.Error())
+		r.audit(ctx, started, string(backchannel.StatusError), startErrorCode(err), "the backchannel request could not be started: "+err.Error(), nil)
 		var be *backchannel.Error
 		if errors.As(err, &be) && !be.Temporary() {
 			return nil, &CIBAIdPError{Err: be}
 		}
 		return nil, fmt.Errorf("%w: %w", ErrCIBAUnavailable, err)
 	}
+	r.audit(ctx, started, cibaStarted, "", fmt.Sprintf("backchannel request acknowledged by %s; binding message %s; expires at %s",
+		started.Issuer, started.Request.BindingMessage, rec.ExpiresAt.UTC().Format(time.RFC3339)), nil)
 	return r.statusOf(started, rec), nil
 }
 

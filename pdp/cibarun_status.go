@@ -78,45 +78,6 @@ func (r *CIBARunner) statusOf(o CIBAOffer, rec backchannel.Record) *CIBAStatus {
 	return st
 }
 
-// onChange is the poller's callback: approvals are verified and settled,
-// every terminal state is audited.
-func (r *CIBARunner) onChange(ctx context.Context, id string, st backchannel.State) {
-	if st.Status == backchannel.StatusPending {
-		return
-	}
-	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
-	if err != nil {
-		r.log.ErrorContext(ctx, "ciba request without its offer", "id", id, "decision_id", st.DecisionID, "err", err)
-		o = CIBAOffer{ID: id, DecisionID: st.DecisionID, Issuer: st.Issuer}
-	}
-	if st.Status == backchannel.StatusApproved {
-		r.settle(ctx, o, st.IDToken)
-		return
-	}
-	r.audit(ctx, o, string(st.Status), st.Error)
-}
-
-// settle verifies the ID token of an approval and records the verified
-// claims, or turns the request into an error (which the poller reports
-// back through onChange, where it is audited).
-func (r *CIBARunner) settle(ctx context.Context, o CIBAOffer, rawIDToken string) {
-	claims, verr := r.verifyApproval(ctx, o, rawIDToken)
-	var raw json.RawMessage
-	if verr == nil {
-		var err error
-		if raw, err = json.Marshal(claims); err != nil {
-			verr = fmt.Errorf("encode verified claims: %w", err)
-		}
-	}
-	if err := r.poller.Settle(ctx, o.ID, raw, verr); err != nil {
-		r.log.WarnContext(ctx, "ciba approval could not be settled", "id", o.ID, "decision_id", o.DecisionID, "err", err)
-		return
-	}
-	if verr == nil {
-		r.audit(ctx, o, string(backchannel.StatusApproved), "")
-	}
-}
-
 // verifyApproval checks the ID token like a step-up's: issued by the
 // offer's issuer to its CIBA client, validly signed and unexpired, for the
 // user asked about, with an auth_time not before the request was started,
@@ -149,18 +110,4 @@ func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string
 		return nil, fmt.Errorf("%s (required: %s; got amr %v, acr %q)", why, describe(o.Requirements), authn.Methods, authn.ACR)
 	}
 	return tok.Claims, nil
-}
-
-func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, reason string) {
-	if r.cfg.Audit == nil {
-		return
-	}
-	ev := FlowEvent{Time: r.cfg.Now(), Kind: FlowCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
-		Subject: o.Subject, Issuer: o.Issuer, Action: o.Action, Outcome: outcome, CIBAID: o.ID, Reasons: []string{}}
-	if reason != "" {
-		ev.Reasons = []string{reason}
-	}
-	if err := r.cfg.Audit.RecordFlow(ctx, ev); err != nil {
-		r.log.ErrorContext(ctx, "ciba outcome could not be audited", "id", o.ID, "decision_id", o.DecisionID, "outcome", outcome, "err", err)
-	}
 }

@@ -25,6 +25,14 @@
 //	      ─► Store.UpdateRequest(next poll | approved/denied/expired/error) ─► OnChange
 //	consumer ─► verify State.IDToken ─► Poller.Settle(verified claims | error)
 //
+// Exactly once: a terminal state is stored by the one replica holding the
+// lease (UpdateRequest is conditional on it), and only that replica reports
+// it, so a consumer that records every terminal report records each
+// transition once, however many replicas poll. Settle succeeds for one
+// caller only (ErrSettled, ErrLeaseLost for the others) and reports
+// nothing: its caller knows the outcome already. A crash between storing a
+// state and reporting it loses the report, not the state.
+//
 // Restarts and replicas: the Store is the source of truth. Run resumes every
 // pending request it finds; a lease (owner, until) makes sure only one replica
 // polls a request, and a replica that stops renewing is taken over once its

@@ -20,6 +20,9 @@ var (
 	// ErrNotApproved is returned by Poller.Settle for a request that is not
 	// (or no longer) approved.
 	ErrNotApproved = errors.New("backchannel request is not approved")
+	// ErrSettled is returned by Poller.Settle for an approval that was
+	// settled already (by another call, possibly on another replica).
+	ErrSettled = errors.New("backchannel request already settled")
 )
 
 // OAuth error codes of the CIBA exchange (OpenID CIBA Core §11, §13; RFC 6749 §5.2).

@@ -216,6 +216,16 @@ func (r *recorder) onChange(_ context.Context, _ string, st backchannel.State) {
 	r.ch <- st
 }
 
+// last is the latest report.
+func (r *recorder) last() backchannel.State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.states) == 0 {
+		return backchannel.State{}
+	}
+	return r.states[len(r.states)-1]
+}
+
 func (r *recorder) statuses() []backchannel.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()

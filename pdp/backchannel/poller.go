@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -69,6 +70,8 @@ type Config struct {
 type Poller struct {
 	cfg  Config
 	wake chan struct{}
+	// settling serialises Settle within this replica.
+	settling sync.Mutex
 }
 
 // Origin identifies a request on stepgate's side.
@@ -172,9 +175,14 @@ func (p *Poller) Get(ctx context.Context, id string) (Record, error) {
 
 // Settle records the consumer's verification of an approved request: the raw
 // ID token is dropped and claims (the verified claims) kept, or, when
-// verifyErr is set, the request ends in StatusError with that reason.
-// Settling a settled request again does nothing; a request that is not
-// approved gives ErrNotApproved.
+// verifyErr is set, the request ends in StatusError with that reason. The
+// consumer reports the outcome itself: Settle does not call OnChange.
+//
+// Of concurrent calls for one request (the poller's report and a status
+// read, on one replica or several) exactly one settles it and returns nil;
+// the others get ErrSettled (already done) or ErrLeaseLost (another replica
+// is settling it), so a consumer that records the outcome after a nil
+// return records it once.
 func (p *Poller) Settle(ctx context.Context, id string, claims json.RawMessage, verifyErr error) error {
 	r, err := p.cfg.Store.GetRequest(ctx, id)
 	if err != nil {
@@ -184,8 +192,13 @@ func (p *Poller) Settle(ctx context.Context, id string, claims json.RawMessage, 
 		return fmt.Errorf("settle backchannel request %s (%s): %w", id, r.Status, ErrNotApproved)
 	}
 	if r.IDToken == "" {
-		return nil
+		return fmt.Errorf("settle backchannel request %s: %w", id, ErrSettled)
 	}
+	// The lease keeps other replicas out; the mutex keeps out this
+	// replica's other goroutines, which the lease (held by the same owner)
+	// does not.
+	p.settling.Lock()
+	defer p.settling.Unlock()
 	now := p.cfg.Now()
 	ok, err := p.cfg.Store.TryLease(ctx, id, p.cfg.Owner, now, now.Add(p.cfg.LeaseDuration))
 	if err != nil {
@@ -194,15 +207,22 @@ func (p *Poller) Settle(ctx context.Context, id string, claims json.RawMessage, 
 	if !ok {
 		return fmt.Errorf("settle backchannel request %s: %w", id, ErrLeaseLost)
 	}
+	// Re-read under the lease: the first read may predate a settlement
+	// that finished meanwhile.
+	if r, err = p.cfg.Store.GetRequest(ctx, id); err != nil {
+		return fmt.Errorf("settle backchannel request: %w", err)
+	}
+	if r.IDToken == "" {
+		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		_ = p.cfg.Store.UpdateRequest(ctx, r, p.cfg.Owner) // give back the lease taken for nothing
+		return fmt.Errorf("settle backchannel request %s: %w", id, ErrSettled)
+	}
 	r.IDToken, r.Claims, r.LeaseOwner, r.LeaseUntil, r.UpdatedAt = "", claims, "", time.Time{}, now
 	if verifyErr != nil {
 		r.Status, r.Claims, r.Error = StatusError, nil, "id token verification failed: "+verifyErr.Error()
 	}
 	if err := p.cfg.Store.UpdateRequest(ctx, r, p.cfg.Owner); err != nil {
 		return fmt.Errorf("settle backchannel request: %w", err)
-	}
-	if verifyErr != nil {
-		p.notify(ctx, r)
 	}
 	return nil
 }
@@ -217,8 +237,10 @@ func (p *Poller) schedule(r *Record, now time.Time) {
 	r.LeaseUntil = r.NextPollAt.Add(p.cfg.LeaseDuration)
 }
 
-func (p *Poller) notify(ctx context.Context, r Record) {
+func (p *Poller) notify(ctx context.Context, r Record) { p.notifyState(ctx, r.ID, r.state()) }
+
+func (p *Poller) notifyState(ctx context.Context, id string, st State) {
 	if p.cfg.OnChange != nil {
-		p.cfg.OnChange(ctx, r.ID, r.state())
+		p.cfg.OnChange(ctx, id, st)
 	}
 }

@@ -91,11 +91,11 @@ func (p *Poller) pollDue(ctx context.Context, id string) (time.Time, error) {
 		return r.NextPollAt, p.save(ctx, r, now)
 	}
 	if !now.Before(r.ExpiresAt) {
-		return time.Time{}, p.finish(ctx, r, StatusExpired, "the request expired before the user answered", now)
+		return time.Time{}, p.finish(ctx, r, StatusExpired, "", "the request expired before the user answered", now)
 	}
 	ep, creds, err := p.cfg.Resolver.Resolve(ctx, r.Issuer)
 	if err != nil {
-		return time.Time{}, p.finish(ctx, r, StatusError, "resolve issuer: "+err.Error(), now)
+		return time.Time{}, p.finish(ctx, r, StatusError, "", "resolve issuer: "+err.Error(), now)
 	}
 	res, err := p.cfg.Client.Poll(ctx, ep, creds, r.AuthReqID)
 	now = p.cfg.Now()
@@ -121,18 +121,19 @@ func (p *Poller) pollDue(ctx context.Context, id string) (time.Time, error) {
 		return r.NextPollAt, nil
 	case OutcomeApproved:
 		r.IDToken = res.Tokens.IDToken // access/refresh tokens are dropped: stepgate never stores them
-		return time.Time{}, p.finish(ctx, r, StatusApproved, "", now)
+		return time.Time{}, p.finish(ctx, r, StatusApproved, "", "", now)
 	case OutcomeDenied:
-		return time.Time{}, p.finish(ctx, r, StatusDenied, res.Err.Error(), now)
+		return time.Time{}, p.finish(ctx, r, StatusDenied, res.Err.Code, res.Err.Error(), now)
 	case OutcomeExpired:
-		return time.Time{}, p.finish(ctx, r, StatusExpired, res.Err.Error(), now)
+		return time.Time{}, p.finish(ctx, r, StatusExpired, res.Err.Code, res.Err.Error(), now)
 	default:
-		return time.Time{}, p.finish(ctx, r, StatusError, res.Err.Error(), now)
+		return time.Time{}, p.finish(ctx, r, StatusError, res.Err.Code, res.Err.Error(), now)
 	}
 }
 
-// finish stores a terminal state, releases the lease and reports it.
-func (p *Poller) finish(ctx context.Context, r Record, st Status, reason string, now time.Time) error {
+// finish stores a terminal state, releases the lease and reports it with
+// the IdP's error code (empty when stepgate ended the request itself).
+func (p *Poller) finish(ctx context.Context, r Record, st Status, code, reason string, now time.Time) error {
 	r.Status, r.Error = st, reason
 	r.NextPollAt, r.LeaseOwner, r.LeaseUntil = time.Time{}, "", time.Time{}
 	if err := p.save(ctx, r, now); err != nil {
@@ -140,7 +141,9 @@ func (p *Poller) finish(ctx context.Context, r Record, st Status, reason string,
 	}
 	p.cfg.Logger.InfoContext(ctx, "backchannel request ended",
 		"id", r.ID, "decision_id", r.DecisionID, "issuer", r.Issuer, "status", st, "reason", reason)
-	p.notify(ctx, r)
+	state := r.state()
+	state.Code = code
+	p.notifyState(ctx, r.ID, state)
 	return nil
 }
 

@@ -82,11 +82,13 @@ func TestPollerOutcomes(t *testing.T) {
 		want       backchannel.Status
 		wantPolls  int
 		wantReason string
+		// wantCode is the OAuth error code reported with the end.
+		wantCode string
 	}{
 		{name: "pending then approved", script: []answer{pending, pending, approved}, steps: 3, want: backchannel.StatusApproved, wantPolls: 3},
-		{name: "denied", script: []answer{pending, denied}, steps: 2, want: backchannel.StatusDenied, wantPolls: 2, wantReason: "access_denied"},
-		{name: "expired at the IdP", script: []answer{expired}, steps: 1, want: backchannel.StatusExpired, wantPolls: 1, wantReason: "expired_token"},
-		{name: "unknown auth_req_id", script: []answer{{400, `{"error":"invalid_grant"}`}}, steps: 1, want: backchannel.StatusError, wantPolls: 1, wantReason: "invalid_grant"},
+		{name: "denied", script: []answer{pending, denied}, steps: 2, want: backchannel.StatusDenied, wantPolls: 2, wantReason: "access_denied", wantCode: "access_denied"},
+		{name: "expired at the IdP", script: []answer{expired}, steps: 1, want: backchannel.StatusExpired, wantPolls: 1, wantReason: "expired_token", wantCode: "expired_token"},
+		{name: "unknown auth_req_id", script: []answer{{400, `{"error":"invalid_grant"}`}}, steps: 1, want: backchannel.StatusError, wantPolls: 1, wantReason: "invalid_grant", wantCode: "invalid_grant"},
 		{name: "bad gateway is retried", script: []answer{broken, broken, approved}, steps: 3, want: backchannel.StatusApproved, wantPolls: 3},
 	}
 	for _, tc := range tests {
@@ -110,6 +112,9 @@ func TestPollerOutcomes(t *testing.T) {
 			}
 			if got := h.rec.statuses(); !slices.Equal(got, []backchannel.Status{backchannel.StatusPending, tc.want}) {
 				t.Fatalf("reported %v, want [pending %s]", got, tc.want)
+			}
+			if got := h.rec.last().Code; got != tc.wantCode {
+				t.Fatalf("reported code %q, want %q", got, tc.wantCode)
 			}
 			h.step(t, h.p, time.Minute)
 			if h.f.pollCount("req-1") != tc.wantPolls {
@@ -252,10 +257,16 @@ func TestPollerSettle(t *testing.T) {
 			if r.Status != tc.want || r.IDToken != "" || string(r.Claims) != string(tc.wantClaims) {
 				t.Fatalf("settled record %+v, want status %s, no id_token, claims %s", r, tc.want, tc.wantClaims)
 			}
-			if tc.verifyErr == nil {
-				if err := h.p.Settle(t.Context(), "ciba-1", nil, nil); err != nil || string(h.record(t).Claims) != string(claims) {
-					t.Fatalf("second Settle = %v, changed claims to %s", err, h.record(t).Claims)
-				}
+			// The consumer reports its own verification: nothing more.
+			if got := h.rec.statuses(); !slices.Equal(got, []backchannel.Status{backchannel.StatusPending, backchannel.StatusApproved}) {
+				t.Fatalf("reported %v, want [pending approved]", got)
+			}
+			wantAgain := backchannel.ErrSettled
+			if tc.verifyErr != nil {
+				wantAgain = backchannel.ErrNotApproved
+			}
+			if err := h.p.Settle(t.Context(), "ciba-1", nil, nil); !errors.Is(err, wantAgain) || string(h.record(t).Claims) != string(tc.wantClaims) {
+				t.Fatalf("second Settle = %v (want %v), changed claims to %s", err, wantAgain, h.record(t).Claims)
 			}
 		})
 	}

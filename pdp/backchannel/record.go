@@ -76,6 +76,11 @@ type State struct {
 	IDToken string
 	// Error describes a denial, expiry or failure.
 	Error string
+	// Code is the IdP's OAuth error code of a denial, expiry or failure
+	// (access_denied, expired_token, invalid_grant, …); empty when stepgate
+	// ended the request itself (expiry noticed locally, issuer gone). It
+	// is reported, not stored.
+	Code string
 }
 
 func (r Record) state() State {

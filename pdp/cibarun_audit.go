@@ -1,0 +1,136 @@
+package pdp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/stepgate/stepgate/pdp/backchannel"
+)
+
+// Every transition of a CIBA request stepgate runs is one FlowCIBA audit
+// record linked to the decision (DecisionID) and the request (CIBAID):
+//
+//	started   Start: the IdP acknowledged the backchannel request
+//	error     Start: the IdP refused it or could not be reached (Code: its error)
+//	approved  settle: the approval's ID token verified (Proof: its acr/amr/auth_time)
+//	error     settle: the approval's ID token failed verification (Code, reason)
+//	denied, expired, error   onChange: the IdP's answer to a poll (Code: its error)
+//
+// Exactly once: Start records only the call that started the offer
+// (StartCIBAOffer lets one caller through); the poller reports a terminal
+// answer only from the replica that stored it under its lease; Settle lets
+// one caller through however many settle at once. Pending reports
+// (acknowledged, slow_down) are no transitions and are not recorded.
+
+// cibaStarted is the outcome of a start; the others are backchannel statuses.
+const cibaStarted = "started"
+
+// CIBA flow error codes stepgate sets itself, next to the IdP's OAuth codes.
+const (
+	// CIBAUnavailable: the IdP (or its discovery) could not be reached, or
+	// answered with a server error, when the request was sent.
+	CIBAUnavailable = "temporarily_unavailable"
+	// CIBAInvalidResponse: the IdP acknowledged with a response stepgate
+	// cannot use (no auth_req_id, a bad expires_in, …).
+	CIBAInvalidResponse = "invalid_response"
+)
+
+// onChange is the poller's callback: approvals are verified and settled,
+// denials, expiries and errors recorded.
+func (r *CIBARunner) onChange(ctx context.Context, id string, st backchannel.State) {
+	if st.Status == backchannel.StatusPending {
+		return
+	}
+	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
+	if err != nil {
+		r.log.ErrorContext(ctx, "ciba request without its offer", "id", id, "decision_id", st.DecisionID, "err", err)
+		o = CIBAOffer{ID: id, DecisionID: st.DecisionID, Issuer: st.Issuer}
+	}
+	if st.Status == backchannel.StatusApproved {
+		r.settle(ctx, o, st.IDToken)
+		return
+	}
+	r.audit(ctx, o, string(st.Status), st.Code, st.Error, nil)
+}
+
+// settle verifies the ID token of an approval, stores the verified claims
+// (or turns the request into an error) and records the outcome. Only the
+// caller whose Settle went through records it: the poller's report and a
+// status read may settle the same approval at once.
+func (r *CIBARunner) settle(ctx context.Context, o CIBAOffer, rawIDToken string) {
+	claims, verr := r.verifyApproval(ctx, o, rawIDToken)
+	var raw json.RawMessage
+	if verr == nil {
+		var err error
+		if raw, err = json.Marshal(claims); err != nil {
+			verr = fmt.Errorf("encode verified claims: %w", err)
+		}
+	}
+	err := r.poller.Settle(ctx, o.ID, raw, verr)
+	switch {
+	case errors.Is(err, backchannel.ErrSettled), errors.Is(err, backchannel.ErrNotApproved), errors.Is(err, backchannel.ErrLeaseLost):
+		return // settled, or being settled, by another caller, who records it
+	case err != nil:
+		r.log.WarnContext(ctx, "ciba approval could not be settled", "id", o.ID, "decision_id", o.DecisionID, "err", err)
+		return
+	case verr != nil:
+		r.audit(ctx, o, string(backchannel.StatusError), approvalErrorCode(verr), "id token verification failed: "+verr.Error(), nil)
+	default:
+		r.audit(ctx, o, string(backchannel.StatusApproved), "", "approved on the user's device: "+describe(o.Requirements)+" met", proofOf(claims))
+	}
+}
+
+// approvalErrorCode is the stable code of a failed approval check: the
+// proof check's own code, else invalid_token.
+func approvalErrorCode(err error) string {
+	if ve, ok := errors.AsType[*VerifyError](err); ok && ve.Code != "" {
+		return ve.Code
+	}
+	return VerifyInvalidToken
+}
+
+// startErrorCode is the code of a backchannel request that could not be
+// started: the IdP's OAuth error when it sent one.
+func startErrorCode(err error) string {
+	be, ok := errors.AsType[*backchannel.Error](err)
+	switch {
+	case errors.Is(err, backchannel.ErrInvalidRequest):
+		return backchannel.CodeInvalidRequest
+	case ok && be.Code != "":
+		return be.Code
+	case ok && be.StatusCode == http.StatusOK:
+		return CIBAInvalidResponse
+	}
+	return CIBAUnavailable // unreachable, a server error without a code, or no usable discovery
+}
+
+// proofOf takes the authentication facts from verified ID token claims.
+func proofOf(claims map[string]any) *ProofFacts {
+	p := &ProofFacts{AMR: amrList(claims["amr"])}
+	p.ACR, _ = claims["acr"].(string)
+	if at, ok := claimInt(claims["auth_time"]); ok {
+		p.AuthTime = time.Unix(at, 0).UTC()
+	}
+	return p
+}
+
+// audit records one transition. A record that cannot be written is logged:
+// the IdP's answer is already stored and the request's status reports it.
+func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, code, reason string, proof *ProofFacts) {
+	if r.cfg.Audit == nil {
+		return
+	}
+	ev := FlowEvent{Time: r.cfg.Now(), Kind: FlowCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
+		Subject: o.Subject, Issuer: o.Issuer, Action: o.Action, Outcome: outcome, Code: code, CIBAID: o.ID,
+		Reasons: []string{}, Proof: proof}
+	if reason != "" {
+		ev.Reasons = []string{reason}
+	}
+	if err := r.cfg.Audit.RecordFlow(ctx, ev); err != nil {
+		r.log.ErrorContext(ctx, "ciba transition could not be audited", "id", o.ID, "decision_id", o.DecisionID, "outcome", outcome, "err", err)
+	}
+}
