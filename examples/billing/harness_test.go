@@ -38,7 +38,21 @@ type stack struct {
 	counts *pathCounter
 }
 
+// otherAppID is a second app at the provider, sharing the user's provider
+// session with the demo (single sign-on); it redirects to otherAppPath on
+// the demo's host, where nothing answers.
+const (
+	otherAppID   = "reports-web"
+	otherAppPath = "/reports/callback"
+)
+
 func startStack(t testing.TB) *stack {
+	t.Helper()
+	return startStackWindow(t, testWindow)
+}
+
+// startStackWindow is startStack with billing.view's max_age set to window.
+func startStackWindow(t testing.TB, window time.Duration) *stack {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +66,7 @@ func startStack(t testing.TB) *stack {
 	})
 	s.idp = pdptest.StartOIDCProvider(t, pdptest.ProviderConfig{
 		Clients: []pdptest.ProviderClient{{ID: demostack.AppClientID, RedirectURIs: demostack.AppRedirectURIs(s.url)},
-			pdptest.CIBAClient(demostack.CIBAClientID, demostack.CIBASecret)},
+			pdptest.AppClient(otherAppID, s.url+otherAppPath), pdptest.CIBAClient(demostack.CIBAClientID, demostack.CIBASecret)},
 		Users: []pdptest.ProviderUser{{Sub: demostack.Username, Username: demostack.Username, Password: demostack.Password,
 			OTP: demostack.OTP, Email: demostack.Username + "@example.test"}},
 		Resource: demostack.Resource,
@@ -72,7 +86,7 @@ func startStack(t testing.TB) *stack {
 	sg := demostack.Stepgate{Bin: bin, Dir: dir, Log: s.log, Config: demostack.StepgateConfig{
 		Issuer: s.idp.Issuer(), AppURL: s.url, DecisionAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(dir, "data")}}
-	if err := sg.PushPolicy(ctx, testWindow); err != nil {
+	if err := sg.PushPolicy(ctx, window); err != nil {
 		t.Fatal(err)
 	}
 	if s.sg, err = sg.Serve(ctx); err != nil {
