@@ -25,6 +25,9 @@ type fakeIdP struct {
 	groups    []string
 	badNonce  bool
 	clock     *clock
+	// authTimeAgo is how many seconds before the token the IdP's session
+	// authenticated the user (0: just now).
+	authTimeAgo int64
 }
 
 func newFakeIdP(t *testing.T) *fakeIdP {
@@ -44,7 +47,7 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 		}
 		now := f.clock.Now().Unix()
 		tok := f.iss.Mint(t, map[string]any{"iss": f.iss.URL(), "aud": "admin-ui", "sub": "u-1", "email": "ada@example.com",
-			"groups": f.groups, "nonce": nonce, "iat": now, "exp": now + 300, "auth_time": now, "amr": []string{"pwd", "mfa"}})
+			"groups": f.groups, "nonce": nonce, "iat": now, "exp": now + 300, "auth_time": now - f.authTimeAgo, "amr": []string{"pwd", "mfa"}})
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "id_token": tok})
 	}))
@@ -54,7 +57,14 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 // start follows /auth/sso and records what the authorize URL carried.
 func (f *fakeIdP) start(t *testing.T, b *browser) url.Values {
 	t.Helper()
-	r := b.get("/auth/sso?return_to=/policies")
+	return f.startWith(t, b, "")
+}
+
+// startWith is start with more query parameters for /auth/sso (a
+// sensitive action's requirements).
+func (f *fakeIdP) startWith(t *testing.T, b *browser, query string) url.Values {
+	t.Helper()
+	r := b.get("/auth/sso?return_to=/policies" + query)
 	if r.Code != http.StatusFound {
 		t.Fatalf("sso start: %d %s", r.Code, r.Body)
 	}
@@ -121,6 +131,46 @@ func TestSSOCallback(t *testing.T) {
 			// The pending login is single use.
 			if r := b.get("/auth/callback?code=good-code&state=" + url.QueryEscape(q.Get("state"))); r.Code != http.StatusBadRequest {
 				t.Fatalf("replayed callback: %d", r.Code)
+			}
+		})
+	}
+}
+
+// TestSSOReauthentication: the admin UI's re-authentication uses the same
+// proof check as a step-up. A freshness window accepts an IdP session that
+// is recent enough (no loop under single sign-on); a fresh login asks for
+// max_age=0 and prompt=login and refuses it; amr requirements are checked.
+func TestSSOReauthentication(t *testing.T) {
+	tests := []struct {
+		name        string
+		query       string
+		authTimeAgo int64
+		maxAge      string // what the authorize URL must carry
+		prompt      string
+		want        int
+	}{
+		{"window met by an earlier sign-in", "&max_age=900", 120, "900", "", http.StatusSeeOther},
+		{"window passed", "&max_age=60", 120, "60", "", http.StatusBadRequest},
+		{"fresh login answered from the session", "&max_age=900&fresh_login=1", 120, "0", "login", http.StatusBadRequest},
+		{"fresh login made now", "&max_age=900&fresh_login=1", 0, "0", "login", http.StatusSeeOther},
+		{"amr the IdP did not use", "&max_age=900&amr_any=hwk", 0, "900", "", http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			idp := newFakeIdP(t)
+			e := newEnv(t, func(c *adminhttp.Config) {
+				c.SSO = &adminhttp.SSOConfig{Issuer: idp.iss.URL(), ClientID: "admin-ui", RedirectURL: "http://admin.test/auth/callback",
+					AdminValues: []string{"sec-admins"}}
+			})
+			idp.clock, idp.authTimeAgo = e.clock, tc.authTimeAgo
+			b := e.browser()
+			q := idp.startWith(t, b, tc.query)
+			if q.Get("max_age") != tc.maxAge || q.Get("prompt") != tc.prompt {
+				t.Fatalf("authorize URL max_age %q prompt %q, want %q %q", q.Get("max_age"), q.Get("prompt"), tc.maxAge, tc.prompt)
+			}
+			r := b.get("/auth/callback?code=good-code&state=" + url.QueryEscape(q.Get("state")))
+			if r.Code != tc.want {
+				t.Fatalf("callback: %d, want %d\n%s", r.Code, tc.want, r.Body)
 			}
 		})
 	}
