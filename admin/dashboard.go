@@ -55,8 +55,11 @@ type Dashboard struct {
 	Totals       map[string]int64
 	Actions      []ActionRates
 	TopDenied    []ActionRates
-	// FollowUps counts step-up verifications and CIBA outcomes by result.
+	// FollowUps counts flow records (step-up verifications, CIBA
+	// transitions, session events) by kind and outcome; Flows reads them
+	// for the page.
 	FollowUps map[string]map[string]int64
+	Flows     FollowUpView
 }
 
 // BuildDashboard aggregates the window [until-window, until) into n buckets.
@@ -105,7 +108,7 @@ func BuildDashboard(ctx context.Context, st AuditStats, until time.Time, window 
 	}
 	slices.SortStableFunc(d.TopDenied, func(a, b ActionRates) int { return int(b.Deny - a.Deny) })
 	d.TopDenied = d.TopDenied[:min(len(d.TopDenied), 10)]
-	for _, kind := range []string{storage.KindStepUp, storage.KindCIBA} {
+	for _, kind := range storage.FlowKinds {
 		m, err := st.CountAuditByAction(ctx, kind, since, until)
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: %s follow-ups: %w", kind, err)
@@ -118,5 +121,6 @@ func BuildDashboard(ctx context.Context, st AuditStats, until time.Time, window 
 		}
 		d.FollowUps[kind] = agg
 	}
+	d.Flows = followUpView(d.FollowUps)
 	return d, nil
 }

@@ -15,10 +15,13 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// auditRowView is one search result with the facts auditors look for.
+// auditRowView is one search result with the facts auditors look for: the
+// sign-in facts of a decision, or the detail of a flow record.
 type auditRowView struct {
-	Rec   storage.AuditRecord
-	Facts authnFacts
+	Rec        storage.AuditRecord
+	Facts      authnFacts
+	FlowDetail *storage.FlowDetail
+	Flow       []flowFact
 }
 
 type auditView struct {
@@ -26,6 +29,9 @@ type auditView struct {
 	Rows    []auditRowView
 	Scanned int
 	Actions []string
+	// Kinds and Outcomes are the choices of the form's selects.
+	Kinds    []string
+	Outcomes []outcomeGroup
 	// ExportCSV, ExportNDJSON and Older link to the export of the current
 	// filter and to the next page. They are built here, already encoded:
 	// html/template would escape a query string spliced into an href,
@@ -72,7 +78,7 @@ func (s *server) searchPage(c echo.Context, f auditFilter) ([]auditRowView, stri
 		scanned += len(page.Records)
 		for _, r := range page.Records {
 			if f.matchesMFA(r) {
-				rows = append(rows, auditRowView{Rec: r, Facts: factsOf(r.Input)})
+				rows = append(rows, auditRow(r))
 			}
 		}
 		if f.MFA == "" || len(rows) >= q.Limit || page.NextCursor == "" {
@@ -85,7 +91,7 @@ func (s *server) searchPage(c echo.Context, f auditFilter) ([]auditRowView, stri
 
 func (s *server) auditSearch(c echo.Context) error {
 	f, ferr := parseAuditFilter(c, s.cfg.Now())
-	v := auditView{Filter: f, Actions: s.knownActions(c)}
+	v := auditView{Filter: f, Actions: s.knownActions(c), Kinds: auditKinds, Outcomes: outcomeGroups}
 	status, next := http.StatusOK, ""
 	if ferr != nil {
 		status = http.StatusBadRequest
@@ -129,8 +135,14 @@ func (s *server) apiAuditSearch(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"records": recs, "next_cursor": next})
 }
 
-var csvHeader = []string{"time", "kind", "decision_id", "client_id", "subject", "issuer", "action", "resource_type",
-	"resource_id", "outcome", "reasons", "policy_revision", "mfa", "amr", "latency_micros", "actor", "request_id", "chain_id", "seq", "hash"}
+// auditKinds are the record kinds the search form offers.
+var auditKinds = []string{storage.KindDecision, storage.KindStepUp, storage.KindCIBA, storage.KindSession, storage.KindAdmin, storage.KindCheckpoint}
+
+// csvHeader is the readable export's: a decision's sign-in facts (mfa,
+// amr), then the flow columns (amr is then the proof's).
+var csvHeader = append([]string{"time", "kind", "decision_id", "client_id", "subject", "issuer", "action", "resource_type",
+	"resource_id", "outcome", "reasons", "policy_revision", "mfa", "amr", "latency_micros", "actor", "request_id", "chain_id", "seq", "hash"},
+	flowCSVHeader...)
 
 // auditExport streams every record matching the filter, newest first, as
 // CSV or NDJSON; memory stays bounded however many records match.
@@ -167,15 +179,18 @@ func (s *server) auditExport(c echo.Context) error {
 		if format == "ndjson" {
 			return enc.Encode(r)
 		}
-		fa := factsOf(r.Input)
-		mfa := ""
-		if fa.MFA != nil {
-			mfa = strconv.FormatBool(*fa.MFA)
+		row := auditRow(r)
+		mfa, amr := "", strings.Join(row.Facts.Methods, " ")
+		if row.Facts.MFA != nil {
+			mfa = strconv.FormatBool(*row.Facts.MFA)
 		}
-		if err := cw.Write([]string{r.Time.UTC().Format("2006-01-02T15:04:05.000000Z"), r.Kind, r.DecisionID, r.ClientID,
+		if row.FlowDetail != nil {
+			amr = strings.Join(row.FlowDetail.AMR, " ")
+		}
+		if err := cw.Write(append([]string{r.Time.UTC().Format("2006-01-02T15:04:05.000000Z"), r.Kind, r.DecisionID, r.ClientID,
 			csvSafe(r.Subject), r.Issuer, r.Action, r.ResourceType, csvSafe(r.ResourceID), r.Outcome, csvSafe(strings.Join(r.Reasons, "; ")),
-			strconv.FormatInt(r.PolicyRevision, 10), mfa, strings.Join(fa.Methods, " "), strconv.FormatInt(r.LatencyMicros, 10),
-			csvSafe(r.Actor), r.RequestID, r.ChainID, strconv.FormatInt(r.Seq, 10), r.Hash}); err != nil {
+			strconv.FormatInt(r.PolicyRevision, 10), mfa, csvSafe(amr), strconv.FormatInt(r.LatencyMicros, 10),
+			csvSafe(r.Actor), r.RequestID, r.ChainID, strconv.FormatInt(r.Seq, 10), r.Hash}, flowCSV(r, row.FlowDetail)...)); err != nil {
 			return err
 		}
 		if n%500 == 0 {
@@ -217,7 +232,7 @@ func (s *server) auditDecision(c echo.Context) error {
 	}
 	v := decisionView{ID: id}
 	for _, r := range page.Records {
-		row := auditRowView{Rec: r, Facts: factsOf(r.Input)}
+		row := auditRow(r)
 		v.Records = append(v.Records, row)
 		if r.Kind == storage.KindDecision && v.Decision == nil {
 			v.Decision = &row

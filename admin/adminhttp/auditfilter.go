@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -64,12 +66,15 @@ func parseAuditFilter(c echo.Context, now time.Time) (auditFilter, error) {
 		}
 		f.Query.PolicyRevision = n
 	}
-	switch f.Outcome {
-	case "", "allow", "deny", "step_up", "ciba":
-	default:
-		if f.Kind == "" || f.Kind == storage.KindDecision {
-			f.Errors["outcome"] = "allow, deny, step_up or ciba"
-		}
+	// A decision's outcome is one of four; flow records carry their own
+	// (a step-up refusal its error code), so only a kind that can hold it
+	// makes an outcome valid.
+	switch {
+	case f.Outcome == "" || slices.Contains(admin.Outcomes, f.Outcome):
+	case f.Kind == storage.KindDecision:
+		f.Errors["outcome"] = "allow, deny, step_up or ciba"
+	case f.Kind == "" && !knownOutcome(f.Outcome):
+		f.Errors["outcome"] = "an outcome from the list, or choose the record kind first"
 	}
 	if f.MFA != "yes" && f.MFA != "no" {
 		f.MFA = ""

@@ -124,19 +124,9 @@ func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
 
 // flowSink adapts the audit writer to pdp.FlowAuditor: step-up
 // verifications, CIBA transitions, session elevations, revocations and
-// logouts, each linked to the decision that started them.
+// logouts, each linked to the decision that started them. What the
+// record's columns cannot hold goes into Detail as a storage.FlowDetail.
 type flowSink struct{ w recordWriter }
-
-// flowDetail is the Detail document of a flow record: what the record's
-// columns cannot hold.
-type flowDetail struct {
-	SessionID string    `json:"session_id,omitempty"`
-	SID       string    `json:"sid,omitempty"`
-	Code      string    `json:"code,omitempty"`
-	ACR       string    `json:"acr,omitempty"`
-	AMR       []string  `json:"amr,omitempty"`
-	AuthTime  time.Time `json:"auth_time,omitzero"`
-}
 
 func (f flowSink) RecordFlow(ctx context.Context, ev pdp.FlowEvent) error {
 	kind := storage.KindCIBA
@@ -146,7 +136,7 @@ func (f flowSink) RecordFlow(ctx context.Context, ev pdp.FlowEvent) error {
 	case pdp.FlowStepUp:
 		kind = storage.KindStepUp
 	}
-	d := flowDetail{SessionID: ev.SessionID, SID: ev.SID, Code: ev.Code}
+	d := storage.FlowDetail{SessionID: ev.SessionID, SID: ev.SID, Code: ev.Code}
 	if ev.Proof != nil {
 		d.ACR, d.AMR, d.AuthTime = ev.Proof.ACR, ev.Proof.AMR, ev.Proof.AuthTime.UTC()
 	}

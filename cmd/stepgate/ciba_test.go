@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -125,15 +126,45 @@ func TestCIBARunByStepgate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]string{}
+	var decision storage.AuditRecord
+	var flows []storage.AuditRecord
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var r storage.AuditRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatal(err)
 		}
-		kinds[r.Kind] = r.Outcome
+		switch r.Kind {
+		case storage.KindDecision:
+			decision = r
+		case storage.KindCIBA:
+			flows = append(flows, r)
+		}
 	}
-	if kinds[storage.KindDecision] != "ciba" || kinds[storage.KindCIBA] != "approved" {
-		t.Fatalf("trail for decision %s: %v", decisionID, kinds)
+	if decision.Outcome != "ciba" {
+		t.Fatalf("trail for decision %s has no ciba decision: %+v", decisionID, decision)
+	}
+	// One record per transition, started before approved, each linked to
+	// the decision and the request; the approval carries what was proven.
+	slices.SortFunc(flows, func(a, b storage.AuditRecord) int { return a.Time.Compare(b.Time) })
+	var outcomes []string
+	for _, r := range flows {
+		outcomes = append(outcomes, r.Outcome)
+		if r.CIBAID != ciba["id"] || r.DecisionID != decisionID || r.Hash == "" {
+			t.Errorf("ciba record %+v is not linked to request %v of decision %s", r, ciba["id"], decisionID)
+		}
+	}
+	if !slices.Equal(outcomes, []string{"started", "approved"}) {
+		t.Fatalf("ciba records of decision %s: %v, want [started approved]", decisionID, outcomes)
+	}
+	proof, ok := storage.FlowDetailOf(flows[1])
+	if !ok || !slices.Equal(proof.AMR, []string{"pwd", "mfa"}) || proof.AuthTime.IsZero() {
+		t.Fatalf("approved record's detail %s, want the ID token's amr and auth_time", flows[1].Detail)
+	}
+	csvOut, err := cli(t, e, "audit", "export", "--format", "csv", "--kind", "ciba")
+	if err != nil || strings.Count(csvOut, ciba["id"].(string)) != 2 || !strings.Contains(csvOut, `""amr"":[""pwd"",""mfa""]`) {
+		t.Fatalf("csv export of the ciba records (%v):\n%s", err, csvOut)
+	}
+	if out, err := cli(t, e, "audit", "verify"); err != nil || !strings.Contains(out, "audit chain intact") {
+		t.Fatalf("audit verify after the ciba flow: %v %s", err, out)
 	}
 }
