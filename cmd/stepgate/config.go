@@ -76,8 +76,13 @@ type DecisionConfig struct {
 	// CIBARequestedExpiry in seconds; default 300.
 	CIBARequestedExpiry int `yaml:"ciba_requested_expiry"`
 	// RevisionPoll is how often the active revision is re-read from the
-	// store (replicas pick up activations this way); default 250ms.
+	// store (replicas pick up activations this way); default 250ms. Logout
+	// marks other replicas stored are read on the same cadence.
 	RevisionPoll time.Duration `yaml:"revision_poll"`
+	// LogoutRetention is how long a session ended by a back-channel logout
+	// or a revocation stays ended for decisions (and its mark is kept);
+	// default 720h (30 days). It should outlive the tokens of the session.
+	LogoutRetention time.Duration `yaml:"logout_retention"`
 }
 
 // AdminConfig configures the admin UI.
@@ -123,7 +128,8 @@ func defaultConfig() Config {
 		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, SyncLinger: time.Millisecond, EnqueueTimeout: 2 * time.Second,
 			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}},
 		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
-			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond},
+			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond,
+			LogoutRetention: 30 * 24 * time.Hour},
 		LogLevel: "info",
 	}
 }
@@ -193,6 +199,9 @@ func (c *Config) validate() error {
 	}
 	if c.Decision.RevisionPoll <= 0 {
 		errs = append(errs, errors.New("decision.revision_poll must be positive"))
+	}
+	if c.Decision.LogoutRetention <= 0 {
+		errs = append(errs, errors.New("decision.logout_retention must be positive"))
 	}
 	if sso := c.Admin.SSO; sso != nil && (sso.Issuer == "" || sso.ClientID == "" || sso.RedirectURL == "" || len(sso.AdminValues) == 0) {
 		errs = append(errs, errors.New("admin.sso needs issuer, client_id, redirect_url and admin_values"))

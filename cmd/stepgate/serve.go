@@ -65,9 +65,13 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	offers := pdpstore.CIBAOffers{Backend: a.store}
 	elevations := pdpstore.Elevations{Backend: a.store}
 	flows := flowSink{a.audit}
+	logouts, err := a.openLogouts(ctx)
+	if err != nil {
+		return err
+	}
 	svc, err := pdp.NewService(pdp.ServiceConfig{
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
-		CIBAOffers: offers, Elevations: elevations, Flows: flows,
+		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows,
 		Audit: auditSink{a.audit}, Observer: metrics, StepUpTTL: cfg.Decision.StepUpTTL,
 		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.RedactClaims, Logger: a.log,
 	})
@@ -109,7 +113,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	decisionAPI.RegisterCIBA(cibaRunner)
-	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: verifier, Audit: flows, Logger: a.log})
+	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: verifier, Logouts: logouts, Audit: flows, Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -120,6 +124,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	}
 
 	go a.watchRevisions(ctx)
+	go a.watchLogouts(ctx, logouts)
 	go a.sweep(ctx)
 	go func() {
 		if err := cibaRunner.Run(ctx); err != nil && ctx.Err() == nil {
@@ -234,7 +239,8 @@ func (a *app) watchRevisions(ctx context.Context) {
 }
 
 // sweep deletes expired step-up transactions, CIBA requests finished more
-// than a day ago, and expired session elevations, once a minute.
+// than a day ago, expired session elevations and logout marks past their
+// retention, once a minute.
 func (a *app) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -247,6 +253,7 @@ func (a *app) sweep(ctx context.Context) {
 				"step-up transactions": func() (int64, error) { return a.store.DeleteExpiredStepUps(ctx, now.Add(-time.Minute)) },
 				"CIBA requests":        func() (int64, error) { return a.store.DeleteCIBABefore(ctx, now.Add(-24*time.Hour)) },
 				"session elevations":   func() (int64, error) { return a.store.DeleteExpiredElevations(ctx, now) },
+				"session logouts":      func() (int64, error) { return a.store.DeleteExpiredLogouts(ctx, now) },
 			} {
 				n, err := del()
 				switch {
