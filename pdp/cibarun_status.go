@@ -78,10 +78,12 @@ func (r *CIBARunner) statusOf(o CIBAOffer, rec backchannel.Record) *CIBAStatus {
 	return st
 }
 
-// verifyApproval checks the ID token like a step-up's: issued by the
-// offer's issuer to its CIBA client, validly signed and unexpired, for the
-// user asked about, with an auth_time not before the request was started,
-// and with amr/acr meeting the decision's requirements.
+// verifyApproval checks the ID token with the step-up's check (CheckProof):
+// issued by the offer's issuer to its CIBA client, validly signed and
+// unexpired, for the user asked about, with amr/acr meeting the decision's
+// requirements. An approval is always a new authentication on the user's
+// device, so its auth_time must also be later than the request was sent
+// (a fresh login), whatever the requirement's max_age.
 func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string) (map[string]any, error) {
 	ic, ok := r.cfg.Verifier.Issuer(o.Issuer)
 	if !ok || ic.CIBA == nil {
@@ -91,23 +93,14 @@ func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string
 	if err != nil {
 		return nil, err
 	}
-	if o.Subject != "" && tok.Subject != o.Subject {
-		return nil, errors.New("the ID token is for another user than the one asked")
+	p := Proof{Subject: o.Subject, Requirements: o.Requirements, Skew: r.cfg.AuthTimeSkew,
+		MFAACR: tok.Issuer.EffectiveMFAACRValues()}
+	p.Requirements.FreshLogin = true
+	if o.StartedAt != nil {
+		p.RequestedAt = *o.StartedAt
 	}
-	authTime, ok := claimInt(tok.Claims["auth_time"])
-	if !ok {
-		return nil, errors.New("the ID token has no auth_time")
-	}
-	if o.StartedAt != nil && authTime < o.StartedAt.Add(-r.cfg.AuthTimeSkew).Unix() {
-		return nil, fmt.Errorf("auth_time %d is before the request was sent (%d)", authTime, o.StartedAt.Unix())
-	}
-	mfaACR := tok.Issuer.EffectiveMFAACRValues()
-	if len(mfaACR) == 0 {
-		mfaACR = o.Requirements.ACRValues
-	}
-	authn := NormalizeAuthn(tok.Claims, mfaACR, r.cfg.Now().Unix())
-	if ok, why := o.Requirements.Satisfies(authn, r.cfg.Now().Unix()); !ok {
-		return nil, fmt.Errorf("%s (required: %s; got amr %v, acr %q)", why, describe(o.Requirements), authn.Methods, authn.ACR)
+	if _, verr := CheckProof(tok.Claims, p, r.cfg.Now()); verr != nil {
+		return nil, verr
 	}
 	return tok.Claims, nil
 }
