@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 )
 
@@ -35,7 +37,7 @@ type ActionRule struct {
 
 // ReadActions returns the table from a bundle, sorted by action name, and
 // whether the bundle has the data file at all.
-func ReadActions(files pdp.Files) ([]ActionRule, bool, error) {
+func ReadActions(files policy.Files) ([]ActionRule, bool, error) {
 	raw, ok := files[ActionsDataFile]
 	if !ok {
 		return nil, false, nil
@@ -74,7 +76,7 @@ func ReadActions(files pdp.Files) ([]ActionRule, bool, error) {
 
 // WriteActions replaces data.stepgate.actions in the bundle's data file,
 // keeping every other key (settings, …) as it was.
-func WriteActions(files pdp.Files, rules []ActionRule) (pdp.Files, error) {
+func WriteActions(files policy.Files, rules []ActionRule) (policy.Files, error) {
 	doc := map[string]json.RawMessage{}
 	if raw, ok := files[ActionsDataFile]; ok {
 		if err := json.Unmarshal(raw, &doc); err != nil {
@@ -131,7 +133,7 @@ func WriteActions(files pdp.Files, rules []ActionRule) (pdp.Files, error) {
 		return nil, fmt.Errorf("format %s: %w", ActionsDataFile, err)
 	}
 	pretty.WriteByte('\n')
-	next := make(pdp.Files, len(files)+1)
+	next := make(policy.Files, len(files)+1)
 	for k, v := range files {
 		next[k] = v
 	}

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // DiffOp says whether a diff line is shared, removed or added.
@@ -38,7 +38,7 @@ const maxDiffCells = 4 << 20
 
 // DiffFiles compares two bundles file by file and returns only files that
 // differ, in name order.
-func DiffFiles(a, b pdp.Files) []FileDiff {
+func DiffFiles(a, b policy.Files) []FileDiff {
 	names := map[string]bool{}
 	for n := range a {
 		names[n] = true

@@ -4,7 +4,8 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -15,9 +16,9 @@ const StepUpVerified = "verified"
 // Outcomes of flow records, in display order.
 var (
 	// StepUpOutcomes are an accepted step-up and the refusals' codes.
-	StepUpOutcomes = []string{StepUpVerified, pdp.VerifyNonceMismatch, pdp.VerifyStaleAuthTime, pdp.VerifyMissingAuthTime,
-		pdp.VerifyInsufficient, pdp.VerifySubjectMismatch, pdp.VerifyInvalidToken, pdp.VerifyUnknownTransaction,
-		pdp.VerifyTransactionUsed, pdp.VerifyTransactionExpired, pdp.VerifyInvalidRequest, pdp.VerifyUnavailable}
+	StepUpOutcomes = []string{StepUpVerified, trust.VerifyNonceMismatch, trust.VerifyStaleAuthTime, trust.VerifyMissingAuthTime,
+		trust.VerifyInsufficient, trust.VerifySubjectMismatch, trust.VerifyInvalidToken, trust.VerifyUnknownTransaction,
+		trust.VerifyTransactionUsed, trust.VerifyTransactionExpired, trust.VerifyInvalidRequest, trust.VerifyUnavailable}
 	// CIBAOutcomes are the transitions of a CIBA request stepgate runs.
 	CIBAOutcomes = []string{"started", "approved", "denied", "expired", "error"}
 	// SessionOutcomes are what happened to an app session.

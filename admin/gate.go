@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 )
 
@@ -31,7 +33,7 @@ type GateVerdict struct {
 	// StepUp means the person must authenticate again first, meeting
 	// Requirements; Reasons say why.
 	StepUp       bool
-	Requirements pdp.Requirements
+	Requirements policy.Requirements
 	Reasons      []string
 	DecisionID   string
 }
@@ -62,22 +64,22 @@ func (g *Gate) Check(ctx context.Context, s *Session, action string) (GateVerdic
 		claims["acr"] = s.ACR
 	}
 	d, err := g.Decider.Decide(ctx, pdp.Client{ID: AdminClientID, AssertClaims: true},
-		&pdp.Request{Claims: claims, Action: action, Resource: pdp.Resource{Type: "stepgate.admin"},
+		&pdp.Request{Claims: claims, Action: action, Resource: policy.Resource{Type: "stepgate.admin"},
 			Context: map[string]any{"role": string(s.Role), "method": s.Method}})
 	if err != nil {
 		return GateVerdict{}, fmt.Errorf("decide %s: %w", action, err)
 	}
 	v := GateVerdict{Reasons: d.Reasons, DecisionID: d.ID}
 	switch d.Outcome {
-	case pdp.Allow:
+	case policy.Allow:
 		v.Allowed = true
-	case pdp.StepUp:
+	case policy.StepUp:
 		v.StepUp = true
 		if d.Requirements != nil {
 			v.Requirements = *d.Requirements
 		}
 	default:
-		if d.Outcome == pdp.CIBA {
+		if d.Outcome == policy.CIBA {
 			v.Reasons = append(v.Reasons, "approval on a device (CIBA) is not available for admin actions")
 		}
 	}

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -27,7 +28,7 @@ type ImpactChange struct {
 	Action     string
 	Subject    string
 	Before     string
-	After      pdp.Outcome
+	After      policy.Outcome
 	Reasons    []string
 }
 
@@ -35,7 +36,7 @@ type ImpactChange struct {
 type ImpactCount struct {
 	Action string
 	Before string
-	After  pdp.Outcome
+	After  policy.Outcome
 	Count  int
 }
 
@@ -52,9 +53,9 @@ type Impact struct {
 // inputs, with their original `now`) against files and lists every decision
 // that would change. Redacted claims are absent in the replay as they were
 // absent from the record; a policy that reads them may show spurious changes.
-func AnalyzeImpact(ctx context.Context, audit AuditReader, comp Compiler, files pdp.Files, n int) (*Impact, error) {
+func AnalyzeImpact(ctx context.Context, audit AuditReader, comp Compiler, files policy.Files, n int) (*Impact, error) {
 	n = min(max(n, 1), MaxImpactSample)
-	pol, err := comp.Compile(ctx, pdp.Revision{Hash: files.Hash(), Files: files})
+	pol, err := comp.Compile(ctx, policy.Revision{Hash: files.Hash(), Files: files})
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +104,11 @@ func AnalyzeImpact(ctx context.Context, audit AuditReader, comp Compiler, files 
 	return imp, nil
 }
 
-func replayInput(raw []byte) (*pdp.Input, bool) {
+func replayInput(raw []byte) (*policy.Input, bool) {
 	if len(raw) == 0 {
 		return nil, false
 	}
-	var in pdp.Input
+	var in policy.Input
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&in); err != nil || in.Action.Name == "" {

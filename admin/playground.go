@@ -9,12 +9,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // FiredRule is a rule whose body succeeded while deciding one input.
@@ -28,9 +29,9 @@ type FiredRule struct {
 
 // PlaygroundResult is what a policy said about one input, and why.
 type PlaygroundResult struct {
-	Outcome      pdp.Outcome      `json:"decision"`
-	Reasons      []string         `json:"reasons"`
-	Requirements pdp.Requirements `json:"requirements"`
+	Outcome      policy.Outcome      `json:"decision"`
+	Reasons      []string            `json:"reasons"`
+	Requirements policy.Requirements `json:"requirements"`
 	// Error is set when the decision is a fail-closed deny.
 	Error string      `json:"error,omitempty"`
 	Fired []FiredRule `json:"fired"`
@@ -40,17 +41,17 @@ type PlaygroundResult struct {
 // would (the authoritative answer comes from comp), and traces a second
 // evaluation to list the rules that fired. The input's authn facts are
 // derived from its claims when missing, like the decision API does.
-func Playground(ctx context.Context, comp Compiler, files pdp.Files, input []byte) (*PlaygroundResult, error) {
-	var in pdp.Input
+func Playground(ctx context.Context, comp Compiler, files policy.Files, input []byte) (*PlaygroundResult, error) {
+	var in policy.Input
 	dec := json.NewDecoder(bytes.NewReader(input))
 	dec.UseNumber()
 	if err := dec.Decode(&in); err != nil {
 		return nil, fmt.Errorf("%w: the input is not a JSON object of the policy input shape: %v", ErrInvalid, err)
 	}
 	if in.Subject.Authn == nil && in.Subject.Claims != nil {
-		in.Subject.Authn = pdp.NormalizeAuthn(in.Subject.Claims, []string{pdp.PAPEMultiFactor}, in.Now)
+		in.Subject.Authn = policy.NormalizeAuthn(in.Subject.Claims, []string{trust.PAPEMultiFactor}, in.Now)
 	}
-	pol, err := comp.Compile(ctx, pdp.Revision{Hash: files.Hash(), Files: files})
+	pol, err := comp.Compile(ctx, policy.Revision{Hash: files.Hash(), Files: files})
 	if err != nil {
 		return nil, err
 	}
@@ -69,10 +70,10 @@ func Playground(ctx context.Context, comp Compiler, files pdp.Files, input []byt
 
 // traceRules evaluates the decision with OPA's tracer and collects the
 // rules whose evaluation exited successfully.
-func traceRules(ctx context.Context, files pdp.Files, in *pdp.Input) ([]FiredRule, error) {
-	decisionFiles := make(pdp.Files, len(files))
+func traceRules(ctx context.Context, files policy.Files, in *policy.Input) ([]FiredRule, error) {
+	decisionFiles := make(policy.Files, len(files))
 	for n, b := range files {
-		if !pdp.IsTestModule(n) {
+		if !policy.IsTestModule(n) {
 			decisionFiles[n] = b
 		}
 	}
@@ -93,7 +94,7 @@ func traceRules(ctx context.Context, files pdp.Files, in *pdp.Input) ([]FiredRul
 		return nil, fmt.Errorf("trace: decode input: %w", err)
 	}
 	tracer := topdown.NewBufferTracer()
-	r := rego.New(rego.Query(pdp.DecisionQuery), rego.ParsedBundle("stepgate", &b), rego.Input(doc),
+	r := rego.New(rego.Query(policy.DecisionQuery), rego.ParsedBundle("stepgate", &b), rego.Input(doc),
 		rego.SetRegoVersion(ast.RegoV1), rego.QueryTracer(tracer))
 	if _, err := r.Eval(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("trace: evaluate: %w", err)

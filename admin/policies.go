@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
@@ -39,7 +41,7 @@ type AuditLog interface {
 
 // Compiler compiles a revision without activating it; *pdp.Engine does.
 type Compiler interface {
-	Compile(ctx context.Context, rev pdp.Revision) (*pdp.Policy, error)
+	Compile(ctx context.Context, rev policy.Revision) (*policy.Policy, error)
 }
 
 // PoliciesConfig wires Policies.
@@ -78,7 +80,7 @@ type Validation struct {
 	Tests   []policies.TestResult `json:"tests"`
 	Passed  int                   `json:"passed"`
 	Failed  int                   `json:"failed"`
-	Compile *pdp.CompileError     `json:"compile_error,omitempty"`
+	Compile *policy.CompileError  `json:"compile_error,omitempty"`
 }
 
 // OK reports whether the bundle compiled and every test passed.
@@ -87,13 +89,13 @@ func (v *Validation) OK() bool { return v.Compile == nil && v.Failed == 0 }
 // Validate compiles files and runs their Rego tests. A bundle that does not
 // compile is reported in Validation.Compile, not as an error; the error is
 // for failures to validate at all.
-func (p *Policies) Validate(ctx context.Context, files pdp.Files) (*Validation, error) {
+func (p *Policies) Validate(ctx context.Context, files policy.Files) (*Validation, error) {
 	v := &Validation{Hash: files.Hash()}
 	if err := files.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if _, err := p.cfg.Compiler.Compile(ctx, pdp.Revision{Hash: v.Hash, Files: files}); err != nil {
-		var ce *pdp.CompileError
+	if _, err := p.cfg.Compiler.Compile(ctx, policy.Revision{Hash: v.Hash, Files: files}); err != nil {
+		var ce *policy.CompileError
 		if errors.As(err, &ce) {
 			v.Compile = ce
 			return v, nil
@@ -102,12 +104,12 @@ func (p *Policies) Validate(ctx context.Context, files pdp.Files) (*Validation, 
 	}
 	results, err := policies.RunTests(ctx, files.FS())
 	if err != nil {
-		var ce *pdp.CompileError
+		var ce *policy.CompileError
 		if errors.As(err, &ce) {
 			v.Compile = ce
 			return v, nil
 		}
-		v.Compile = &pdp.CompileError{Err: err, Issues: []pdp.CompileIssue{{Message: err.Error()}}}
+		v.Compile = &policy.CompileError{Err: err, Issues: []policy.CompileIssue{{Message: err.Error()}}}
 		return v, nil
 	}
 	v.Tests = results
@@ -125,7 +127,7 @@ func (p *Policies) Validate(ctx context.Context, files pdp.Files) (*Validation, 
 // Push stores files as a new draft revision after validating them, and
 // activates it when activate is set. A bundle that does not compile is
 // refused; failing tests refuse activation but not the draft.
-func (p *Policies) Push(ctx context.Context, actor string, files pdp.Files, message string, activate bool) (storage.PolicyRevision, *Validation, error) {
+func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, message string, activate bool) (storage.PolicyRevision, *Validation, error) {
 	v, err := p.Validate(ctx, files)
 	if err != nil {
 		return storage.PolicyRevision{}, nil, err
@@ -169,7 +171,7 @@ func (p *Policies) activate(ctx context.Context, actor string, id int64, reason,
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
 	}
-	files, err := pdp.ReadTarball(rev.Bundle)
+	files, err := policy.ReadTarball(rev.Bundle)
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
 	}
@@ -228,12 +230,12 @@ func (p *Policies) List(ctx context.Context) ([]storage.PolicyRevision, error) {
 }
 
 // Files returns the bundle of revision id.
-func (p *Policies) Files(ctx context.Context, id int64) (storage.PolicyRevision, pdp.Files, error) {
+func (p *Policies) Files(ctx context.Context, id int64) (storage.PolicyRevision, policy.Files, error) {
 	rev, err := p.cfg.Store.GetRevision(ctx, id)
 	if err != nil {
 		return rev, nil, fmt.Errorf("revision %d: %w", id, err)
 	}
-	files, err := pdp.ReadTarball(rev.Bundle)
+	files, err := policy.ReadTarball(rev.Bundle)
 	return rev, files, err
 }
 

@@ -12,10 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -82,7 +84,7 @@ type pendingLogin struct {
 	ReturnTo string    `json:"return_to"`
 	Started  time.Time `json:"started"`
 	// Requirements are the sensitive action's, checked on the way back.
-	Requirements pdp.Requirements `json:"requirements"`
+	Requirements policy.Requirements `json:"requirements"`
 	// MaxAge is how pending logins stored before requirements were kept
 	// asked for a fresh sign-in; read only to finish those.
 	MaxAge *int64 `json:"max_age,omitempty"`
@@ -96,7 +98,7 @@ type SSOStart struct {
 	// as acr_values and max_age (0 and prompt=login for a fresh login),
 	// and checked in the returned ID token by pdp.CheckProof, the same
 	// check as a step-up's.
-	Requirements pdp.Requirements
+	Requirements policy.Requirements
 }
 
 // Identity is the person the IdP vouched for.
@@ -247,9 +249,9 @@ func (s *SSO) identity(idt *oidc.IDToken, pl pendingLogin) (*Identity, error) {
 	}
 	req := pl.Requirements
 	if req.Empty() && pl.MaxAge != nil {
-		req = pdp.Requirements{MaxAge: pl.MaxAge, FreshLogin: true}
+		req = policy.Requirements{MaxAge: pl.MaxAge, FreshLogin: true}
 	}
-	facts, verr := pdp.CheckProof(claims, pdp.Proof{Nonce: pl.Nonce, Requirements: req, RequestedAt: pl.Started,
+	facts, verr := trust.CheckProof(claims, trust.Proof{Nonce: pl.Nonce, Requirements: req, RequestedAt: pl.Started,
 		Skew: reauthSkew}, s.cfg.Now())
 	if verr != nil {
 		return nil, fmt.Errorf("%w: %s", ErrSSO, verr.Description)

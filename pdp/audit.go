@@ -8,6 +8,8 @@ import (
 	"errors"
 	"maps"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // ErrAuditUnavailable means the decision could not be recorded; the decision
@@ -26,7 +28,7 @@ type AuditEvent struct {
 	Action         string
 	ResourceType   string
 	ResourceID     string
-	Outcome        Outcome
+	Outcome        policy.Outcome
 	Reasons        []string
 	PolicyRevision int64
 	PolicyHash     string
@@ -54,7 +56,7 @@ type AuditAnnouncer interface {
 }
 
 // redactedInput renders in as JSON without the claims named in redact.
-func redactedInput(in *Input, redact []string) (json.RawMessage, string) {
+func redactedInput(in *policy.Input, redact []string) (json.RawMessage, string) {
 	cp := *in
 	if len(redact) > 0 && len(in.Subject.Claims) > 0 {
 		cp.Subject.Claims = maps.Clone(in.Subject.Claims)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // ErrSearchPolicy is wrapped when a bundle's search rules cannot be used:
@@ -16,7 +18,7 @@ var ErrSearchPolicy = errors.New("policy search rules unusable")
 type searchQueries struct {
 	rev    int64
 	hash   string
-	byKind map[SearchKind]*Policy
+	byKind map[SearchKind]*policy.Policy
 }
 
 var searchKinds = []SearchKind{SearchSubject, SearchResource, SearchAction}
@@ -24,7 +26,7 @@ var searchKinds = []SearchKind{SearchSubject, SearchResource, SearchAction}
 // queries returns the candidate rules of the revision p was built from,
 // compiling them on the first search after an activation. Only the latest
 // revision is kept: a search always runs against the active policy.
-func (s *Searcher) queries(ctx context.Context, p *Policy) (*searchQueries, error) {
+func (s *Searcher) queries(ctx context.Context, p *policy.Policy) (*searchQueries, error) {
 	id, hash := p.Revision()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -38,11 +40,11 @@ func (s *Searcher) queries(ctx context.Context, p *Policy) (*searchQueries, erro
 	if rev.ID != id || rev.Hash != hash {
 		return nil, fmt.Errorf("authzen search: revision source returned %d/%s for the active policy %d/%s", rev.ID, rev.Hash, id, hash)
 	}
-	q := &searchQueries{rev: id, hash: hash, byKind: map[SearchKind]*Policy{}}
-	opts := s.cfg.Service.Engine().opts
+	q := &searchQueries{rev: id, hash: hash, byKind: map[SearchKind]*policy.Policy{}}
+	opts := s.cfg.Service.Engine().CompileOptions()
 	for _, k := range searchKinds {
 		opts.Query = k.Query()
-		sp, err := Compile(ctx, rev, opts)
+		sp, err := policy.Compile(ctx, rev, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w: revision %d: %w", ErrSearchPolicy, id, err)
 		}
@@ -61,22 +63,22 @@ type candidate struct {
 
 // apply returns a copy of in with the candidate in place of the searched
 // entity, replaced whole.
-func (c candidate) apply(kind SearchKind, in *Input) *Input {
+func (c candidate) apply(kind SearchKind, in *policy.Input) *policy.Input {
 	out := *in
 	switch kind {
 	case SearchSubject:
-		out.Subject = Subject{Type: c.result.Type, ID: c.result.ID, Properties: c.props}
+		out.Subject = policy.Subject{Type: c.result.Type, ID: c.result.ID, Properties: c.props}
 	case SearchResource:
-		out.Resource = Resource{Type: c.result.Type, ID: c.result.ID, Properties: c.props}
+		out.Resource = policy.Resource{Type: c.result.Type, ID: c.result.ID, Properties: c.props}
 	case SearchAction:
-		out.Action = Action{Name: c.result.Name, Properties: c.props}
+		out.Action = policy.Action{Name: c.result.Name, Properties: c.props}
 	}
 	return &out
 }
 
 // candidates evaluates the kind's rule and returns the candidates of the
 // requested type, deduplicated and sorted by key.
-func (s *Searcher) candidates(ctx context.Context, q *searchQueries, kind SearchKind, in *Input) ([]candidate, error) {
+func (s *Searcher) candidates(ctx context.Context, q *searchQueries, kind SearchKind, in *policy.Input) ([]candidate, error) {
 	v, defined, err := q.byKind[kind].Query(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("authzen search: %s: %w", kind.Query(), err)

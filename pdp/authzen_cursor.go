@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // maxCursorLen bounds a page token before it is decoded.
@@ -49,21 +51,21 @@ func decodeCursor(token, fingerprint string) (string, error) {
 
 // searchFingerprint identifies a search request apart from its page: the
 // kind, the entities (the searched one by type only) and the context.
-func searchFingerprint(kind SearchKind, in *Input) string {
+func searchFingerprint(kind SearchKind, in *policy.Input) string {
 	fp := struct {
-		Kind     SearchKind     `json:"k"`
-		Subject  Subject        `json:"s"`
-		Action   Action         `json:"a"`
-		Resource Resource       `json:"r"`
-		Context  map[string]any `json:"c"`
+		Kind     SearchKind      `json:"k"`
+		Subject  policy.Subject  `json:"s"`
+		Action   policy.Action   `json:"a"`
+		Resource policy.Resource `json:"r"`
+		Context  map[string]any  `json:"c"`
 	}{Kind: kind, Subject: in.Subject, Action: in.Action, Resource: in.Resource, Context: in.Context}
 	switch kind {
 	case SearchSubject:
-		fp.Subject = Subject{Type: in.Subject.Type}
+		fp.Subject = policy.Subject{Type: in.Subject.Type}
 	case SearchResource:
-		fp.Resource = Resource{Type: in.Resource.Type}
+		fp.Resource = policy.Resource{Type: in.Resource.Type}
 	case SearchAction:
-		fp.Action = Action{}
+		fp.Action = policy.Action{}
 	}
 	b, err := json.Marshal(fp)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // AuthZEN search (subject, resource and action search) for policies that
@@ -66,7 +68,7 @@ const (
 // its type (subject, resource) or is empty (action); any id it has is ignored.
 type SearchRequest struct {
 	Kind  SearchKind
-	Input *Input
+	Input *policy.Input
 	// Limit is the page size: 0 means DefaultSearchLimit, at most MaxSearchLimit.
 	Limit int
 	// Token is the next_token of the previous page, or "" for the first.
@@ -88,7 +90,7 @@ type SearchPage struct {
 
 // RevisionSource returns the stored revision with the given id, files
 // included, so that the search rules of the active policy can be compiled.
-type RevisionSource func(ctx context.Context, id int64) (Revision, error)
+type RevisionSource func(ctx context.Context, id int64) (policy.Revision, error)
 
 // SearcherConfig wires a Searcher. Service and Revision are required.
 type SearcherConfig struct {
@@ -173,7 +175,7 @@ func (s *Searcher) Search(ctx context.Context, c Client, req SearchRequest) (*Se
 		if res.Err != nil {
 			s.log.WarnContext(ctx, "authzen search candidate failed closed", "kind", req.Kind, "candidate", cand.key, "err", res.Err)
 		}
-		if res.Outcome != Allow {
+		if res.Outcome != policy.Allow {
 			continue
 		}
 		if len(page.Results) == limit {

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 func TestAZCursor(t *testing.T) {
@@ -39,8 +42,8 @@ func TestAZCursor(t *testing.T) {
 }
 
 func TestAZSearchFingerprint(t *testing.T) {
-	base := func() *Input {
-		return &Input{Subject: Subject{Type: "user"}, Action: Action{Name: "view"}, Resource: Resource{Type: "record", ID: "1"}}
+	base := func() *policy.Input {
+		return &policy.Input{Subject: policy.Subject{Type: "user"}, Action: policy.Action{Name: "view"}, Resource: policy.Resource{Type: "record", ID: "1"}}
 	}
 	ref := searchFingerprint(SearchSubject, base())
 	same := base()
@@ -48,11 +51,11 @@ func TestAZSearchFingerprint(t *testing.T) {
 	if searchFingerprint(SearchSubject, same) != ref {
 		t.Error("the searched entity's id and properties changed the fingerprint")
 	}
-	for name, mod := range map[string]func(*Input){
-		"action":   func(in *Input) { in.Action.Name = "edit" },
-		"resource": func(in *Input) { in.Resource.ID = "2" },
-		"context":  func(in *Input) { in.Context = map[string]any{"ip": "10.0.0.1"} },
-		"type":     func(in *Input) { in.Subject.Type = "group" },
+	for name, mod := range map[string]func(*policy.Input){
+		"action":   func(in *policy.Input) { in.Action.Name = "edit" },
+		"resource": func(in *policy.Input) { in.Resource.ID = "2" },
+		"context":  func(in *policy.Input) { in.Context = map[string]any{"ip": "10.0.0.1"} },
+		"type":     func(in *policy.Input) { in.Subject.Type = "group" },
 	} {
 		in := base()
 		mod(in)
@@ -111,16 +114,16 @@ else := {"decision": "deny"}
 
 // azSearcher builds a Searcher over a policy whose search.resources rule is
 // candidates; loads counts calls of the revision source.
-func azSearcher(t *testing.T, candidates string, maxCandidates int) (*Searcher, *Engine, *int) {
+func azSearcher(t *testing.T, candidates string, maxCandidates int) (*Searcher, *policy.Engine, *int) {
 	t.Helper()
-	files := Files{"stepgate/policy.rego": []byte(azDecisionModule),
+	files := policy.Files{"stepgate/policy.rego": []byte(azDecisionModule),
 		"stepgate/search/c.rego": []byte("package stepgate.search\nresources := " + candidates + "\n")}
-	rev := Revision{ID: 3, Hash: files.Hash(), Files: files}
-	engine := NewEngine(EngineConfig{})
+	rev := policy.Revision{ID: 3, Hash: files.Hash(), Files: files}
+	engine := policy.NewEngine(policy.EngineConfig{})
 	if err := engine.Load(context.Background(), rev); err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := NewVerifier(VerifierConfig{})
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func azSearcher(t *testing.T, candidates string, maxCandidates int) (*Searcher, 
 		t.Fatal(err)
 	}
 	loads := new(int)
-	s, err := NewSearcher(SearcherConfig{Service: svc, MaxCandidates: maxCandidates, Revision: func(context.Context, int64) (Revision, error) {
+	s, err := NewSearcher(SearcherConfig{Service: svc, MaxCandidates: maxCandidates, Revision: func(context.Context, int64) (policy.Revision, error) {
 		*loads++
 		return rev, nil
 	}})
@@ -140,8 +143,8 @@ func azSearcher(t *testing.T, candidates string, maxCandidates int) (*Searcher, 
 }
 
 func azResourceSearch(limit int, token string) SearchRequest {
-	return SearchRequest{Kind: SearchResource, Limit: limit, Token: token, Input: &Input{
-		Subject: Subject{Type: "user", ID: "u"}, Action: Action{Name: "view"}, Resource: Resource{Type: "doc"}}}
+	return SearchRequest{Kind: SearchResource, Limit: limit, Token: token, Input: &policy.Input{
+		Subject: policy.Subject{Type: "user", ID: "u"}, Action: policy.Action{Name: "view"}, Resource: policy.Resource{Type: "doc"}}}
 }
 
 func TestAZSearcher(t *testing.T) {
@@ -195,8 +198,8 @@ func TestAZSearcher(t *testing.T) {
 	})
 	t.Run("revision source out of step with the engine", func(t *testing.T) {
 		s, engine, _ := azSearcher(t, `[]`, 0)
-		other := Files{"stepgate/policy.rego": []byte(azDecisionModule + "\n# changed\n")}
-		if err := engine.Load(ctx, Revision{ID: 4, Hash: other.Hash(), Files: other}); err != nil {
+		other := policy.Files{"stepgate/policy.rego": []byte(azDecisionModule + "\n# changed\n")}
+		if err := engine.Load(ctx, policy.Revision{ID: 4, Hash: other.Hash(), Files: other}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Search(ctx, Client{}, azResourceSearch(0, "")); err == nil || !strings.Contains(err.Error(), "active policy 4") {

@@ -3,6 +3,8 @@ package pdp
 import (
 	"context"
 	"maps"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // searchInput prepares a search's policy input the way decide prepares a
@@ -13,10 +15,10 @@ import (
 // action search: such a subject may do nothing, so the search finds nothing.
 // In a subject search the subject is what is searched for and each candidate
 // replaces it, so its token is only dropped.
-func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, req *Input) (*Input, bool) {
+func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, req *policy.Input) (*policy.Input, bool) {
 	in := *req
 	in.Now = s.now().Unix()
-	in.Client = Caller{ID: c.ID}
+	in.Client = policy.Caller{ID: c.ID}
 	raw, has := in.Subject.Properties["token"].(string)
 	if !has {
 		return &in, true
@@ -33,7 +35,7 @@ func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, re
 	}
 	in.Subject.Claims = tok.Claims
 	in.Subject.ID = tok.Subject
-	in.Subject.Authn = NormalizeAuthn(tok.Claims, tok.Issuer.EffectiveMFAACRValues(), in.Now)
+	in.Subject.Authn = policy.NormalizeAuthn(tok.Claims, tok.Issuer.EffectiveMFAACRValues(), in.Now)
 	// A session a logout ended is allowed nothing, so it finds nothing.
 	if why, ended := s.sessionLogout(&call{client: c}, &in, &tok.Issuer); ended {
 		s.log.InfoContext(ctx, "authzen search subject's session was ended; nothing found", "reason", why)

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/policies"
@@ -16,16 +19,16 @@ import (
 func benchService(tb testing.TB, audit pdp.AuditSink) (*pdp.Service, *pdptest.Issuer) {
 	tb.Helper()
 	idp := pdptest.NewIssuer(tb)
-	v, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{idp.Config()}})
+	v, err := trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{idp.Config()}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := pdp.NewEngine(pdp.EngineConfig{})
-	files, err := pdp.ReadFS(policies.Bundle())
+	e := policy.NewEngine(policy.EngineConfig{})
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := e.Load(context.Background(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+	if err := e.Load(context.Background(), policy.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
 		tb.Fatal(err)
 	}
 	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: e, Verifier: v, Transactions: pdptest.NewTransactions(), Audit: audit})
@@ -48,7 +51,7 @@ func BenchmarkDecide(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			d, err := svc.Decide(ctx, client, mk())
-			if err != nil || d.Outcome != pdp.Allow {
+			if err != nil || d.Outcome != policy.Allow {
 				b.Fatalf("decision %v %v", d, err)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // bindingRule is what a provider accepts as a CIBA binding_message.
@@ -30,11 +32,11 @@ var (
 		allowed: func(r rune) bool { return alnum(r) || strings.ContainsRune("-._+/!?#", r) }}
 )
 
-func bindingRuleFor(d Dialect) bindingRule {
+func bindingRuleFor(d trust.Dialect) bindingRule {
 	switch d {
-	case DialectAuth0:
+	case trust.DialectAuth0:
 		return auth0Binding
-	case DialectKeycloak:
+	case trust.DialectKeycloak:
 		return keycloakBinding
 	}
 	return portableBinding
@@ -74,7 +76,7 @@ func (r bindingRule) sanitize(msg string) string {
 // is used when the dialect accepts it, sanitised (with a reason saying so)
 // when it does not; otherwise one is generated from the action, such as
 // "PAY-4821", which every provider accepts.
-func bindingMessage(d Dialect, policyMsg, action string) (msg, note string, err error) {
+func bindingMessage(d trust.Dialect, policyMsg, action string) (msg, note string, err error) {
 	rule := bindingRuleFor(d)
 	if policyMsg != "" {
 		if rule.valid(policyMsg) {
@@ -117,7 +119,7 @@ func generatedBindingMessage(action string) (string, error) {
 
 // cibaLoginHint identifies the user to the IdP in its dialect: Auth0 wants
 // the iss_sub JSON string, Keycloak a username, others what is configured.
-func cibaLoginHint(iss *IssuerConfig, claims map[string]any) (string, error) {
+func cibaLoginHint(iss *trust.IssuerConfig, claims map[string]any) (string, error) {
 	sub, _ := claims["sub"].(string)
 	issuer, _ := claims["iss"].(string)
 	format := "sub"
@@ -126,9 +128,9 @@ func cibaLoginHint(iss *IssuerConfig, claims map[string]any) (string, error) {
 		switch {
 		case iss.CIBA != nil && iss.CIBA.LoginHint != "":
 			format = iss.CIBA.LoginHint
-		case iss.Dialect == DialectAuth0:
+		case iss.Dialect == trust.DialectAuth0:
 			format = "iss_sub"
-		case iss.Dialect == DialectKeycloak:
+		case iss.Dialect == trust.DialectKeycloak:
 			format = "username"
 		}
 	}

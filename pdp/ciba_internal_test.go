@@ -3,23 +3,25 @@ package pdp
 import (
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 func TestBindingMessage(t *testing.T) {
 	tests := []struct {
 		name    string
-		dialect Dialect
+		dialect trust.Dialect
 		policy  string
 		want    string // exact, or prefix when ending in "-"
 		note    bool
 	}{
-		{"generated from the action", DialectGeneric, "", "PAY-", false},
-		{"valid policy message kept", DialectGeneric, "PAY-4821", "PAY-4821", false},
-		{"auth0 allows spaces", DialectAuth0, "Pay 120 JPY", "Pay 120 JPY", false},
-		{"generic sanitises spaces", DialectGeneric, "Pay 120 JPY", "Pay-120-JPY", true},
-		{"keycloak truncates at 50", DialectKeycloak, strings.Repeat("a", 60), strings.Repeat("a", 50), true},
-		{"nothing allowed left", DialectGeneric, "<<>>", "PAY-", true},
-		{"control characters removed", DialectAuth0, "ok\u0000\n<script>", "okscript", true},
+		{"generated from the action", trust.DialectGeneric, "", "PAY-", false},
+		{"valid policy message kept", trust.DialectGeneric, "PAY-4821", "PAY-4821", false},
+		{"auth0 allows spaces", trust.DialectAuth0, "Pay 120 JPY", "Pay 120 JPY", false},
+		{"generic sanitises spaces", trust.DialectGeneric, "Pay 120 JPY", "Pay-120-JPY", true},
+		{"keycloak truncates at 50", trust.DialectKeycloak, strings.Repeat("a", 60), strings.Repeat("a", 50), true},
+		{"nothing allowed left", trust.DialectGeneric, "<<>>", "PAY-", true},
+		{"control characters removed", trust.DialectAuth0, "ok\u0000\n<script>", "okscript", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Errors a CIBAOfferStore returns.
@@ -28,7 +31,7 @@ type CIBAOffer struct {
 	Subject      string
 	Action       string
 	Request      CIBARequest
-	Requirements Requirements
+	Requirements policy.Requirements
 	CreatedAt    time.Time
 	// ExpiresAt bounds when the offer may be started, not the CIBA request.
 	ExpiresAt time.Time
@@ -66,7 +69,7 @@ func CIBAStatusPath(id string) string { return "/v1/ciba/" + id }
 // not run CIBA for, the answer carries the request parameters only. A store
 // failure leaves the answer without an id: the app can still run CIBA
 // itself with the parameters, and the decision itself is unaffected.
-func (s *Service) offerCIBA(ctx context.Context, c *call, d *Decision, issuer *IssuerConfig) {
+func (s *Service) offerCIBA(ctx context.Context, c *call, d *Decision, issuer *trust.IssuerConfig) {
 	if s.cfg.CIBAOffers == nil || d.CIBA == nil || issuer == nil || issuer.CIBA == nil {
 		return
 	}

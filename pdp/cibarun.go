@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp/backchannel"
 )
 
@@ -29,10 +31,10 @@ var (
 // configuration (CIBA client), its discovered endpoints, and ID token
 // verification. *Verifier implements it.
 type CIBAVerifier interface {
-	Issuer(iss string) (IssuerConfig, bool)
-	Issuers() []IssuerConfig
-	Endpoints(ctx context.Context, issuer string) (Endpoints, error)
-	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*Token, error)
+	Issuer(iss string) (trust.IssuerConfig, bool)
+	Issuers() []trust.IssuerConfig
+	Endpoints(ctx context.Context, issuer string) (trust.Endpoints, error)
+	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*trust.Token, error)
 }
 
 // CIBARunnerConfig wires a CIBARunner. Verifier, Offers and Requests are
@@ -125,7 +127,7 @@ type CIBAResolver struct {
 func (cr CIBAResolver) Resolve(ctx context.Context, issuer string) (backchannel.Endpoints, backchannel.Credentials, error) {
 	ic, ok := cr.Verifier.Issuer(issuer)
 	if !ok {
-		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: %w", issuer, ErrUnknownIssuer)
+		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: %w", issuer, trust.ErrUnknownIssuer)
 	}
 	if ic.CIBA == nil {
 		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: no ciba client is configured", issuer)

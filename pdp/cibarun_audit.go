@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp/backchannel"
 )
 
@@ -80,17 +83,17 @@ func (r *CIBARunner) settle(ctx context.Context, o CIBAOffer, rawIDToken string)
 	case verr != nil:
 		r.audit(ctx, o, string(backchannel.StatusError), approvalErrorCode(verr), "id token verification failed: "+verr.Error(), nil)
 	default:
-		r.audit(ctx, o, string(backchannel.StatusApproved), "", "approved on the user's device: "+describe(o.Requirements)+" met", proofOf(claims))
+		r.audit(ctx, o, string(backchannel.StatusApproved), "", "approved on the user's device: "+o.Requirements.Describe()+" met", proofOf(claims))
 	}
 }
 
 // approvalErrorCode is the stable code of a failed approval check: the
 // proof check's own code, else invalid_token.
 func approvalErrorCode(err error) string {
-	if ve, ok := errors.AsType[*VerifyError](err); ok && ve.Code != "" {
+	if ve, ok := errors.AsType[*trust.VerifyError](err); ok && ve.Code != "" {
 		return ve.Code
 	}
-	return VerifyInvalidToken
+	return trust.VerifyInvalidToken
 }
 
 // startErrorCode is the code of a backchannel request that could not be
@@ -109,10 +112,10 @@ func startErrorCode(err error) string {
 }
 
 // proofOf takes the authentication facts from verified ID token claims.
-func proofOf(claims map[string]any) *ProofFacts {
-	p := &ProofFacts{AMR: amrList(claims["amr"])}
+func proofOf(claims map[string]any) *trust.ProofFacts {
+	p := &trust.ProofFacts{AMR: policy.AMRValues(claims["amr"])}
 	p.ACR, _ = claims["acr"].(string)
-	if at, ok := claimInt(claims["auth_time"]); ok {
+	if at, ok := policy.NumericClaim(claims["auth_time"]); ok {
 		p.AuthTime = time.Unix(at, 0).UTC()
 	}
 	return p
@@ -120,7 +123,7 @@ func proofOf(claims map[string]any) *ProofFacts {
 
 // audit records one transition. A record that cannot be written is logged:
 // the IdP's answer is already stored and the request's status reports it.
-func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, code, reason string, proof *ProofFacts) {
+func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, code, reason string, proof *trust.ProofFacts) {
 	if r.cfg.Audit == nil {
 		return
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp/backchannel"
 )
 
@@ -26,7 +29,7 @@ type CIBAStart struct {
 	// generates one from Action.
 	BindingMessage string
 	Action         string
-	Requirements   Requirements
+	Requirements   policy.Requirements
 }
 
 // CIBAIdPError is the IdP refusing a backchannel request (unknown user,
@@ -136,22 +139,22 @@ func (r *CIBARunner) explicitOffer(ctx context.Context, c Client, in CIBAStart) 
 }
 
 // cibaIssuer returns the named issuer, or the only one stepgate runs CIBA for.
-func (r *CIBARunner) cibaIssuer(name string) (IssuerConfig, error) {
+func (r *CIBARunner) cibaIssuer(name string) (trust.IssuerConfig, error) {
 	if name != "" {
 		ic, ok := r.cfg.Verifier.Issuer(name)
 		if !ok || ic.CIBA == nil {
-			return IssuerConfig{}, invalid("issuer %q is not configured with a ciba client", shorten(name, 128))
+			return trust.IssuerConfig{}, invalid("issuer %q is not configured with a ciba client", shorten(name, 128))
 		}
 		return ic, nil
 	}
-	var found []IssuerConfig
+	var found []trust.IssuerConfig
 	for _, ic := range r.cfg.Verifier.Issuers() {
 		if ic.CIBA != nil {
 			found = append(found, ic)
 		}
 	}
 	if len(found) != 1 {
-		return IssuerConfig{}, invalid("issuer is required: %d issuers have a ciba client", len(found))
+		return trust.IssuerConfig{}, invalid("issuer is required: %d issuers have a ciba client", len(found))
 	}
 	return found[0], nil
 }

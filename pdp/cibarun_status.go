@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp/backchannel"
 )
 
@@ -93,13 +95,13 @@ func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string
 	if err != nil {
 		return nil, err
 	}
-	p := Proof{Subject: o.Subject, Requirements: o.Requirements, Skew: r.cfg.AuthTimeSkew,
+	p := trust.Proof{Subject: o.Subject, Requirements: o.Requirements, Skew: r.cfg.AuthTimeSkew,
 		MFAACR: tok.Issuer.EffectiveMFAACRValues()}
 	p.Requirements.FreshLogin = true
 	if o.StartedAt != nil {
 		p.RequestedAt = *o.StartedAt
 	}
-	if _, verr := CheckProof(tok.Claims, p, r.cfg.Now()); verr != nil {
+	if _, verr := trust.CheckProof(tok.Claims, p, r.cfg.Now()); verr != nil {
 		return nil, verr
 	}
 	return tok.Claims, nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // decide runs one call through verification, policy and answer shaping. It
@@ -12,14 +15,14 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 	d := &Decision{ID: newDecisionID()}
 	in := c.input
 	in.Now = c.start.Unix()
-	in.Client = Caller{ID: c.client.ID}
+	in.Client = policy.Caller{ID: c.client.ID}
 	if in.Subject.Type == "" {
 		in.Subject.Type = "user"
 	}
 	ev := AuditEvent{Time: c.start, DecisionID: d.ID, RequestID: RequestIDFrom(ctx), API: c.api, ClientID: c.client.ID,
 		Action: in.Action.Name, ResourceType: in.Resource.Type, ResourceID: in.Resource.ID}
 
-	var issuer *IssuerConfig
+	var issuer *trust.IssuerConfig
 	if c.token != "" {
 		tok, err := s.cfg.Verifier.Verify(ctx, c.token)
 		if err != nil {
@@ -37,7 +40,7 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		}
 	}
 	if in.Subject.Claims != nil {
-		in.Subject.Authn = NormalizeAuthn(in.Subject.Claims, mfaACRValues(issuer), in.Now)
+		in.Subject.Authn = policy.NormalizeAuthn(in.Subject.Claims, trust.MFAACRValues(issuer), in.Now)
 		ev.Issuer, _ = in.Subject.Claims["iss"].(string)
 	}
 	s.applyElevation(ctx, c, in, issuer)
@@ -56,10 +59,10 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		}
 	}
 	switch res.Outcome {
-	case StepUp:
+	case policy.StepUp:
 		s.shapeStepUp(ctx, c, d, issuer, res)
 		ev.StepUpID = transactionID(d)
-	case CIBA:
+	case policy.CIBA:
 		s.shapeCIBA(c, d, issuer, res)
 		s.offerCIBA(ctx, c, d, issuer)
 		if d.CIBA != nil {
@@ -90,8 +93,8 @@ func transactionID(d *Decision) string {
 // token earns the RFC 6750 invalid_token challenge; an IdP outage does not,
 // because the user cannot fix it by signing in again.
 func (s *Service) tokenRejected(ctx context.Context, d *Decision, err error) {
-	d.Outcome = Deny
-	var te *TokenError
+	d.Outcome = policy.Deny
+	var te *trust.TokenError
 	code := "invalid"
 	if errors.As(err, &te) {
 		code = te.Code
@@ -99,7 +102,7 @@ func (s *Service) tokenRejected(ctx context.Context, d *Decision, err error) {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.ObserveTokenRejected(code)
 	}
-	if code == TokenDiscoveryFailed {
+	if code == trust.TokenDiscoveryFailed {
 		s.log.WarnContext(ctx, "token issuer unavailable", "decision_id", d.ID, "err", err)
 		d.Reasons = []string{"the user's token could not be verified: its identity provider is unavailable"}
 		return
@@ -110,14 +113,14 @@ func (s *Service) tokenRejected(ctx context.Context, d *Decision, err error) {
 
 // issuerForClaims picks the issuer for asserted claims: the one named by
 // `iss`, else the only issuer with an authorize client, else none.
-func (s *Service) issuerForClaims(claims map[string]any) *IssuerConfig {
+func (s *Service) issuerForClaims(claims map[string]any) *trust.IssuerConfig {
 	if iss, _ := claims["iss"].(string); iss != "" {
 		if ic, ok := s.cfg.Verifier.Issuer(iss); ok {
 			return &ic
 		}
 		return nil
 	}
-	var found *IssuerConfig
+	var found *trust.IssuerConfig
 	for _, ic := range s.cfg.Verifier.Issuers() {
 		if ic.Authorize != nil || ic.CIBA != nil {
 			if found != nil {
@@ -129,7 +132,7 @@ func (s *Service) issuerForClaims(claims map[string]any) *IssuerConfig {
 	return found
 }
 
-func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer *IssuerConfig, res Result) {
+func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer *trust.IssuerConfig, res policy.Result) {
 	reason := ""
 	if len(res.Reasons) > 0 {
 		reason = res.Reasons[0]
@@ -138,7 +141,7 @@ func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer 
 		reason: reason, decisionID: d.ID, clientID: c.client.ID, returnTo: c.returnTo, action: c.input.Action.Name})
 	if err != nil {
 		s.log.ErrorContext(ctx, "step-up could not be prepared; failing closed", "decision_id", d.ID, "err", err)
-		d.Outcome = Deny
+		d.Outcome = policy.Deny
 		d.Reasons = append(d.Reasons, "step-up unavailable: "+err.Error())
 		return
 	}
@@ -154,24 +157,24 @@ func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer 
 // shapeCIBA builds the backchannel authentication request in the issuer's
 // dialect. A user the IdP cannot be told about (no usable login hint) makes
 // the decision a deny: there is no way to get approval.
-func (s *Service) shapeCIBA(c *call, d *Decision, issuer *IssuerConfig, res Result) {
+func (s *Service) shapeCIBA(c *call, d *Decision, issuer *trust.IssuerConfig, res policy.Result) {
 	claims := c.input.Subject.Claims
 	if claims == nil {
 		claims = map[string]any{"sub": c.input.Subject.ID}
 	}
 	hint, err := cibaLoginHint(issuer, claims)
 	if err != nil {
-		d.Outcome = Deny
+		d.Outcome = policy.Deny
 		d.Reasons = append(d.Reasons, "ciba unavailable: "+err.Error())
 		return
 	}
-	dialect := DialectGeneric
+	dialect := trust.DialectGeneric
 	if issuer != nil {
 		dialect = issuer.Dialect
 	}
 	msg, note, err := bindingMessage(dialect, res.CIBAMessage, c.input.Action.Name)
 	if err != nil {
-		d.Outcome = Deny
+		d.Outcome = policy.Deny
 		d.Reasons = append(d.Reasons, "ciba unavailable: "+err.Error())
 		return
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // sessionOf is the session a decision is about: the session_id of the
 // request (native), subject.properties.session_id (AuthZEN), or the
 // verified token's sid claim.
-func sessionOf(c *call, in *Input) string {
+func sessionOf(c *call, in *policy.Input) string {
 	if c.session != "" {
 		return c.session
 	}
@@ -24,7 +27,7 @@ func sessionOf(c *call, in *Input) string {
 // session went through, instead of the original login the token carries:
 // only for the same client, user and issuer, before the elevation expires,
 // and unless the token's own login is more recent than the step-up.
-func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer *IssuerConfig) {
+func (s *Service) applyElevation(ctx context.Context, c *call, in *policy.Input, issuer *trust.IssuerConfig) {
 	if s.cfg.Elevations == nil || in.Subject.Claims == nil || in.Subject.ID == "" {
 		return
 	}
@@ -46,7 +49,7 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer
 		return
 	}
 	facts := map[string]any{"amr": e.Methods, "acr": e.ACR, "auth_time": e.AuthTime.Unix()}
-	in.Subject.Authn = NormalizeAuthn(facts, mfaACRValues(issuer), in.Now)
+	in.Subject.Authn = policy.NormalizeAuthn(facts, trust.MFAACRValues(issuer), in.Now)
 }
 
 // VerifyStepUpSession is VerifyStepUp followed, when it succeeds, by an
@@ -57,7 +60,7 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *Input, issuer
 // elevation could not be stored (logged: the step-up itself stands).
 func (s *Service) VerifyStepUpSession(ctx context.Context, c Client, transactionID, idToken, sessionID string) (*StepUpResult, *Elevation, error) {
 	if sessionID != "" && !ValidSessionID(sessionID) {
-		return nil, nil, verifyErr(VerifyInvalidRequest, "session_id must be 1 to %d visible ASCII characters", maxSessionIDLen)
+		return nil, nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "session_id must be 1 to %d visible ASCII characters", maxSessionIDLen)
 	}
 	res, err := s.VerifyStepUp(ctx, c, transactionID, idToken)
 	if err != nil || s.cfg.Elevations == nil {
@@ -84,7 +87,7 @@ func (s *Service) elevationFor(c Client, res *StepUpResult, sessionID string) (E
 	if sessionID == "" {
 		sessionID = sid
 	}
-	authTime, ok := claimInt(claims["auth_time"])
+	authTime, ok := policy.NumericClaim(claims["auth_time"])
 	if sessionID == "" || !ValidSessionID(sessionID) || !ok {
 		return Elevation{}, false
 	}
@@ -92,7 +95,7 @@ func (s *Service) elevationFor(c Client, res *StepUpResult, sessionID string) (E
 	var until time.Time
 	if tx.Requirements.MaxAge != nil {
 		until = time.Unix(authTime+*tx.Requirements.MaxAge, 0)
-	} else if exp, ok := claimInt(claims["exp"]); ok {
+	} else if exp, ok := policy.NumericClaim(claims["exp"]); ok {
 		until = time.Unix(exp, 0)
 	}
 	if !until.After(now) {
@@ -101,7 +104,7 @@ func (s *Service) elevationFor(c Client, res *StepUpResult, sessionID string) (E
 	acr, _ := claims["acr"].(string)
 	sub, _ := claims["sub"].(string)
 	return Elevation{ClientID: c.ID, SessionID: sessionID, Issuer: tx.Issuer, Subject: sub, SID: sid,
-		Methods: amrList(claims["amr"]), ACR: acr, AuthTime: time.Unix(authTime, 0).UTC(),
+		Methods: policy.AMRValues(claims["amr"]), ACR: acr, AuthTime: time.Unix(authTime, 0).UTC(),
 		DecisionID: tx.DecisionID, StepUpID: tx.ID, CreatedAt: now, ExpiresAt: until.UTC()}, true
 }
 

@@ -3,6 +3,8 @@ package pdp
 import (
 	"context"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Kinds of a FlowEvent.
@@ -51,14 +53,7 @@ type FlowEvent struct {
 	Code string
 	// Proof holds the authentication facts of the ID token that was
 	// checked (verified or not): what the user actually proved.
-	Proof *ProofFacts
-}
-
-// ProofFacts are the authentication facts an ID token showed.
-type ProofFacts struct {
-	ACR      string    `json:"acr,omitempty"`
-	AMR      []string  `json:"amr,omitempty"`
-	AuthTime time.Time `json:"auth_time,omitzero"`
+	Proof *trust.ProofFacts
 }
 
 // FlowAuditor records flow events in the audit trail. cmd/stepgate adapts it

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 )
@@ -49,7 +52,7 @@ func TestInsufficientAuthChallenge(t *testing.T) {
 }
 
 func TestNormalizeAuthn(t *testing.T) {
-	mfaACR := []string{pdp.PAPEMultiFactor}
+	mfaACR := []string{trust.PAPEMultiFactor}
 	tests := []struct {
 		name    string
 		claims  string
@@ -59,7 +62,7 @@ func TestNormalizeAuthn(t *testing.T) {
 	}{
 		{"amr set with mfa", `{"amr":["pwd","mfa","pwd"],"auth_time":900}`, []string{"pwd", "mfa"}, true, 100},
 		{"amr as a string", `{"amr":"otp","auth_time":1000}`, []string{"otp"}, false, 0},
-		{"acr meaning mfa", `{"acr":"` + pdp.PAPEMultiFactor + `"}`, []string{}, true, -1},
+		{"acr meaning mfa", `{"acr":"` + trust.PAPEMultiFactor + `"}`, []string{}, true, -1},
 		{"keycloak level 0", `{"acr":"0","auth_time":1.5e2}`, []string{}, false, 850},
 		{"junk amr members", `{"amr":[1,null,"pwd",""],"auth_time":"950"}`, []string{"pwd"}, false, 50},
 		{"future auth_time", `{"auth_time":2000}`, []string{}, false, -1000},
@@ -72,7 +75,7 @@ func TestNormalizeAuthn(t *testing.T) {
 			if err := dec.Decode(&claims); err != nil {
 				t.Fatal(err)
 			}
-			a := pdp.NormalizeAuthn(claims, mfaACR, 1000)
+			a := policy.NormalizeAuthn(claims, mfaACR, 1000)
 			if !slices.Equal(a.Methods, tc.methods) || a.MFA != tc.mfa {
 				t.Errorf("authn %+v", a)
 			}
@@ -87,7 +90,7 @@ func TestNormalizeAuthn(t *testing.T) {
 }
 
 func TestBundleRoundTrip(t *testing.T) {
-	files, err := pdp.ReadFS(policies.Bundle())
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +102,14 @@ func TestBundleRoundTrip(t *testing.T) {
 	if err != nil || string(again) != string(tgz) {
 		t.Fatal("tarball encoding is not deterministic")
 	}
-	back, err := pdp.ReadTarball(tgz)
+	back, err := policy.ReadTarball(tgz)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.Hash() != files.Hash() || len(back) != len(files) {
 		t.Fatalf("round trip changed the bundle: %v vs %v", back.Names(), files.Names())
 	}
-	for _, bad := range []pdp.Files{
+	for _, bad := range []policy.Files{
 		{},
 		{"../x.rego": []byte("package x")},
 		{"/abs.rego": []byte("package x")},
@@ -117,7 +120,7 @@ func TestBundleRoundTrip(t *testing.T) {
 			t.Errorf("bundle %v validated", bad.Names())
 		}
 	}
-	if _, err := pdp.ReadTarball([]byte("not gzip")); err == nil {
+	if _, err := policy.ReadTarball([]byte("not gzip")); err == nil {
 		t.Error("garbage tarball read")
 	}
 }

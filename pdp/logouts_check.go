@@ -3,6 +3,9 @@ package pdp
 import (
 	"fmt"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // SessionRef is what a decision knows of the session its user's token
@@ -65,7 +68,7 @@ func stamp(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3
 // after applyElevation, so a step-up made after the logout counts as the
 // new login it is, and after the policy and its decision cache, so a
 // cached allow can never outlive a logout.
-func (s *Service) sessionLogout(c *call, in *Input, issuer *IssuerConfig) (string, bool) {
+func (s *Service) sessionLogout(c *call, in *policy.Input, issuer *trust.IssuerConfig) (string, bool) {
 	l := s.cfg.Logouts
 	if l == nil || l.Len() == 0 || in.Subject.Claims == nil {
 		return "", false
@@ -80,7 +83,7 @@ func (s *Service) sessionLogout(c *call, in *Input, issuer *IssuerConfig) (strin
 	if a := in.Subject.Authn; a != nil && a.AuthTime != nil {
 		ref.Login, ref.HasLogin = *a.AuthTime, true
 	} else {
-		ref.Login, ref.HasLogin = claimInt(claims["iat"])
+		ref.Login, ref.HasLogin = policy.NumericClaim(claims["iat"])
 	}
 	return l.Ended(ref)
 }
@@ -89,11 +92,11 @@ func (s *Service) sessionLogout(c *call, in *Input, issuer *IssuerConfig) (strin
 // step-up to a new login: a deny stays a deny (signing in again would not
 // help), anything else asks for the policy's requirements, if any, plus a
 // fresh login, with the logout as the first reason.
-func loggedOut(res Result, why string) Result {
-	if res.Outcome == Deny {
+func loggedOut(res policy.Result, why string) policy.Result {
+	if res.Outcome == policy.Deny {
 		return res
 	}
-	res.Outcome = StepUp
+	res.Outcome = policy.StepUp
 	res.Requirements.FreshLogin = true
 	res.Reasons = append([]string{why}, res.Reasons...)
 	res.CIBAMessage = ""

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -37,11 +40,11 @@ type logoutService struct {
 
 func newLogoutService(t testing.TB, clk *logoutClock) *logoutService {
 	t.Helper()
-	engine := pdp.NewEngine(pdp.EngineConfig{})
-	if err := engine.Load(t.Context(), rev(1, module(logoutPolicy))); err != nil {
+	engine := policy.NewEngine(policy.EngineConfig{})
+	if err := engine.Load(t.Context(), rev(1, logoutPolicy)); err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Now: clk.Now})
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,26 +76,26 @@ func TestDecideAfterLogout(t *testing.T) {
 	clk := &logoutClock{now: t0}
 	ls := newLogoutService(t, clk)
 	login := t0.Add(-time.Hour)
-	if d := ls.decide(t, "doc.view", "", login); d.Outcome != pdp.Allow {
+	if d := ls.decide(t, "doc.view", "", login); d.Outcome != policy.Allow {
 		t.Fatalf("before the logout: %s %v", d.Outcome, d.Reasons) // and now cached
 	}
 	record(t, ls.logouts, pdp.Logout{Issuer: testIssuer, SID: "sid-1", At: t0.Add(-time.Minute)})
 
 	d := ls.decide(t, "doc.view", "", login)
-	if d.Outcome != pdp.StepUp || d.Requirements == nil || !d.Requirements.FreshLogin || d.StepUp == nil {
+	if d.Outcome != policy.StepUp || d.Requirements == nil || !d.Requirements.FreshLogin || d.StepUp == nil {
 		t.Fatalf("after the logout: %s %v %+v, want a step_up to a fresh login", d.Outcome, d.Reasons, d.Requirements)
 	}
 	if !strings.Contains(d.Reasons[0], "back-channel logout from "+testIssuer) || !slices.Contains(d.Reasons, "documents are open") {
 		t.Fatalf("reasons %q: want the logout first, then the policy's", d.Reasons)
 	}
 	d = ls.decide(t, "billing.view", "", login)
-	if d.Outcome != pdp.StepUp || !d.Requirements.FreshLogin || !slices.Equal(d.Requirements.AMRAny, []string{"mfa"}) {
+	if d.Outcome != policy.StepUp || !d.Requirements.FreshLogin || !slices.Equal(d.Requirements.AMRAny, []string{"mfa"}) {
 		t.Fatalf("billing after the logout: %s %+v, want the policy's requirements plus a fresh login", d.Outcome, d.Requirements)
 	}
-	if d := ls.decide(t, "nope", "", login); d.Outcome != pdp.Deny {
+	if d := ls.decide(t, "nope", "", login); d.Outcome != policy.Deny {
 		t.Fatalf("a deny became %s", d.Outcome)
 	}
-	if d := ls.decide(t, "doc.view", "", t0); d.Outcome != pdp.Allow {
+	if d := ls.decide(t, "doc.view", "", t0); d.Outcome != policy.Allow {
 		t.Fatalf("a login after the logout: %s %v", d.Outcome, d.Reasons)
 	}
 
@@ -107,11 +110,11 @@ func TestDecideAfterLogout(t *testing.T) {
 		}
 	}
 	elevate(t0.Add(-2 * time.Minute))
-	if d := ls.decide(t, "billing.view", "web-1", login); d.Outcome != pdp.StepUp || !d.Requirements.FreshLogin {
+	if d := ls.decide(t, "billing.view", "web-1", login); d.Outcome != policy.StepUp || !d.Requirements.FreshLogin {
 		t.Fatalf("elevated before the logout: %s %v", d.Outcome, d.Reasons)
 	}
 	elevate(t0.Add(-30 * time.Second))
-	if d := ls.decide(t, "billing.view", "web-1", login); d.Outcome != pdp.Allow {
+	if d := ls.decide(t, "billing.view", "web-1", login); d.Outcome != policy.Allow {
 		t.Fatalf("elevated after the logout: %s %v", d.Outcome, d.Reasons)
 	}
 
@@ -119,7 +122,13 @@ func TestDecideAfterLogout(t *testing.T) {
 	clk.now = t0.Add(time.Minute)
 	record(t, ls.logouts, pdp.Logout{ClientID: ls.client.ID, SessionID: "web-1", At: clk.now})
 	d = ls.decide(t, "billing.view", "web-1", login)
-	if d.Outcome != pdp.StepUp || !strings.Contains(d.Reasons[0], `session "web-1" was ended by client billing-svc`) {
+	if d.Outcome != policy.StepUp || !strings.Contains(d.Reasons[0], `session "web-1" was ended by client billing-svc`) {
 		t.Fatalf("after the revocation: %s %v", d.Outcome, d.Reasons)
 	}
+}
+
+// rev makes a revision of one Rego module.
+func rev(id int64, body string) policy.Revision {
+	f := policy.Files{"stepgate/policy.rego": []byte("package stepgate\n\n" + body)}
+	return policy.Revision{ID: id, Hash: f.Hash(), Files: f}
 }

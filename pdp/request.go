@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // ErrInvalidRequest is wrapped by every validation error; its message is
@@ -20,7 +22,7 @@ type Request struct {
 	Token    string
 	Claims   map[string]any
 	Action   string
-	Resource Resource
+	Resource policy.Resource
 	Context  map[string]any
 	ReturnTo string
 	// SessionID names the app's session, so that a step-up elevation of

@@ -9,23 +9,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/google/uuid"
 )
 
 // TokenVerifier verifies user tokens and knows the configured issuers.
 // *Verifier implements it.
 type TokenVerifier interface {
-	Verify(ctx context.Context, raw string) (*Token, error)
-	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*Token, error)
-	Endpoints(ctx context.Context, issuer string) (Endpoints, error)
-	Issuer(iss string) (IssuerConfig, bool)
-	Issuers() []IssuerConfig
+	Verify(ctx context.Context, raw string) (*trust.Token, error)
+	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*trust.Token, error)
+	Endpoints(ctx context.Context, issuer string) (trust.Endpoints, error)
+	Issuer(iss string) (trust.IssuerConfig, bool)
+	Issuers() []trust.IssuerConfig
 }
 
 // Observer receives measurements for metrics. All methods must be cheap and
 // safe for concurrent use.
 type Observer interface {
-	ObserveDecision(api string, outcome Outcome, elapsed time.Duration)
+	ObserveDecision(api string, outcome policy.Outcome, elapsed time.Duration)
 	ObserveTokenRejected(code string)
 	ObservePolicyError()
 }
@@ -33,7 +36,7 @@ type Observer interface {
 // ServiceConfig wires a Service. Engine, Verifier and Transactions are
 // required.
 type ServiceConfig struct {
-	Engine       *Engine
+	Engine       *policy.Engine
 	Verifier     TokenVerifier
 	Transactions TransactionStore
 	// Audit records every decision; nil records nothing (tests, dry runs).
@@ -100,14 +103,14 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 func (s *Service) now() time.Time { return s.cfg.Now() }
 
 // Engine returns the engine the service evaluates with.
-func (s *Service) Engine() *Engine { return s.cfg.Engine }
+func (s *Service) Engine() *policy.Engine { return s.cfg.Engine }
 
 // call is one decision in progress.
 type call struct {
 	api      string
 	client   Client
 	token    string // verified here; never audited
-	input    *Input
+	input    *policy.Input
 	returnTo string
 	session  string // app-supplied session id (native session_id)
 	start    time.Time
@@ -140,9 +143,9 @@ func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([
 	}
 	calls := make([]call, len(reqs))
 	for i, r := range reqs {
-		calls[i] = call{api: "native", client: c, token: r.Token, returnTo: r.ReturnTo, session: r.SessionID, start: s.now(), input: &Input{
-			Subject:  Subject{Type: "user", Claims: r.Claims},
-			Action:   Action{Name: r.Action},
+		calls[i] = call{api: "native", client: c, token: r.Token, returnTo: r.ReturnTo, session: r.SessionID, start: s.now(), input: &policy.Input{
+			Subject:  policy.Subject{Type: "user", Claims: r.Claims},
+			Action:   policy.Action{Name: r.Action},
 			Resource: r.Resource,
 			Context:  r.Context,
 		}}
@@ -153,12 +156,12 @@ func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([
 // Evaluate answers an AuthZEN evaluation. A user token may travel in
 // subject.properties.token; it is verified like a native token and removed
 // from the input before the policy or the audit trail sees it.
-func (s *Service) Evaluate(ctx context.Context, c Client, in *Input) *Decision {
-	return s.EvaluateBatch(ctx, c, []*Input{in})[0]
+func (s *Service) Evaluate(ctx context.Context, c Client, in *policy.Input) *Decision {
+	return s.EvaluateBatch(ctx, c, []*policy.Input{in})[0]
 }
 
 // EvaluateBatch is Evaluate for several inputs, recorded together.
-func (s *Service) EvaluateBatch(ctx context.Context, c Client, ins []*Input) []*Decision {
+func (s *Service) EvaluateBatch(ctx context.Context, c Client, ins []*policy.Input) []*Decision {
 	calls := make([]call, len(ins))
 	for i, in := range ins {
 		cl := call{api: "authzen", client: c, input: in, start: s.now()}
@@ -196,7 +199,7 @@ func (s *Service) run(ctx context.Context, calls []call) []*Decision {
 		if err := s.cfg.Audit.Record(ctx, events); err != nil {
 			s.log.ErrorContext(ctx, "audit write failed; failing closed", "err", err)
 			for i, d := range out {
-				out[i] = &Decision{ID: d.ID, Outcome: Deny, PolicyRevision: d.PolicyRevision,
+				out[i] = &Decision{ID: d.ID, Outcome: policy.Deny, PolicyRevision: d.PolicyRevision,
 					Reasons: []string{ErrAuditUnavailable.Error() + ": the decision could not be recorded"}}
 			}
 		}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // LogoutVerifier verifies back-channel logout tokens; *Verifier implements it.
 type LogoutVerifier interface {
-	VerifyLogoutToken(ctx context.Context, raw string) (*LogoutToken, error)
+	VerifyLogoutToken(ctx context.Context, raw string) (*trust.LogoutToken, error)
 }
 
 // SessionsConfig wires Sessions. Store and Verifier are required.
@@ -89,8 +91,8 @@ func (s *Sessions) Logout(ctx context.Context, rawLogoutToken string) (int, erro
 	}
 	lt, err := s.cfg.Verifier.VerifyLogoutToken(ctx, rawLogoutToken)
 	if err != nil {
-		var te *TokenError
-		if errors.As(err, &te) && te.Code == TokenDiscoveryFailed {
+		var te *trust.TokenError
+		if errors.As(err, &te) && te.Code == trust.TokenDiscoveryFailed {
 			return 0, fmt.Errorf("back-channel logout: %w", err)
 		}
 		return 0, fmt.Errorf("%w: %w", ErrInvalidLogoutToken, err)

@@ -8,14 +8,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"golang.org/x/oauth2"
 )
 
 // stepUpPlan is what the service knows when a policy asks for step-up.
 type stepUpPlan struct {
-	issuer     *IssuerConfig // nil: no IdP configured for this subject
+	issuer     *trust.IssuerConfig // nil: no IdP configured for this subject
 	claims     map[string]any
-	req        Requirements
+	req        policy.Requirements
 	reason     string
 	decisionID string
 	clientID   string
@@ -26,12 +29,12 @@ type stepUpPlan struct {
 // effectiveACR turns the policy's requirement into the issuer's dialect: the
 // policy's own acr_values win; otherwise an "mfa" requirement becomes the
 // acr values that mean MFA at that issuer.
-func effectiveACR(iss *IssuerConfig, req Requirements) []string {
+func effectiveACR(iss *trust.IssuerConfig, req policy.Requirements) []string {
 	if len(req.ACRValues) > 0 {
 		return req.ACRValues
 	}
 	if slices.Contains(req.AMRAny, "mfa") {
-		return mfaACRValues(iss)
+		return trust.MFAACRValues(iss)
 	}
 	return nil
 }
@@ -86,7 +89,7 @@ func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer,
 // return auth_time) and proven later from auth_time; prompt=login goes along
 // with a fresh login only as a hint to the IdP's UI, because a user can
 // strip it.
-func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, tx Transaction) string {
+func authorizeURL(endpoint string, iss *trust.IssuerConfig, claims map[string]any, tx Transaction) string {
 	scopes := iss.Authorize.Scopes
 	if !slices.Contains(scopes, "openid") {
 		scopes = append([]string{"openid"}, scopes...)
@@ -96,10 +99,10 @@ func authorizeURL(endpoint string, iss *IssuerConfig, claims map[string]any, tx 
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(tx.CodeVerifier), oauth2.SetAuthURLParam("nonce", tx.Nonce)}
 	if acr := tx.Requirements.ACRValues; len(acr) > 0 {
 		mode := iss.EffectiveACRRequest()
-		if mode == ACRRequestValues || mode == ACRRequestBoth {
+		if mode == trust.ACRRequestValues || mode == trust.ACRRequestBoth {
 			opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(acr, " ")))
 		}
-		if mode == ACRRequestClaims || mode == ACRRequestBoth {
+		if mode == trust.ACRRequestClaims || mode == trust.ACRRequestBoth {
 			// An essential acr claim makes the IdP fail rather than answer
 			// with a weaker authentication.
 			opts = append(opts, oauth2.SetAuthURLParam("claims", essentialACRClaims(acr)))
@@ -131,8 +134,8 @@ func essentialACRClaims(acr []string) string {
 }
 
 // authorizeLoginHint pre-fills the login form with the user being stepped up.
-func authorizeLoginHint(d Dialect, claims map[string]any) string {
-	if d == DialectKeycloak {
+func authorizeLoginHint(d trust.Dialect, claims map[string]any) string {
+	if d == trust.DialectKeycloak {
 		if u, _ := claims["preferred_username"].(string); u != "" {
 			return u
 		}

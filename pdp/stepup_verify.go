@@ -3,47 +3,17 @@ package pdp
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
-
-// Error codes of step-up verification, returned as `error` by
-// POST /v1/stepup/verify.
-const (
-	VerifyInvalidRequest     = "invalid_request"
-	VerifyUnknownTransaction = "unknown_transaction"
-	VerifyTransactionUsed    = "transaction_used"
-	VerifyTransactionExpired = "transaction_expired"
-	VerifyInvalidToken       = "invalid_token"
-	VerifyNonceMismatch      = "nonce_mismatch"
-	VerifyMissingAuthTime    = "missing_auth_time"
-	VerifyStaleAuthTime      = "stale_auth_time"
-	VerifyInsufficient       = "insufficient_authentication"
-	VerifySubjectMismatch    = "subject_mismatch"
-	VerifyUnavailable        = "temporarily_unavailable"
-)
-
-// VerifyError says why a step-up could not be verified.
-type VerifyError struct {
-	Code        string
-	Description string
-	Err         error
-}
-
-func (e *VerifyError) Error() string { return "step-up verification: " + e.Code + ": " + e.Description }
-func (e *VerifyError) Unwrap() error { return e.Err }
-
-func verifyErr(code, format string, args ...any) *VerifyError {
-	return &VerifyError{Code: code, Description: fmt.Sprintf(format, args...)}
-}
 
 // StepUpResult is a successfully verified step-up.
 type StepUpResult struct {
 	Claims      map[string]any
 	Transaction Transaction
 	// Proof holds the authentication facts the ID token showed.
-	Proof ProofFacts
+	Proof trust.ProofFacts
 }
 
 // VerifyStepUp checks the ID token the user came back with against the
@@ -59,7 +29,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idT
 	res, verr := s.verifyStepUp(ctx, c, transactionID, idToken, now, &ev)
 	if verr == nil {
 		ev.Outcome = "verified"
-		ev.Reasons = []string{"step-up verified: " + describe(res.Transaction.Requirements) + " met"}
+		ev.Reasons = []string{"step-up verified: " + res.Transaction.Requirements.Describe() + " met"}
 	} else {
 		ev.Outcome, ev.Code, ev.Reasons = verr.Code, verr.Code, []string{verr.Description}
 	}
@@ -67,7 +37,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idT
 		if err := s.cfg.Flows.RecordFlow(ctx, ev); err != nil {
 			s.log.ErrorContext(ctx, "step-up verification could not be audited", "decision_id", ev.DecisionID, "outcome", ev.Outcome, "err", err)
 			if verr == nil {
-				return nil, &VerifyError{Code: VerifyUnavailable, Description: "the verification could not be recorded; start a new step-up", Err: err}
+				return nil, &trust.VerifyError{Code: trust.VerifyUnavailable, Description: "the verification could not be recorded; start a new step-up", Err: err}
 			}
 		}
 	}
@@ -79,9 +49,9 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idT
 
 // verifyStepUp does the checks and fills what the audit record should say
 // about the transaction and the token into ev.
-func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idToken string, now time.Time, ev *FlowEvent) (*StepUpResult, *VerifyError) {
+func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idToken string, now time.Time, ev *FlowEvent) (*StepUpResult, *trust.VerifyError) {
 	if transactionID == "" || idToken == "" {
-		return nil, verifyErr(VerifyInvalidRequest, "transaction_id and id_token are required")
+		return nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "transaction_id and id_token are required")
 	}
 	tx, err := s.cfg.Transactions.ConsumeStepUp(ctx, transactionID, now)
 	if tx.ClientID == c.ID {
@@ -91,26 +61,26 @@ func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idT
 	}
 	switch {
 	case errors.Is(err, ErrTransactionNotFound):
-		return nil, verifyErr(VerifyUnknownTransaction, "no such step-up transaction")
+		return nil, trust.VerifyErrorf(trust.VerifyUnknownTransaction, "no such step-up transaction")
 	case errors.Is(err, ErrTransactionUsed):
-		return nil, verifyErr(VerifyTransactionUsed, "the step-up transaction was already used; start a new step-up")
+		return nil, trust.VerifyErrorf(trust.VerifyTransactionUsed, "the step-up transaction was already used; start a new step-up")
 	case errors.Is(err, ErrTransactionExpired):
-		return nil, verifyErr(VerifyTransactionExpired, "the step-up transaction expired; start a new step-up")
+		return nil, trust.VerifyErrorf(trust.VerifyTransactionExpired, "the step-up transaction expired; start a new step-up")
 	case err != nil:
-		return nil, &VerifyError{Code: VerifyUnavailable, Description: "the step-up transaction could not be read", Err: err}
+		return nil, &trust.VerifyError{Code: trust.VerifyUnavailable, Description: "the step-up transaction could not be read", Err: err}
 	}
 	if tx.ClientID != c.ID {
 		// Do not reveal that the transaction exists for someone else.
-		return nil, verifyErr(VerifyUnknownTransaction, "no such step-up transaction")
+		return nil, trust.VerifyErrorf(trust.VerifyUnknownTransaction, "no such step-up transaction")
 	}
 	tok, err := s.cfg.Verifier.VerifyIDToken(ctx, idToken, tx.Issuer, tx.AppClientID)
 	if err != nil {
-		return nil, &VerifyError{Code: VerifyInvalidToken, Description: err.Error(), Err: err}
+		return nil, &trust.VerifyError{Code: trust.VerifyInvalidToken, Description: err.Error(), Err: err}
 	}
 	if ev.Subject == "" {
 		ev.Subject = tok.Subject
 	}
-	facts, verr := CheckProof(tok.Claims, Proof{Nonce: tx.Nonce, Subject: tx.Subject, Requirements: tx.Requirements,
+	facts, verr := trust.CheckProof(tok.Claims, trust.Proof{Nonce: tx.Nonce, Subject: tx.Subject, Requirements: tx.Requirements,
 		RequestedAt: tx.IssuedAt, Skew: s.cfg.AuthTimeSkew, MFAACR: tok.Issuer.EffectiveMFAACRValues()}, now)
 	ev.Proof = &facts
 	if verr != nil {
@@ -126,24 +96,4 @@ func auditableID(id string) string {
 		return ""
 	}
 	return id
-}
-
-func describe(r Requirements) string {
-	var parts []string
-	if len(r.AMRAny) > 0 {
-		parts = append(parts, "amr any of "+strings.Join(r.AMRAny, ","))
-	}
-	if len(r.ACRValues) > 0 {
-		parts = append(parts, "acr one of "+strings.Join(r.ACRValues, ","))
-	}
-	if r.MaxAge != nil {
-		parts = append(parts, fmt.Sprintf("max_age %d", *r.MaxAge))
-	}
-	if r.NeedsFreshLogin() {
-		parts = append(parts, "a fresh login")
-	}
-	if len(parts) == 0 {
-		return "an authentication"
-	}
-	return strings.Join(parts, "; ")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // Errors a TransactionStore returns from ConsumeStepUp.
@@ -28,7 +30,7 @@ type Transaction struct {
 	Subject      string
 	Action       string
 	ReturnTo     string
-	Requirements Requirements
+	Requirements policy.Requirements
 	IssuedAt     time.Time
 	ExpiresAt    time.Time
 }

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -151,7 +152,7 @@ func TestAdminActivityLog(t *testing.T) {
 	b.signIn()
 	mustContain(t, b.get("/audit/admin"), "policy.push", "policy.activate", "setup")
 
-	files, err := pdp.ReadFS(policies.Bundle())
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
 	}

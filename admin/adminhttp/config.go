@@ -5,8 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -43,7 +44,7 @@ type Config struct {
 	// Audit records admin changes (the audit writer, sync).
 	Audit admin.AuditLog
 	// Engine compiles drafts for the playground and impact analysis.
-	Engine *pdp.Engine
+	Engine *policy.Engine
 	// Decisions decides sensitive admin actions (policy activation, client
 	// keys) with stepgate's own engine; nil skips that check.
 	Decisions admin.Decider

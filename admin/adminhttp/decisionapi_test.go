@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/admin/adminhttp"
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
@@ -38,7 +40,7 @@ const authCacheTTL = time.Hour
 func withDecisionAPI(t testing.TB, api *decisionAPI) envOption {
 	return func(cfg *adminhttp.Config) {
 		t.Helper()
-		ver, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{pdptest.NewIssuer(t).Config()}})
+		ver, err := trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{pdptest.NewIssuer(t).Config()}})
 		if err != nil {
 			t.Fatal(err)
 		}

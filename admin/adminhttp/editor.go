@@ -8,10 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -51,7 +52,7 @@ type editView struct {
 	TableErr string
 	Message  string
 	Errors   []string
-	Other    []pdp.CompileIssue
+	Other    []policy.CompileIssue
 	// IssueCount and FirstIssue summarise the compile problems at the top
 	// of the page, which otherwise start below the requirements table.
 	IssueCount int
@@ -127,7 +128,7 @@ func (s *server) editSubmit(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	v := editView{Base: rev, Message: strings.TrimSpace(form.Get("message")), Table: form.Get("table") == "1"}
-	next := make(pdp.Files, len(files))
+	next := make(policy.Files, len(files))
 	for n, b := range files {
 		next[n] = b
 	}
@@ -208,7 +209,7 @@ func parseRows(form map[string][]string, v *editView) ([]admin.ActionRule, bool)
 }
 
 // attachIssues puts each compile issue beside its file, with an excerpt.
-func attachIssues(v *editView, ce *pdp.CompileError) {
+func attachIssues(v *editView, ce *policy.CompileError) {
 	if len(ce.Issues) == 0 {
 		v.Errors = append(v.Errors, ce.Error())
 		return

@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/adminhttp"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
@@ -51,7 +52,7 @@ func (a storeAudit) Write(ctx context.Context, rec storage.AuditRecord) error {
 type env struct {
 	t        testing.TB
 	store    *sqlstore.Store
-	engine   *pdp.Engine
+	engine   *policy.Engine
 	policies *admin.Policies
 	clock    *clock
 	handler  http.Handler
@@ -72,12 +73,12 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-	eng := pdp.NewEngine(pdp.EngineConfig{})
+	eng := policy.NewEngine(policy.EngineConfig{})
 	pol, err := admin.NewPolicies(admin.PoliciesConfig{Store: st, Audit: storeAudit{st}, Compiler: eng, Now: clk.Now,
 		OnActivate: func(ctx context.Context, rev storage.PolicyRevision) {
-			files, err := pdp.ReadTarball(rev.Bundle)
+			files, err := policy.ReadTarball(rev.Bundle)
 			if err == nil {
-				_ = eng.Load(ctx, pdp.Revision{ID: rev.ID, Hash: rev.Hash, Files: files})
+				_ = eng.Load(ctx, policy.Revision{ID: rev.ID, Hash: rev.Hash, Files: files})
 			}
 		}})
 	if err != nil {
@@ -86,7 +87,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if _, err := admin.EnsureBootstrapPassword(ctx, st, testPassword); err != nil {
 		t.Fatal(err)
 	}
-	files, err := pdp.ReadFS(policies.Bundle())
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
 	}

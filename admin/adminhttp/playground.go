@@ -6,10 +6,11 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -53,7 +54,7 @@ func (s *server) playgroundSubmit(c echo.Context) error {
 	v := playgroundView{Rev: rev, Input: c.FormValue("input")}
 	v.Result, err = admin.Playground(c.Request().Context(), s.cfg.Engine, files, []byte(v.Input))
 	status := http.StatusOK
-	var ce *pdp.CompileError
+	var ce *policy.CompileError
 	switch {
 	case errors.Is(err, admin.ErrInvalid), errors.As(err, &ce):
 		v.Error, status = err.Error(), http.StatusUnprocessableEntity

@@ -6,10 +6,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -57,7 +58,7 @@ func revisionID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (s *server) loadRevision(c echo.Context) (storage.PolicyRevision, pdp.Files, error) {
+func (s *server) loadRevision(c echo.Context) (storage.PolicyRevision, policy.Files, error) {
 	id, err := revisionID(c)
 	if err != nil {
 		return storage.PolicyRevision{}, nil, err
@@ -65,9 +66,9 @@ func (s *server) loadRevision(c echo.Context) (storage.PolicyRevision, pdp.Files
 	return s.cfg.Policies.Files(c.Request().Context(), id)
 }
 
-func (s *server) policyPage(c echo.Context, status int, v *policyView, files pdp.Files) error {
+func (s *server) policyPage(c echo.Context, status int, v *policyView, files policy.Files) error {
 	for _, n := range files.Names() {
-		v.Files = append(v.Files, fileView{Name: n, Content: string(files[n]), Test: pdp.IsTestModule(n)})
+		v.Files = append(v.Files, fileView{Name: n, Content: string(files[n]), Test: policy.IsTestModule(n)})
 	}
 	slices.SortStableFunc(v.Files, func(a, b fileView) int {
 		if a.Test != b.Test {
@@ -155,7 +156,7 @@ type impactView struct {
 
 const maxShownChanges = 200
 
-func (s *server) impact(c echo.Context, files pdp.Files, n int) (*admin.Impact, error) {
+func (s *server) impact(c echo.Context, files policy.Files, n int) (*admin.Impact, error) {
 	return admin.AnalyzeImpact(c.Request().Context(), s.cfg.Store, s.cfg.Engine, files, n)
 }
 
@@ -177,7 +178,7 @@ func (s *server) policyImpact(c echo.Context) error {
 }
 
 // readRules lists the action names of a bundle's requirements table.
-func readRules(files pdp.Files) ([]string, bool, error) {
+func readRules(files policy.Files) ([]string, bool, error) {
 	rules, has, err := admin.ReadActions(files)
 	names := make([]string, len(rules))
 	for i, r := range rules {

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -158,7 +159,7 @@ func TestEditTableKeepsFreshLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := pdp.ReadTarball(rev.Bundle)
+	files, err := policy.ReadTarball(rev.Bundle)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,11 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // ssoStart sends the browser to the IdP (code flow, PKCE, state, nonce).
@@ -18,7 +19,7 @@ func (s *server) ssoStart(c echo.Context) error {
 	if s.sso == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured; sign in with the password form.")
 	}
-	opt := admin.SSOStart{ReturnTo: localPath(c.QueryParam("return_to")), Requirements: pdp.Requirements{
+	opt := admin.SSOStart{ReturnTo: localPath(c.QueryParam("return_to")), Requirements: policy.Requirements{
 		ACRValues: admin.SplitList(c.QueryParam("acr_values")), AMRAny: admin.SplitList(c.QueryParam("amr_any")),
 		FreshLogin: c.QueryParam("fresh_login") == "1"}}
 	if v := c.QueryParam("max_age"); v != "" {

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -92,7 +94,7 @@ const opaConfig = `caching:
 func writeOPABundle(dir string, p *idp) (bundleDir, configFile string, err error) {
 	bundleDir = filepath.Join(dir, "opa-bundle")
 	err = fs.WalkDir(policies.Bundle(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || pdp.IsTestModule(path) {
+		if err != nil || d.IsDir() || policy.IsTestModule(path) {
 			return err
 		}
 		b, err := fs.ReadFile(policies.Bundle(), path)
@@ -109,7 +111,7 @@ func writeOPABundle(dir string, p *idp) (bundleDir, configFile string, err error
 		return "", "", fmt.Errorf("write OPA bundle: %w", err)
 	}
 	data, err := json.Marshal(map[string]any{"jwks": string(p.jwks), "issuer": p.url, "audience": benchAudience,
-		"mfa_acr": []string{pdp.PAPEMultiFactor}})
+		"mfa_acr": []string{trust.PAPEMultiFactor}})
 	if err != nil {
 		return "", "", fmt.Errorf("write OPA bundle: %w", err)
 	}

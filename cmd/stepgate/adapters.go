@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -114,12 +116,12 @@ func (a auditSink) Announce() (release func()) {
 }
 
 // revisionOf converts a stored revision to the engine's form.
-func revisionOf(r storage.PolicyRevision) (pdp.Revision, error) {
-	files, err := pdp.ReadTarball(r.Bundle)
+func revisionOf(r storage.PolicyRevision) (policy.Revision, error) {
+	files, err := policy.ReadTarball(r.Bundle)
 	if err != nil {
-		return pdp.Revision{}, fmt.Errorf("revision %d: %w", r.ID, err)
+		return policy.Revision{}, fmt.Errorf("revision %d: %w", r.ID, err)
 	}
-	return pdp.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
+	return policy.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
 }
 
 // flowSink adapts the audit writer to pdp.FlowAuditor: step-up

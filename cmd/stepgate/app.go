@@ -9,8 +9,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/audit"
 	"github.com/stepgate/stepgate/storage/sqlstore"
@@ -23,7 +24,7 @@ type app struct {
 	log      *slog.Logger
 	store    *sqlstore.Store
 	audit    *audit.Writer
-	engine   *pdp.Engine
+	engine   *policy.Engine
 	policies *admin.Policies
 }
 
@@ -71,7 +72,7 @@ func openApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		return nil, fmt.Errorf("start audit writer: %w", err)
 	}
 	a := &app{cfg: cfg, log: log, store: st, audit: w}
-	a.engine = pdp.NewEngine(pdp.EngineConfig{Compile: pdp.CompileOptions{Timeout: cfg.Decision.Timeout}, Logger: log})
+	a.engine = policy.NewEngine(policy.EngineConfig{Compile: policy.CompileOptions{Timeout: cfg.Decision.Timeout}, Logger: log})
 	a.policies, err = admin.NewPolicies(admin.PoliciesConfig{
 		Store: st, Audit: w, Compiler: a.engine, Logger: log,
 		OnActivate: func(ctx context.Context, rev storage.PolicyRevision) {

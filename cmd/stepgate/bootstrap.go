@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
@@ -24,7 +26,7 @@ const systemActor = "system:bootstrap"
 // configured clients upserted.
 func bootstrap(ctx context.Context, st storage.Store, pol *admin.Policies, cfg Config, env func(string) string, out io.Writer) error {
 	if _, err := st.ActiveRevision(ctx); errors.Is(err, storage.ErrNotFound) {
-		files, err := pdp.ReadFS(policies.Bundle())
+		files, err := policy.ReadFS(policies.Bundle())
 		if err != nil {
 			return fmt.Errorf("read default policies: %w", err)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -27,12 +29,12 @@ type Config struct {
 	// DatabaseURL empty means SQLite in DataDir; postgres://… means PostgreSQL.
 	DatabaseURL string `yaml:"database_url"`
 	// ExternalURL is the decision API's public base URL (AuthZEN discovery).
-	ExternalURL string             `yaml:"external_url"`
-	Audit       AuditConfig        `yaml:"audit"`
-	Issuers     []pdp.IssuerConfig `yaml:"issuers"`
-	Clients     []ClientConfig     `yaml:"clients"`
-	Decision    DecisionConfig     `yaml:"decision"`
-	Admin       AdminConfig        `yaml:"admin"`
+	ExternalURL string               `yaml:"external_url"`
+	Audit       AuditConfig          `yaml:"audit"`
+	Issuers     []trust.IssuerConfig `yaml:"issuers"`
+	Clients     []ClientConfig       `yaml:"clients"`
+	Decision    DecisionConfig       `yaml:"decision"`
+	Admin       AdminConfig          `yaml:"admin"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `yaml:"log_level"`
 }

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
@@ -52,7 +53,7 @@ func (p logoutIdP) login(t *testing.T, sid string, authTime time.Time) string {
 func (p logoutIdP) logout(t *testing.T, s *server, sid string, iat time.Time) {
 	t.Helper()
 	tok := p.Mint(t, map[string]any{"aud": "web-app", "sid": sid, "jti": "jti-" + sid, "iat": iat.Unix(),
-		"exp": time.Now().Add(2 * time.Minute).Unix(), "events": map[string]any{pdp.BackchannelLogoutEvent: map[string]any{}}})
+		"exp": time.Now().Add(2 * time.Minute).Unix(), "events": map[string]any{trust.BackchannelLogoutEvent: map[string]any{}}})
 	resp, err := http.PostForm(s.decision+"/v1/backchannel-logout", url.Values{"logout_token": {tok}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,8 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -149,19 +150,19 @@ func printValidation(w io.Writer, v *admin.Validation) {
 }
 
 // readBundle reads a bundle directory or a .tar.gz file.
-func readBundle(path string) (pdp.Files, error) {
+func readBundle(path string) (policy.Files, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
 	if st.IsDir() {
-		return pdp.ReadFS(os.DirFS(path))
+		return policy.ReadFS(os.DirFS(path))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
-	return pdp.ReadTarball(b)
+	return policy.ReadTarball(b)
 }
 
 // cliActor names who ran the command in the admin audit.

@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -58,7 +61,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err := reg.Register(auditCollector{a.audit}); err != nil {
 		return err
 	}
-	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: cfg.Issuers, Leeway: cfg.Decision.TokenLeeway, Logger: a.log})
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{Issuers: cfg.Issuers, Leeway: cfg.Decision.TokenLeeway, Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -93,10 +96,10 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Logger: a.log,
-		Revision: func(ctx context.Context, id int64) (pdp.Revision, error) {
+		Revision: func(ctx context.Context, id int64) (policy.Revision, error) {
 			rev, err := a.store.GetRevision(ctx, id)
 			if err != nil {
-				return pdp.Revision{}, err
+				return policy.Revision{}, err
 			}
 			return revisionOf(rev)
 		}})

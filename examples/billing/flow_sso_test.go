@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/examples/billing/internal/demostack"
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // TestBillingAfterMFAElsewhereDoesNotLoop is the single sign-on case that
@@ -34,7 +35,7 @@ func TestBillingAfterMFAElsewhereDoesNotLoop(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: s.idp.AuthorizationEndpoint()}}
 	authURL := other.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
 		oauth2.SetAuthURLParam("nonce", "n"),
-		oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true,"values":["`+pdp.PAPEMultiFactor+`"]}}}`))
+		oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true,"values":["`+trust.PAPEMultiFactor+`"]}}}`))
 	p := v.get(authURL)
 	if !p.atProviderLogin(issuer) {
 		t.Fatalf("the other app's MFA request did not reach the login form: %s", p.url)

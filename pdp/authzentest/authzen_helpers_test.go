@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -73,22 +76,22 @@ func repoRoot(tb testing.TB) string {
 
 // bundleRevision reads testdata/authzen/<name> as a policy revision, the way
 // a pushed bundle directory becomes one.
-func bundleRevision(tb testing.TB, name string) pdp.Revision {
+func bundleRevision(tb testing.TB, name string) policy.Revision {
 	tb.Helper()
-	files, err := pdp.ReadFS(os.DirFS(filepath.Join(repoRoot(tb), "testdata", "authzen", name)))
+	files, err := policy.ReadFS(os.DirFS(filepath.Join(repoRoot(tb), "testdata", "authzen", name)))
 	if err != nil {
 		tb.Fatalf("read bundle %s: %v", name, err)
 	}
-	return pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}
+	return policy.Revision{ID: 1, Hash: files.Hash(), Files: files}
 }
 
-func fsRevision(tb testing.TB, fsys fs.FS) pdp.Revision {
+func fsRevision(tb testing.TB, fsys fs.FS) policy.Revision {
 	tb.Helper()
-	files, err := pdp.ReadFS(fsys)
+	files, err := policy.ReadFS(fsys)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return pdp.Revision{ID: 7, Hash: files.Hash(), Files: files}
+	return policy.Revision{ID: 7, Hash: files.Hash(), Files: files}
 }
 
 // azServer is the real decision router with the AuthZEN routes on httptest.
@@ -98,19 +101,19 @@ type azServer struct {
 }
 
 type serverOptions struct {
-	issuers []pdp.IssuerConfig
+	issuers []trust.IssuerConfig
 	baseURL string
 	noAudit bool
 }
 
-func startAuthZEN(tb testing.TB, rev pdp.Revision, opts serverOptions) *azServer {
+func startAuthZEN(tb testing.TB, rev policy.Revision, opts serverOptions) *azServer {
 	tb.Helper()
 	ctx := context.Background()
-	engine := pdp.NewEngine(pdp.EngineConfig{Compile: pdp.CompileOptions{Timeout: 5 * time.Second}})
+	engine := policy.NewEngine(policy.EngineConfig{Compile: policy.CompileOptions{Timeout: 5 * time.Second}})
 	if err := engine.Load(ctx, rev); err != nil {
 		tb.Fatalf("load revision: %v", err)
 	}
-	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: opts.issuers})
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{Issuers: opts.issuers})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,9 +122,9 @@ func startAuthZEN(tb testing.TB, rev pdp.Revision, opts serverOptions) *azServer
 	if err != nil {
 		tb.Fatal(err)
 	}
-	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Revision: func(_ context.Context, id int64) (pdp.Revision, error) {
+	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Revision: func(_ context.Context, id int64) (policy.Revision, error) {
 		if id != rev.ID {
-			return pdp.Revision{}, errors.New("no such revision")
+			return policy.Revision{}, errors.New("no such revision")
 		}
 		return rev, nil
 	}})

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -176,7 +176,7 @@ func TestAuthZENBundlesRegoTests(t *testing.T) {
 // token is verified and its sub, not the asserted id, is who is searched for.
 func TestAuthZENSearchVerifiesSubjectToken(t *testing.T) {
 	idp := pdptest.NewIssuer(t)
-	srv := startAuthZEN(t, bundleRevision(t, "search"), serverOptions{issuers: []pdp.IssuerConfig{idp.Config()}})
+	srv := startAuthZEN(t, bundleRevision(t, "search"), serverOptions{issuers: []trust.IssuerConfig{idp.Config()}})
 	now := time.Now().Unix()
 	tok := idp.Mint(t, map[string]any{"sub": "bob", "aud": pdptest.DefaultAudience, "iat": now, "exp": now + 300})
 	b := decodeSearch(t, srv.post(t, pdphttp.PathSearchResource, map[string]any{

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -19,8 +19,8 @@ import (
 func TestAuthZENStepUpAndCIBAContext(t *testing.T) {
 	idp := pdptest.NewIssuer(t)
 	ic := idp.Config()
-	ic.Authorize = &pdp.AuthorizeConfig{ClientID: "web-app", RedirectURI: "https://app.example/callback", Scopes: []string{"openid"}}
-	srv := startAuthZEN(t, fsRevision(t, policies.Bundle()), serverOptions{issuers: []pdp.IssuerConfig{ic}})
+	ic.Authorize = &trust.AuthorizeConfig{ClientID: "web-app", RedirectURI: "https://app.example/callback", Scopes: []string{"openid"}}
+	srv := startAuthZEN(t, fsRevision(t, policies.Bundle()), serverOptions{issuers: []trust.IssuerConfig{ic}})
 	now := time.Now().Unix()
 	token := func(amr []string, age int64) string {
 		return idp.Mint(t, map[string]any{"sub": "user-1", "aud": pdptest.DefaultAudience, "exp": now + 600,

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/backchannel"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -60,7 +61,7 @@ func TestCIBAAgainstOIDCProvider(t *testing.T) {
 		wantAMR []string
 	}{
 		{name: "approved with mfa", answer: func(id string) error { return p.ApproveCIBA(id, "", nil) },
-			want: backchannel.StatusApproved, wantACR: pdp.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
+			want: backchannel.StatusApproved, wantACR: trust.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
 		{name: "approved with password only", answer: func(id string) error { return p.ApproveCIBA(id, pdptest.ProviderACRPassword, []string{"pwd"}) },
 			want: backchannel.StatusApproved, wantACR: pdptest.ProviderACRPassword, wantAMR: []string{"pwd"}},
 		{name: "denied", answer: p.DenyCIBA, want: backchannel.StatusDenied},
@@ -77,7 +78,7 @@ func TestCIBAAgainstOIDCProvider(t *testing.T) {
 			}
 			started := time.Now().Add(-time.Second).Unix()
 			r, err := poller.Begin(t.Context(), backchannel.Origin{DecisionID: "dec-1", Issuer: p.Issuer()}, backchannel.Request{
-				Scope: "openid", LoginHint: pdptest.TestUsername, BindingMessage: "PAY-4821", ACRValues: []string{pdp.PAPEMultiFactor},
+				Scope: "openid", LoginHint: pdptest.TestUsername, BindingMessage: "PAY-4821", ACRValues: []string{trust.PAPEMultiFactor},
 			})
 			if err != nil {
 				t.Fatalf("Begin: %v", err)

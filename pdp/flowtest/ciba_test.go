@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -18,7 +21,7 @@ import (
 func callCentre(t testing.TB, e *env, token string) pdp.Decision {
 	t.Helper()
 	d := e.decide(t, token, "billing.pay", "", map[string]any{"channel": "call_center", "amount": 1200})
-	wantOutcome(t, d, pdp.CIBA)
+	wantOutcome(t, d, policy.CIBA)
 	if d.CIBA == nil || d.CIBA.ID == "" || d.CIBA.StatusURL != "/v1/ciba/"+d.CIBA.ID {
 		t.Fatalf("ciba answer %+v, want an id and status_url", d.CIBA)
 	}
@@ -79,7 +82,7 @@ func TestCIBAOutcomes(t *testing.T) {
 			if got.Status != tc.want {
 				t.Fatalf("status %+v, want %s", got, tc.want)
 			}
-			if tc.want == "approved" && (got.Claims["sub"] != pdptest.TestUsername || got.Claims["acr"] != pdp.PAPEMultiFactor) {
+			if tc.want == "approved" && (got.Claims["sub"] != pdptest.TestUsername || got.Claims["acr"] != trust.PAPEMultiFactor) {
 				t.Fatalf("approved claims %v", got.Claims)
 			}
 			if tc.want != "approved" && (got.Claims != nil || got.Error == "") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // trail is the CIBA flow events recorded for one request, in order.
@@ -95,7 +96,7 @@ func TestCIBATrail(t *testing.T) {
 				return
 			}
 			p := end.Proof
-			if p == nil || p.ACR != pdp.PAPEMultiFactor || !slices.Contains(p.AMR, "mfa") || p.AuthTime.IsZero() {
+			if p == nil || p.ACR != trust.PAPEMultiFactor || !slices.Contains(p.AMR, "mfa") || p.AuthTime.IsZero() {
 				t.Fatalf("approved record's proof %+v, want the ID token's acr, amr and auth_time", p)
 			}
 		})

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/backchannel"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
@@ -70,7 +73,7 @@ func (f *flows) find(kind, outcome string) (pdp.FlowEvent, bool) {
 // env is stepgate's decision API over httptest with in-memory stores.
 type env struct {
 	clock    *clock
-	verifier *pdp.Verifier
+	verifier *trust.Verifier
 	svc      *pdp.Service
 	offers   pdp.CIBAOffers
 	requests backchannel.Store
@@ -82,7 +85,7 @@ type env struct {
 }
 
 type envConfig struct {
-	issuer   pdp.IssuerConfig
+	issuer   trust.IssuerConfig
 	requests backchannel.Store // default in memory
 	offers   pdp.CIBAOffers    // default in memory
 	owner    string
@@ -98,15 +101,15 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 		e.offers = pdptest.NewCIBAOffers()
 	}
 	var err error
-	if e.verifier, err = pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{cfg.issuer}, Now: e.clock.Now}); err != nil {
+	if e.verifier, err = trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{cfg.issuer}, Now: e.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
-	engine := pdp.NewEngine(pdp.EngineConfig{})
-	files, err := pdp.ReadFS(policies.Bundle())
+	engine := policy.NewEngine(policy.EngineConfig{})
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.Load(t.Context(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+	if err := engine.Load(t.Context(), policy.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	elevations := pdptest.NewElevations()
@@ -229,7 +232,7 @@ func (e *env) verify(t testing.TB, txID, idToken, session string) (int, verifyAn
 	return code, v
 }
 
-func wantOutcome(t testing.TB, d pdp.Decision, want pdp.Outcome) {
+func wantOutcome(t testing.TB, d pdp.Decision, want policy.Outcome) {
 	t.Helper()
 	if d.Outcome != want {
 		t.Fatalf("decision = %s %v, want %s", d.Outcome, d.Reasons, want)

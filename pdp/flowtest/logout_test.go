@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -25,7 +27,7 @@ func (m *mintedIdP) mfaLogin(t testing.TB, ago time.Duration, sid string) string
 // step-up to a fresh login (max_age=0) with the logout as first reason.
 func wantLoggedOut(t testing.TB, d pdp.Decision, reason string) {
 	t.Helper()
-	wantOutcome(t, d, pdp.StepUp)
+	wantOutcome(t, d, policy.StepUp)
 	if len(d.Reasons) == 0 || !strings.Contains(d.Reasons[0], reason) {
 		t.Fatalf("reasons %q, want first one naming %q", d.Reasons, reason)
 	}
@@ -48,13 +50,13 @@ func TestBackchannelLogoutEndsSession(t *testing.T) {
 	m := newMintedEnv(t)
 	e := m.e
 	token, other := m.mfaLogin(t, time.Minute, "idp-sid-1"), m.mfaLogin(t, time.Minute, "idp-sid-2")
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.Allow)
 
 	if code, body := m.postLogout(t, m.logoutToken(t, nil)); code != http.StatusOK {
 		t.Fatalf("back-channel logout: HTTP %d %v", code, body)
 	}
 	wantLoggedOut(t, e.decide(t, token, "billing.view", "", nil), "back-channel logout from "+m.URL())
-	wantOutcome(t, e.decide(t, other, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, other, "billing.view", "", nil), policy.Allow)
 	ev, ok := e.flows.find(pdp.FlowSession, "logout")
 	if !ok || ev.SID != "idp-sid-1" || ev.Issuer != m.URL() || len(ev.Reasons) == 0 || !strings.Contains(ev.Reasons[0], "jti-1") {
 		t.Fatalf("logout audit %+v (found %v)", ev, ok)
@@ -62,7 +64,7 @@ func TestBackchannelLogoutEndsSession(t *testing.T) {
 
 	// The user signs in again, in the same IdP session id even.
 	e.clock.Advance(time.Minute)
-	wantOutcome(t, e.decide(t, m.mfaLogin(t, 0, "idp-sid-1"), "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, m.mfaLogin(t, 0, "idp-sid-1"), "billing.view", "", nil), policy.Allow)
 	wantLoggedOut(t, e.decide(t, token, "billing.view", "", nil), "back-channel logout")
 
 	// A sub-wide logout ends every session of the user.
@@ -78,7 +80,7 @@ func TestRevokeEndsSession(t *testing.T) {
 	m := newMintedEnv(t)
 	e := m.e
 	token := m.mfaLogin(t, time.Minute, "idp-sid-1")
-	wantOutcome(t, e.decide(t, token, "billing.view", "web-7", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "web-7", nil), policy.Allow)
 	var rv map[string]any
 	if code := e.call(t, http.MethodPost, "/v1/sessions/web-7/revoke", clientKey, nil, &rv); code != http.StatusOK {
 		t.Fatalf("revoke: HTTP %d %v", code, rv)
@@ -88,10 +90,10 @@ func TestRevokeEndsSession(t *testing.T) {
 		t.Fatalf("revocation audit %+v (found %v)", ev, ok)
 	}
 	// Another session of the same token is not the revoked one.
-	wantOutcome(t, e.decide(t, token, "billing.view", "web-8", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "web-8", nil), policy.Allow)
 
 	e.clock.Advance(time.Minute)
-	wantOutcome(t, e.decide(t, m.mfaLogin(t, 0, "idp-sid-1"), "billing.view", "web-7", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, m.mfaLogin(t, 0, "idp-sid-1"), "billing.view", "web-7", nil), policy.Allow)
 }
 
 // TestLogoutNotStored: when the mark cannot be stored the logout is not

@@ -6,9 +6,10 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"golang.org/x/oauth2"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
@@ -25,7 +26,7 @@ type realIdP struct {
 	other oauth2.Config
 }
 
-func startRealIdP(t testing.TB) (*realIdP, pdp.IssuerConfig) {
+func startRealIdP(t testing.TB) (*realIdP, trust.IssuerConfig) {
 	t.Helper()
 	p := pdptest.StartOIDCProvider(t, pdptest.ProviderConfig{
 		Clients: []pdptest.ProviderClient{pdptest.AppClient(appID, redirectURI), pdptest.AppClient(otherAppID, redirectURI),
@@ -37,10 +38,10 @@ func startRealIdP(t testing.TB) (*realIdP, pdp.IssuerConfig) {
 	// The keycloak dialect asks for MFA with an essential acr claims
 	// request: acr_values is voluntary, and oidc-provider answers it with
 	// the user's existing, fresh password login.
-	ic := pdp.IssuerConfig{Issuer: p.Issuer(), Audiences: []string{resource, appID},
-		Dialect: pdp.DialectKeycloak, MFAACRValues: []string{pdp.PAPEMultiFactor},
-		Authorize: &pdp.AuthorizeConfig{ClientID: appID, RedirectURI: redirectURI, Scopes: []string{"openid", "email"}},
-		CIBA:      &pdp.CIBAConfig{ClientID: cibaID, ClientSecret: cibaSecret, LoginHint: "sub"}}
+	ic := trust.IssuerConfig{Issuer: p.Issuer(), Audiences: []string{resource, appID},
+		Dialect: trust.DialectKeycloak, MFAACRValues: []string{trust.PAPEMultiFactor},
+		Authorize: &trust.AuthorizeConfig{ClientID: appID, RedirectURI: redirectURI, Scopes: []string{"openid", "email"}},
+		CIBA:      &trust.CIBAConfig{ClientID: cibaID, ClientSecret: cibaSecret, LoginHint: "sub"}}
 	ep := oauth2.Endpoint{AuthURL: p.AuthorizationEndpoint(), TokenURL: p.TokenEndpoint(), AuthStyle: oauth2.AuthStyleInParams}
 	return &realIdP{p: p,
 		oauth: oauth2.Config{ClientID: appID, RedirectURL: redirectURI, Scopes: []string{"openid", "email"}, Endpoint: ep},
@@ -54,7 +55,7 @@ func (r *realIdP) otherAppMFA(t testing.TB, b *pdptest.Browser) {
 	t.Helper()
 	verifier, state := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	u := r.other.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", oauth2.GenerateVerifier()),
-		oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true,"values":["`+pdp.PAPEMultiFactor+`"]}}}`))
+		oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true,"values":["`+trust.PAPEMultiFactor+`"]}}}`))
 	back := b.Login(t, u, pdptest.TestUsername, pdptest.TestPassword, pdptest.TestOTP)
 	if back.Query().Get("code") == "" || back.Query().Get("state") != state {
 		t.Fatalf("the other app's MFA login came back with %s", back.RawQuery)

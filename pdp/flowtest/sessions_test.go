@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -23,8 +26,8 @@ func newMintedEnv(t testing.TB) *mintedIdP {
 	t.Helper()
 	iss := pdptest.NewIssuer(t)
 	ic := iss.Config(pdptest.DefaultAudience, appID)
-	ic.Authorize = &pdp.AuthorizeConfig{ClientID: appID, RedirectURI: redirectURI, Scopes: []string{"openid"}}
-	ic.CIBA = &pdp.CIBAConfig{ClientID: cibaID, ClientSecret: cibaSecret}
+	ic.Authorize = &trust.AuthorizeConfig{ClientID: appID, RedirectURI: redirectURI, Scopes: []string{"openid"}}
+	ic.CIBA = &trust.CIBAConfig{ClientID: cibaID, ClientSecret: cibaSecret}
 	return &mintedIdP{Issuer: iss, t: t, e: newEnv(t, envConfig{issuer: ic})}
 }
 
@@ -39,7 +42,7 @@ func (m *mintedIdP) login(t testing.TB, ago time.Duration, sid string) string {
 // stepUp answers a step_up decision as the IdP would after an OTP login.
 func (m *mintedIdP) stepUp(t testing.TB, d pdp.Decision, sid, session string) verifyAnswer {
 	t.Helper()
-	wantOutcome(t, d, pdp.StepUp)
+	wantOutcome(t, d, policy.StepUp)
 	now := m.e.clock.Now()
 	idToken := m.Mint(t, map[string]any{"sub": "alice", "aud": appID, "nonce": d.StepUp.Nonce, "sid": sid,
 		"amr": []string{"pwd", "otp", "mfa"}, "auth_time": now.Unix(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
@@ -56,7 +59,7 @@ func (m *mintedIdP) logoutToken(t testing.TB, override map[string]any) string {
 	t.Helper()
 	now := m.e.clock.Now()
 	claims := map[string]any{"aud": appID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(), "jti": "jti-1",
-		"sid": "idp-sid-1", "events": map[string]any{pdp.BackchannelLogoutEvent: map[string]any{}}}
+		"sid": "idp-sid-1", "events": map[string]any{trust.BackchannelLogoutEvent: map[string]any{}}}
 	for k, v := range override {
 		claims[k] = v
 	}
@@ -91,31 +94,31 @@ func TestSessionElevation(t *testing.T) {
 	if v.Session == nil || v.Session.ID != "idp-sid-1" {
 		t.Fatalf("verify elevated %+v, want the token's sid", v.Session)
 	}
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.Allow)
 	e.clock.Advance(14 * time.Minute)
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.Allow)
 	e.clock.Advance(2 * time.Minute)
 	d := e.decide(t, token, "billing.view", "", nil)
-	wantOutcome(t, d, pdp.StepUp)
+	wantOutcome(t, d, policy.StepUp)
 
 	m.stepUp(t, d, "idp-sid-1", "")
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.Allow)
 	if code, body := m.postLogout(t, m.logoutToken(t, nil)); code != http.StatusOK || body["revoked"] != float64(1) {
 		t.Fatalf("back-channel logout: HTTP %d %v", code, body)
 	}
 	if ev, ok := e.flows.find(pdp.FlowSession, "revoked"); !ok || ev.SessionID != "idp-sid-1" {
 		t.Fatalf("revocation audit %+v (found %v)", ev, ok)
 	}
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.StepUp)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.StepUp)
 
 	// An app-named session, ended by the app.
 	m.stepUp(t, e.decide(t, token, "billing.view", "web-42", nil), "idp-sid-1", "web-42")
-	wantOutcome(t, e.decide(t, token, "billing.view", "web-42", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "web-42", nil), policy.Allow)
 	var rv map[string]any
 	if code := e.call(t, http.MethodPost, "/v1/sessions/web-42/revoke", clientKey, nil, &rv); code != http.StatusOK || rv["revoked"] != float64(1) {
 		t.Fatalf("revoke: HTTP %d %v", code, rv)
 	}
-	wantOutcome(t, e.decide(t, token, "billing.view", "web-42", nil), pdp.StepUp)
+	wantOutcome(t, e.decide(t, token, "billing.view", "web-42", nil), policy.StepUp)
 }
 
 // TestBackchannelLogoutTokens: everything Back-Channel Logout 1.0 §2.6 asks
@@ -146,7 +149,7 @@ func TestBackchannelLogoutTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			claims := map[string]any{"aud": appID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(), "jti": "j",
-				"sid": "idp-sid-1", "events": map[string]any{pdp.BackchannelLogoutEvent: map[string]any{}}}
+				"sid": "idp-sid-1", "events": map[string]any{trust.BackchannelLogoutEvent: map[string]any{}}}
 			for k, v := range tc.override {
 				claims[k] = v
 			}
@@ -156,7 +159,7 @@ func TestBackchannelLogoutTokens(t *testing.T) {
 			}
 		})
 	}
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.Allow)
 	// A replayed logout token from before this elevation ends nothing.
 	old := m.logoutToken(t, map[string]any{"iat": now.Add(-time.Minute).Unix()})
 	if code, body := m.postLogout(t, old); code != http.StatusOK || body["revoked"] != float64(0) {
@@ -166,5 +169,5 @@ func TestBackchannelLogoutTokens(t *testing.T) {
 	if code, body := m.postLogout(t, m.logoutToken(t, map[string]any{"sid": nil, "sub": "alice"})); code != http.StatusOK || body["revoked"] != float64(1) {
 		t.Fatalf("sub logout: HTTP %d %v", code, body)
 	}
-	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), pdp.StepUp)
+	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.StepUp)
 }

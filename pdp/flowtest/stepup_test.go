@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -25,7 +28,7 @@ func TestStepUpRoundTrip(t *testing.T) {
 	login := idp.signIn(t, b)
 
 	d := e.decide(t, login.access, "billing.view", "", nil)
-	wantOutcome(t, d, pdp.StepUp)
+	wantOutcome(t, d, policy.StepUp)
 	su := d.StepUp
 	if su == nil || su.AuthorizeURL == "" || su.CodeVerifier == "" || su.State == "" {
 		t.Fatalf("step_up answer %+v", su)
@@ -43,11 +46,11 @@ func TestStepUpRoundTrip(t *testing.T) {
 	if _, ok := e.flows.find(pdp.FlowSession, "elevated"); !ok {
 		t.Error("the elevation was not audited")
 	}
-	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), pdp.Allow)
-	wantOutcome(t, e.decide(t, login.access, "billing.view", "app-session-1", nil), pdp.Allow)
-	wantOutcome(t, e.decide(t, login.access, "billing.view", "another-session", nil), pdp.StepUp)
+	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), policy.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.view", "app-session-1", nil), policy.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.view", "another-session", nil), policy.StepUp)
 
-	if code, v := e.verify(t, su.TransactionID, stepped.id, ""); code != http.StatusConflict || v.Error != pdp.VerifyTransactionUsed {
+	if code, v := e.verify(t, su.TransactionID, stepped.id, ""); code != http.StatusConflict || v.Error != trust.VerifyTransactionUsed {
 		t.Fatalf("replayed verify: HTTP %d %+v, want 409 transaction_used", code, v)
 	}
 }
@@ -66,9 +69,9 @@ func TestStrippedParameters(t *testing.T) {
 		otp   string
 		want  string
 	}{
-		{"freshness, acr and prompt removed: the provider reuses the password login", []string{"max_age", "acr_values", "claims", "prompt"}, false, 10 * time.Minute, pdptest.TestOTP, pdp.VerifyInsufficient},
-		{"everything removed, the password login older than max_age", []string{"max_age", "acr_values", "claims", "prompt"}, false, 20 * time.Minute, pdptest.TestOTP, pdp.VerifyStaleAuthTime},
-		{"acr removed: a new password-only login", []string{"acr_values", "claims"}, true, 0, "", pdp.VerifyInsufficient},
+		{"freshness, acr and prompt removed: the provider reuses the password login", []string{"max_age", "acr_values", "claims", "prompt"}, false, 10 * time.Minute, pdptest.TestOTP, trust.VerifyInsufficient},
+		{"everything removed, the password login older than max_age", []string{"max_age", "acr_values", "claims", "prompt"}, false, 20 * time.Minute, pdptest.TestOTP, trust.VerifyStaleAuthTime},
+		{"acr removed: a new password-only login", []string{"acr_values", "claims"}, true, 0, "", trust.VerifyInsufficient},
 	}
 	idp, ic := startRealIdP(t)
 	for _, tc := range tests {
@@ -78,7 +81,7 @@ func TestStrippedParameters(t *testing.T) {
 			login := idp.signIn(t, b)
 			e.clock.Advance(tc.later)
 			d := e.decide(t, login.access, "billing.view", "", nil)
-			wantOutcome(t, d, pdp.StepUp)
+			wantOutcome(t, d, policy.StepUp)
 			if tc.fresh {
 				b = idp.p.NewBrowser()
 			}
@@ -88,7 +91,7 @@ func TestStrippedParameters(t *testing.T) {
 			if code != http.StatusForbidden || v.Verified || v.Error != tc.want {
 				t.Fatalf("verify: HTTP %d %+v, want 403 %s", code, v, tc.want)
 			}
-			wantOutcome(t, e.decide(t, login.access, "billing.view", "s1", nil), pdp.StepUp)
+			wantOutcome(t, e.decide(t, login.access, "billing.view", "s1", nil), policy.StepUp)
 		})
 	}
 }
@@ -109,7 +112,7 @@ func TestSingleSignOnStepUpDoesNotLoop(t *testing.T) {
 	e.clock.Advance(10 * time.Second)
 
 	d := e.decide(t, login.access, "billing.view", "", nil)
-	wantOutcome(t, d, pdp.StepUp)
+	wantOutcome(t, d, policy.StepUp)
 	back, err := b.Silently(d.StepUp.AuthorizeURL)
 	if err != nil {
 		t.Fatalf("the provider session meets the requirement, yet: %v", err)
@@ -127,9 +130,9 @@ func TestSingleSignOnStepUpDoesNotLoop(t *testing.T) {
 	if !ok || ev.DecisionID != d.ID || ev.Proof == nil || ev.Proof.AuthTime.Unix() >= requested-8 {
 		t.Fatalf("step-up audit record %+v (found %v), want the decision and the earlier auth_time", ev, ok)
 	}
-	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), pdp.Allow)
-	wantOutcome(t, e.decide(t, login.access, "billing.view", "app-session-1", nil), pdp.Allow)
-	wantOutcome(t, e.decide(t, login.access, "billing.pay", "app-session-1", nil), pdp.Allow)
+	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), policy.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.view", "app-session-1", nil), policy.Allow)
+	wantOutcome(t, e.decide(t, login.access, "billing.pay", "app-session-1", nil), policy.Allow)
 }
 
 // TestFreshLoginRefusesSilentAnswer: profile.update is a re-authentication,
@@ -152,7 +155,7 @@ func TestFreshLoginRefusesSilentAnswer(t *testing.T) {
 		if code := e.call(t, http.MethodPost, "/v1/decision", trustedKey, body, &d); code != http.StatusOK {
 			t.Fatalf("decision: HTTP %d %+v", code, d)
 		}
-		wantOutcome(t, d, pdp.StepUp)
+		wantOutcome(t, d, policy.StepUp)
 		if d.Requirements == nil || !d.Requirements.FreshLogin {
 			t.Fatalf("requirements %+v, want a fresh login", d.Requirements)
 		}
@@ -172,7 +175,7 @@ func TestFreshLoginRefusesSilentAnswer(t *testing.T) {
 		t.Fatalf("without max_age the provider should answer from its session: %v", err)
 	}
 	silent := idp.exchange(t, back, d.StepUp.State, d.StepUp.CodeVerifier)
-	if code, v := verify(d, silent.id); code != http.StatusForbidden || v.Error != pdp.VerifyStaleAuthTime {
+	if code, v := verify(d, silent.id); code != http.StatusForbidden || v.Error != trust.VerifyStaleAuthTime {
 		t.Fatalf("silent answer to a fresh-login step-up: HTTP %d %+v, want 403 stale_auth_time", code, v)
 	}
 
@@ -186,7 +189,7 @@ func TestFreshLoginRefusesSilentAnswer(t *testing.T) {
 	if code, v := verify(d, fresh.id); code != http.StatusOK || !v.Verified {
 		t.Fatalf("verify after a real login: HTTP %d %+v", code, v)
 	}
-	if _, ok := e.flows.find(pdp.FlowStepUp, pdp.VerifyStaleAuthTime); !ok {
+	if _, ok := e.flows.find(pdp.FlowStepUp, trust.VerifyStaleAuthTime); !ok {
 		t.Error("the refused silent answer left no audit record")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 )
 
@@ -22,12 +24,12 @@ type azDecision struct {
 // reasons are in the audit trail, found by X-Request-ID or decision id).
 type azContext struct {
 	// Outcome is stepgate's own answer behind decision=false.
-	Outcome    pdp.Outcome `json:"outcome,omitempty"`
-	DecisionID string      `json:"decision_id,omitempty"`
-	Reasons    []string    `json:"reasons,omitempty"`
-	ACRValues  []string    `json:"acr_values,omitempty"`
-	AMRAny     []string    `json:"amr_any,omitempty"`
-	MaxAge     *int64      `json:"max_age,omitempty"`
+	Outcome    policy.Outcome `json:"outcome,omitempty"`
+	DecisionID string         `json:"decision_id,omitempty"`
+	Reasons    []string       `json:"reasons,omitempty"`
+	ACRValues  []string       `json:"acr_values,omitempty"`
+	AMRAny     []string       `json:"amr_any,omitempty"`
+	MaxAge     *int64         `json:"max_age,omitempty"`
 	// Step-up: where to send the browser, the RFC 9470 challenge for APIs
 	// and the transaction to finish with POST /v1/stepup/verify.
 	AuthorizeURL    string    `json:"authorize_url,omitempty"`
@@ -51,10 +53,10 @@ type azError struct {
 // authzenDecision maps stepgate's four outcomes onto AuthZEN's boolean:
 // only allow is true.
 func authzenDecision(d *pdp.Decision) azDecision {
-	if d.Outcome == pdp.Allow {
+	if d.Outcome == policy.Allow {
 		return azDecision{Decision: true}
 	}
-	if d.Outcome != pdp.StepUp && d.Outcome != pdp.CIBA && d.WWWAuthenticate == "" {
+	if d.Outcome != policy.StepUp && d.Outcome != policy.CIBA && d.WWWAuthenticate == "" {
 		return azDecision{Decision: false}
 	}
 	ctx := &azContext{Outcome: d.Outcome, DecisionID: d.ID, Reasons: d.Reasons, WWWAuthenticate: d.WWWAuthenticate, CIBA: d.CIBA}

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
+	"github.com/stepgate/stepgate/pdp/policy"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/labstack/echo/v4"
 )
 
 // The evaluations_semantic values of AuthZEN 1.0.
@@ -17,7 +17,7 @@ const (
 )
 
 // azInput validates one evaluation {subject, action, resource, context?}.
-func azInput(obj map[string]any, path string) (*pdp.Input, error) {
+func azInput(obj map[string]any, path string) (*policy.Input, error) {
 	se, err := azEntity(obj, path, "subject", true)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func azInput(obj map[string]any, path string) (*pdp.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pdp.Input{Subject: sub, Action: act, Resource: pdp.Resource(re), Context: ctx}, nil
+	return &policy.Input{Subject: sub, Action: act, Resource: policy.Resource(re), Context: ctx}, nil
 }
 
 // evaluation answers POST /access/v1/evaluation. A deny is a 200 like an
@@ -91,7 +91,7 @@ func (s *Server) evaluations(c echo.Context) error {
 		return s.evaluateOne(c, obj)
 	}
 	ctx, client := c.Request().Context(), ClientOf(c)
-	inputs := make([]*pdp.Input, len(items))
+	inputs := make([]*policy.Input, len(items))
 	out := make([]azDecision, 0, len(items))
 	for i, it := range items {
 		in, err := mergedInput(obj, it, fmt.Sprintf("evaluations[%d]", i))
@@ -123,8 +123,8 @@ func (s *Server) evaluations(c echo.Context) error {
 
 // evaluateAll decides every valid input in one batch (one audit write) and
 // fills out in place.
-func (s *Server) evaluateAll(c echo.Context, inputs []*pdp.Input, out []azDecision) {
-	valid := make([]*pdp.Input, 0, len(inputs))
+func (s *Server) evaluateAll(c echo.Context, inputs []*policy.Input, out []azDecision) {
+	valid := make([]*policy.Input, 0, len(inputs))
 	for _, in := range inputs {
 		if in != nil {
 			valid = append(valid, in)
@@ -144,7 +144,7 @@ func (s *Server) evaluateAll(c echo.Context, inputs []*pdp.Input, out []azDecisi
 }
 
 // mergedInput applies item over the request's defaults and validates it.
-func mergedInput(defaults map[string]any, item any, path string) (*pdp.Input, error) {
+func mergedInput(defaults map[string]any, item any, path string) (*policy.Input, error) {
 	m, ok := item.(map[string]any)
 	if !ok {
 		return nil, invalidf("%s must be an object", path)

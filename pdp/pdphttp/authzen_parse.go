@@ -4,9 +4,9 @@ import (
 	"mime"
 	"strings"
 
-	"github.com/labstack/echo/v4"
+	"github.com/stepgate/stepgate/pdp/policy"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/labstack/echo/v4"
 )
 
 // maxEntityField bounds type, id and name values.
@@ -117,32 +117,32 @@ func azEntity(obj map[string]any, path, k string, needID bool) (entity, error) {
 }
 
 // azAction reads the action member of obj: {name, properties?}.
-func azAction(obj map[string]any, path string) (pdp.Action, error) {
+func azAction(obj map[string]any, path string) (policy.Action, error) {
 	m, ok, err := azObject(obj, path, "action")
 	if err != nil {
-		return pdp.Action{}, err
+		return policy.Action{}, err
 	}
 	if !ok {
-		return pdp.Action{}, invalidf("%s is required", join(path, "action"))
+		return policy.Action{}, invalidf("%s is required", join(path, "action"))
 	}
 	p := join(path, "action")
-	var a pdp.Action
+	var a policy.Action
 	if a.Name, err = azString(m, p, "name", true); err != nil {
-		return pdp.Action{}, err
+		return policy.Action{}, err
 	}
 	if a.Properties, _, err = azObject(m, p, "properties"); err != nil {
-		return pdp.Action{}, err
+		return policy.Action{}, err
 	}
 	return a, nil
 }
 
 // azSubject converts e and checks the one property stepgate reads itself:
 // properties.token, the user's token, must be a string.
-func azSubject(e entity, path string) (pdp.Subject, error) {
+func azSubject(e entity, path string) (policy.Subject, error) {
 	if tok, ok := e.Properties["token"]; ok {
 		if _, isStr := tok.(string); !isStr {
-			return pdp.Subject{}, invalidf("%s must be a string (the user's token)", join(path, "subject.properties.token"))
+			return policy.Subject{}, invalidf("%s must be a string (the user's token)", join(path, "subject.properties.token"))
 		}
 	}
-	return pdp.Subject{Type: e.Type, ID: e.ID, Properties: e.Properties}, nil
+	return policy.Subject{Type: e.Type, ID: e.ID, Properties: e.Properties}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -62,7 +64,7 @@ func (a *authzenRoutes) searchHandler(kind pdp.SearchKind) echo.HandlerFunc {
 // (action); the other entities must be complete, so an input entity without
 // an id is a 400.
 func parseSearch(kind pdp.SearchKind, obj map[string]any) (pdp.SearchRequest, error) {
-	req := pdp.SearchRequest{Kind: kind, Input: &pdp.Input{}}
+	req := pdp.SearchRequest{Kind: kind, Input: &policy.Input{}}
 	in := req.Input
 	se, err := azEntity(obj, "", "subject", kind != pdp.SearchSubject)
 	if err != nil {
@@ -80,7 +82,7 @@ func parseSearch(kind pdp.SearchKind, obj map[string]any) (pdp.SearchRequest, er
 	if err != nil {
 		return req, err
 	}
-	in.Resource = pdp.Resource(re)
+	in.Resource = policy.Resource(re)
 	if in.Context, _, err = azObject(obj, "", "context"); err != nil {
 		return req, err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -92,10 +94,10 @@ func (h cibaHandlers) fail(c echo.Context, err error) error {
 }
 
 // requirementsOf reads {"acr_values": [...], "amr_any": [...], "max_age": N}.
-func requirementsOf(m map[string]any) (pdp.Requirements, error) {
+func requirementsOf(m map[string]any) (policy.Requirements, error) {
 	f := &fields{path: "requirements", obj: m}
 	f.only("acr_values", "amr_any", "max_age")
-	var r pdp.Requirements
+	var r policy.Requirements
 	r.ACRValues, r.AMRAny = f.strings("acr_values"), f.strings("amr_any")
 	if v, ok := m["max_age"]; ok && v != nil {
 		n, ok := v.(interface{ Int64() (int64, error) })

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -79,11 +81,11 @@ func (s *Server) verifyStepUp(c echo.Context) error {
 	}
 	res, elev, err := s.cfg.Service.VerifyStepUpSession(c.Request().Context(), ClientOf(c), txID, idToken, sessionID)
 	if err != nil {
-		var ve *pdp.VerifyError
+		var ve *trust.VerifyError
 		if !errors.As(err, &ve) {
 			return err
 		}
-		if ve.Code == pdp.VerifyUnavailable {
+		if ve.Code == trust.VerifyUnavailable {
 			s.log.ErrorContext(c.Request().Context(), "step-up verification unavailable", "err", err)
 		}
 		return c.JSON(verifyStatus(ve.Code), verifyResponse{Error: ve.Code, Description: ve.Description})
@@ -94,15 +96,15 @@ func (s *Server) verifyStepUp(c echo.Context) error {
 
 func verifyStatus(code string) int {
 	switch code {
-	case pdp.VerifyUnknownTransaction:
+	case trust.VerifyUnknownTransaction:
 		return http.StatusNotFound
-	case pdp.VerifyTransactionUsed:
+	case trust.VerifyTransactionUsed:
 		return http.StatusConflict
-	case pdp.VerifyTransactionExpired:
+	case trust.VerifyTransactionExpired:
 		return http.StatusGone
-	case pdp.VerifyInsufficient, pdp.VerifyStaleAuthTime, pdp.VerifyMissingAuthTime, pdp.VerifySubjectMismatch:
+	case trust.VerifyInsufficient, trust.VerifyStaleAuthTime, trust.VerifyMissingAuthTime, trust.VerifySubjectMismatch:
 		return http.StatusForbidden
-	case pdp.VerifyUnavailable:
+	case trust.VerifyUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest

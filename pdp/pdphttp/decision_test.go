@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"golang.org/x/oauth2"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -21,60 +23,60 @@ func TestDecisionOutcomes(t *testing.T) {
 		name    string
 		body    map[string]any
 		key     string
-		want    pdp.Outcome
+		want    policy.Outcome
 		reason  string // substring of the first reason
 		stepUp  bool
 		ciba    bool
 		invalid bool // www_authenticate invalid_token
 	}{
-		{name: "token fresh mfa allows billing.view", key: keyService, want: pdp.Allow,
+		{name: "token fresh mfa allows billing.view", key: keyService, want: policy.Allow,
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"pwd", "mfa"}, "auth_time": fresh}), "action": "billing.view"}},
-		{name: "token ES256 fresh mfa allows", key: keyService, want: pdp.Allow,
+		{name: "token ES256 fresh mfa allows", key: keyService, want: policy.Allow,
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"mfa"}, "auth_time": fresh}, pdptest.WithES256()), "action": "billing.view"}},
-		{name: "token stale mfa steps up", key: keyService, want: pdp.StepUp, stepUp: true, reason: "within 900s",
+		{name: "token stale mfa steps up", key: keyService, want: policy.StepUp, stepUp: true, reason: "within 900s",
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"pwd", "mfa"}, "auth_time": stale}), "action": "billing.view"}},
-		{name: "token password only steps up", key: keyService, want: pdp.StepUp, stepUp: true,
+		{name: "token password only steps up", key: keyService, want: policy.StepUp, stepUp: true,
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"pwd"}, "auth_time": fresh}), "action": "billing.view"}},
-		{name: "token without auth_time steps up", key: keyService, want: pdp.StepUp, stepUp: true,
+		{name: "token without auth_time steps up", key: keyService, want: policy.StepUp, stepUp: true,
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"mfa"}}), "action": "billing.view"}},
-		{name: "token call-centre payment goes ciba", key: keyService, want: pdp.CIBA, ciba: true,
+		{name: "token call-centre payment goes ciba", key: keyService, want: policy.CIBA, ciba: true,
 			body: map[string]any{"token": h.token(map[string]any{"amr": []string{"mfa"}, "auth_time": fresh}), "action": "billing.pay",
 				"context": map[string]any{"channel": "call_center", "amount": 500}}},
-		{name: "claims high amount goes ciba", key: keyTrusted, want: pdp.CIBA, ciba: true,
+		{name: "claims high amount goes ciba", key: keyTrusted, want: policy.CIBA, ciba: true,
 			body: map[string]any{"claims": map[string]any{"sub": "u1", "amr": []string{"mfa"}, "auth_time": fresh}, "action": "billing.pay",
 				"context": map[string]any{"channel": "web", "amount": 120000, "currency": "JPY"}}},
-		{name: "claims small web payment allows", key: keyTrusted, want: pdp.Allow,
+		{name: "claims small web payment allows", key: keyTrusted, want: policy.Allow,
 			body: map[string]any{"claims": map[string]any{"sub": "u1", "amr": []string{"mfa"}, "auth_time": fresh}, "action": "billing.pay",
 				"context": map[string]any{"channel": "web", "amount": 1200}}},
-		{name: "claims unknown action denies", key: keyTrusted, want: pdp.Deny,
+		{name: "claims unknown action denies", key: keyTrusted, want: policy.Deny,
 			body: map[string]any{"claims": map[string]any{"sub": "u1", "amr": []string{"mfa"}, "auth_time": fresh}, "action": "admin.nuke"}},
-		{name: "claims auth_time in the future denies", key: keyTrusted, want: pdp.Deny,
+		{name: "claims auth_time in the future denies", key: keyTrusted, want: policy.Deny,
 			body: map[string]any{"claims": map[string]any{"sub": "u1", "amr": []string{"mfa"}, "auth_time": now + 3600}, "action": "billing.view"}},
-		{name: "claims keycloak-style mfa acr allows", key: keyTrusted, want: pdp.Allow,
-			body: map[string]any{"claims": map[string]any{"sub": "u1", "acr": pdp.PAPEMultiFactor, "auth_time": fresh}, "action": "billing.view"}},
-		{name: "expired token denies", key: keyService, want: pdp.Deny, invalid: true, reason: "expired",
+		{name: "claims keycloak-style mfa acr allows", key: keyTrusted, want: policy.Allow,
+			body: map[string]any{"claims": map[string]any{"sub": "u1", "acr": trust.PAPEMultiFactor, "auth_time": fresh}, "action": "billing.view"}},
+		{name: "expired token denies", key: keyService, want: policy.Deny, invalid: true, reason: "expired",
 			body: map[string]any{"token": h.token(map[string]any{"exp": now - 3600, "iat": now - 7200}), "action": "billing.view"}},
-		{name: "not yet valid token denies", key: keyService, want: pdp.Deny, invalid: true, reason: "not_yet_valid",
+		{name: "not yet valid token denies", key: keyService, want: policy.Deny, invalid: true, reason: "not_yet_valid",
 			body: map[string]any{"token": h.token(map[string]any{"nbf": now + 3600}), "action": "billing.view"}},
-		{name: "wrong issuer denies", key: keyService, want: pdp.Deny, invalid: true, reason: "unknown_issuer",
+		{name: "wrong issuer denies", key: keyService, want: policy.Deny, invalid: true, reason: "unknown_issuer",
 			body: map[string]any{"token": pdptest.NewIssuer(t).Mint(t, map[string]any{"sub": "x", "aud": pdptest.DefaultAudience, "exp": now + 60}), "action": "billing.view"}},
-		{name: "wrong audience denies", key: keyService, want: pdp.Deny, invalid: true, reason: "wrong_audience",
+		{name: "wrong audience denies", key: keyService, want: policy.Deny, invalid: true, reason: "wrong_audience",
 			body: map[string]any{"token": h.token(map[string]any{"aud": "https://other.example"}), "action": "billing.view"}},
-		{name: "unknown kid denies", key: keyService, want: pdp.Deny, invalid: true, reason: "bad_signature",
+		{name: "unknown kid denies", key: keyService, want: policy.Deny, invalid: true, reason: "bad_signature",
 			body: map[string]any{"token": h.token(nil, pdptest.WithUnpublishedKey()), "action": "billing.view"}},
-		{name: "alg none denies", key: keyService, want: pdp.Deny, invalid: true, reason: "unsupported_alg",
+		{name: "alg none denies", key: keyService, want: policy.Deny, invalid: true, reason: "unsupported_alg",
 			body: map[string]any{"token": h.token(nil, pdptest.WithAlgNone()), "action": "billing.view"}},
-		{name: "HS256 with the public key denies", key: keyService, want: pdp.Deny, invalid: true, reason: "unsupported_alg",
+		{name: "HS256 with the public key denies", key: keyService, want: policy.Deny, invalid: true, reason: "unsupported_alg",
 			body: map[string]any{"token": h.token(nil, pdptest.WithHS256PublicKey()), "action": "billing.view"}},
-		{name: "truncated token denies", key: keyService, want: pdp.Deny, invalid: true,
+		{name: "truncated token denies", key: keyService, want: policy.Deny, invalid: true,
 			body: map[string]any{"token": h.token(nil)[:40], "action": "billing.view"}},
-		{name: "garbage token denies", key: keyService, want: pdp.Deny, invalid: true, reason: "malformed",
+		{name: "garbage token denies", key: keyService, want: policy.Deny, invalid: true, reason: "malformed",
 			body: map[string]any{"token": "not.a.jwt", "action": "billing.view"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := h.decide(tc.key, tc.body)
-			if got := pdp.Outcome(d["decision"].(string)); got != tc.want {
+			if got := policy.Outcome(d["decision"].(string)); got != tc.want {
 				t.Fatalf("decision = %s, want %s; reasons %v", got, tc.want, d["reasons"])
 			}
 			reasons, _ := d["reasons"].([]any)
@@ -134,7 +136,7 @@ func TestStepUpAnswer(t *testing.T) {
 	if q.Has("prompt") {
 		t.Errorf("authorize URL relies on prompt: %s", u)
 	}
-	if q.Get("acr_values") != pdp.PAPEMultiFactor {
+	if q.Get("acr_values") != trust.PAPEMultiFactor {
 		t.Errorf("acr_values = %q", q.Get("acr_values"))
 	}
 	for _, k := range []string{"state", "nonce"} {
@@ -147,7 +149,7 @@ func TestStepUpAnswer(t *testing.T) {
 	}
 	wa := su["www_authenticate"].(string)
 	for _, part := range []string{`Bearer error="insufficient_user_authentication"`, `error_description="billing.view needs`,
-		`acr_values="` + pdp.PAPEMultiFactor + `"`, `max_age="900"`} {
+		`acr_values="` + trust.PAPEMultiFactor + `"`, `max_age="900"`} {
 		if !strings.Contains(wa, part) {
 			t.Errorf("www_authenticate %q lacks %q", wa, part)
 		}
@@ -173,14 +175,14 @@ func TestStepUpAnswer(t *testing.T) {
 
 func TestCIBAAnswerDialects(t *testing.T) {
 	for _, tc := range []struct {
-		dialect pdp.Dialect
+		dialect trust.Dialect
 		hint    func(h *harness) string
 	}{
-		{pdp.DialectAuth0, func(h *harness) string {
+		{trust.DialectAuth0, func(h *harness) string {
 			return `{"format":"iss_sub","iss":"` + h.idp.URL() + `","sub":"auth0|alice"}`
 		}},
-		{pdp.DialectKeycloak, func(*harness) string { return "alice" }},
-		{pdp.DialectGeneric, func(*harness) string { return "auth0|alice" }},
+		{trust.DialectKeycloak, func(*harness) string { return "alice" }},
+		{trust.DialectGeneric, func(*harness) string { return "auth0|alice" }},
 	} {
 		t.Run(string(tc.dialect), func(t *testing.T) {
 			h := newHarness(t, withDialect(tc.dialect))
@@ -241,21 +243,21 @@ func TestBatchKeepsOrder(t *testing.T) {
 
 func TestStepUpACRRequestModes(t *testing.T) {
 	for _, tc := range []struct {
-		dialect    pdp.Dialect
+		dialect    trust.Dialect
 		mode       string
 		acrValues  bool
 		claimsParm bool
 	}{
-		{pdp.DialectGeneric, "", true, false},
-		{pdp.DialectAuth0, "", true, false},
-		{pdp.DialectKeycloak, "", false, true},
-		{pdp.DialectGeneric, pdp.ACRRequestClaims, false, true},
-		{pdp.DialectGeneric, pdp.ACRRequestBoth, true, true},
+		{trust.DialectGeneric, "", true, false},
+		{trust.DialectAuth0, "", true, false},
+		{trust.DialectKeycloak, "", false, true},
+		{trust.DialectGeneric, trust.ACRRequestClaims, false, true},
+		{trust.DialectGeneric, trust.ACRRequestBoth, true, true},
 	} {
 		t.Run(string(tc.dialect)+"/"+tc.mode, func(t *testing.T) {
-			h := newHarness(t, withDialect(tc.dialect), func(ic *pdp.IssuerConfig, _ *pdphttp.Config) {
+			h := newHarness(t, withDialect(tc.dialect), func(ic *trust.IssuerConfig, _ *pdphttp.Config) {
 				ic.ACRRequest = tc.mode
-				if tc.dialect == pdp.DialectKeycloak {
+				if tc.dialect == trust.DialectKeycloak {
 					ic.MFAACRValues = []string{"gold"}
 				}
 			})

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 )
 
@@ -82,14 +84,14 @@ func (f *fields) object(k string) (m map[string]any, present bool) {
 	return m, true
 }
 
-func (f *fields) resource(k string) pdp.Resource {
+func (f *fields) resource(k string) policy.Resource {
 	m, ok := f.object(k)
 	if !ok {
-		return pdp.Resource{}
+		return policy.Resource{}
 	}
 	r := &fields{path: f.name(k), obj: m}
 	r.only("type", "id", "properties")
-	res := pdp.Resource{Type: r.str("type"), ID: r.str("id")}
+	res := policy.Resource{Type: r.str("type"), ID: r.str("id")}
 	res.Properties, _ = r.object("properties")
 	if r.err != nil {
 		f.fail("%s", strings.TrimPrefix(r.err.Error(), errPrefix))

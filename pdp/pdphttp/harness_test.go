@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -89,7 +92,7 @@ type harness struct {
 	t      testing.TB
 	idp    *pdptest.Issuer
 	clock  *clock
-	engine *pdp.Engine
+	engine *policy.Engine
 	txs    *pdptest.Transactions
 	audit  *auditLog
 	flows  *flowLog
@@ -97,14 +100,14 @@ type harness struct {
 	svc    *pdp.Service
 }
 
-type harnessOption func(*pdp.IssuerConfig, *pdphttp.Config)
+type harnessOption func(*trust.IssuerConfig, *pdphttp.Config)
 
 func withMaxBody(n int64) harnessOption {
-	return func(_ *pdp.IssuerConfig, c *pdphttp.Config) { c.MaxBodyBytes = n }
+	return func(_ *trust.IssuerConfig, c *pdphttp.Config) { c.MaxBodyBytes = n }
 }
 
-func withDialect(d pdp.Dialect) harnessOption {
-	return func(ic *pdp.IssuerConfig, _ *pdphttp.Config) { ic.Dialect = d }
+func withDialect(d trust.Dialect) harnessOption {
+	return func(ic *trust.IssuerConfig, _ *pdphttp.Config) { ic.Dialect = d }
 }
 
 // newHarness serves the real router over httptest with the default
@@ -114,22 +117,22 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{t: t, idp: pdptest.NewIssuer(t), clock: &clock{now: time.Unix(1763770000, 0)},
 		txs: pdptest.NewTransactions(), audit: &auditLog{}, flows: &flowLog{}}
 	ic := h.idp.Config(pdptest.DefaultAudience, appClient)
-	ic.Authorize = &pdp.AuthorizeConfig{ClientID: appClient, RedirectURI: "https://app.example/callback", Scopes: []string{"openid", "profile"}}
-	ic.CIBA = &pdp.CIBAConfig{ClientID: "ciba-client", ClientSecret: "s3cret"}
+	ic.Authorize = &trust.AuthorizeConfig{ClientID: appClient, RedirectURI: "https://app.example/callback", Scopes: []string{"openid", "profile"}}
+	ic.CIBA = &trust.CIBAConfig{ClientID: "ciba-client", ClientSecret: "s3cret"}
 	var hc pdphttp.Config
 	for _, o := range opts {
 		o(&ic, &hc)
 	}
-	verifier, err := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{ic}, Now: h.clock.Now})
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{ic}, Now: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine = pdp.NewEngine(pdp.EngineConfig{})
-	files, err := pdp.ReadFS(policies.Bundle())
+	h.engine = policy.NewEngine(policy.EngineConfig{})
+	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.engine.Load(context.Background(), pdp.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
+	if err := h.engine.Load(context.Background(), policy.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	h.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: h.engine, Verifier: verifier, Transactions: h.txs,

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
@@ -169,7 +171,7 @@ func wantVerifyRecord(t *testing.T, h *harness, code string) {
 	if ev.Outcome != want || ev.Code != code || len(ev.Reasons) != 1 || ev.StepUpID == "" {
 		t.Errorf("record %+v, want outcome %s", ev, want)
 	}
-	if linked := ev.DecisionID != "" && ev.Action == "billing.view"; linked == (code == pdp.VerifyUnknownTransaction) {
+	if linked := ev.DecisionID != "" && ev.Action == "billing.view"; linked == (code == trust.VerifyUnknownTransaction) {
 		t.Errorf("record %+v: decision link %v for code %q", ev, linked, code)
 	}
 	if code == "" && (ev.Proof == nil || ev.Proof.AuthTime.IsZero() || (len(ev.Proof.AMR) == 0 && ev.Proof.ACR == "")) {
@@ -190,7 +192,7 @@ func TestStepUpVerifyFreshLogin(t *testing.T) {
 		code     string
 	}{
 		{"re-authentication after the request", "profile.update", 20, 200, ""},
-		{"an earlier login within max_age", "profile.update", -60, 403, pdp.VerifyStaleAuthTime},
+		{"an earlier login within max_age", "profile.update", -60, 403, trust.VerifyStaleAuthTime},
 		{"the same earlier login for a freshness window", "billing.view", -60, 200, ""},
 	}
 	for _, tc := range tests {
@@ -230,7 +232,7 @@ func TestStepUpVerifyFailsClosedWithoutRecord(t *testing.T) {
 	h.clock.Advance(10 * time.Second)
 	h.flows.fail = errors.New("disk full")
 	r := h.post("/v1/stepup/verify", keyService, map[string]any{"transaction_id": txID, "id_token": idToken(h, map[string]any{"nonce": nonce})})
-	if r.status/100 == 2 || r.json(t)["verified"] != false || r.json(t)["error"] != pdp.VerifyUnavailable {
+	if r.status/100 == 2 || r.json(t)["verified"] != false || r.json(t)["error"] != trust.VerifyUnavailable {
 		t.Fatalf("verify without a record: %d %s", r.status, r.body)
 	}
 }

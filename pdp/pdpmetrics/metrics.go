@@ -7,9 +7,9 @@ package pdpmetrics
 import (
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stepgate/stepgate/pdp/policy"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Metrics implements pdp.Observer with Prometheus collectors.
@@ -50,7 +50,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 }
 
 // ObserveDecision counts one decision and its latency.
-func (m *Metrics) ObserveDecision(api string, outcome pdp.Outcome, elapsed time.Duration) {
+func (m *Metrics) ObserveDecision(api string, outcome policy.Outcome, elapsed time.Duration) {
 	m.decisions.WithLabelValues(api, string(outcome)).Inc()
 	m.latency.WithLabelValues(api).Observe(elapsed.Seconds())
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -20,7 +22,7 @@ type elevationStore interface {
 
 func elevation(client, session, sub, sid string, created time.Time) pdp.Elevation {
 	return pdp.Elevation{ClientID: client, SessionID: session, Issuer: "https://idp.example/", Subject: sub, SID: sid,
-		Methods: []string{"pwd", "otp", "mfa"}, ACR: pdp.PAPEMultiFactor, AuthTime: created, DecisionID: "d-" + session,
+		Methods: []string{"pwd", "otp", "mfa"}, ACR: trust.PAPEMultiFactor, AuthTime: created, DecisionID: "d-" + session,
 		StepUpID: "tx-" + session, CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute)}
 }
 

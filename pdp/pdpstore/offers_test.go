@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
@@ -42,7 +44,7 @@ func sampleOffer(id, decision string) pdp.CIBAOffer {
 	return pdp.CIBAOffer{ID: id, DecisionID: decision, ClientID: "billing-svc", Issuer: "https://idp.example/",
 		Subject: "alice", Action: "billing.pay",
 		Request:      pdp.CIBARequest{LoginHint: "alice", BindingMessage: "PAY-1234", Scope: "openid", ACRValues: "urn:mfa", RequestedExpiry: 300},
-		Requirements: pdp.Requirements{AMRAny: []string{"mfa"}, ACRValues: []string{"urn:mfa"}, MaxAge: &age},
+		Requirements: policy.Requirements{AMRAny: []string{"mfa"}, ACRValues: []string{"urn:mfa"}, MaxAge: &age},
 		CreatedAt:    base, ExpiresAt: base.Add(10 * time.Minute)}
 }
 

@@ -18,9 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	jose "github.com/go-jose/go-jose/v4"
+	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // DefaultAudience is the audience Config uses when none is given.
@@ -90,11 +90,11 @@ func (i *Issuer) URL() string { return i.srv.URL }
 
 // Config returns an IssuerConfig for this issuer accepting aud (default
 // DefaultAudience), generic dialect.
-func (i *Issuer) Config(aud ...string) pdp.IssuerConfig {
+func (i *Issuer) Config(aud ...string) trust.IssuerConfig {
 	if len(aud) == 0 {
 		aud = []string{DefaultAudience}
 	}
-	return pdp.IssuerConfig{Issuer: i.URL(), Audiences: aud, Dialect: pdp.DialectGeneric}
+	return trust.IssuerConfig{Issuer: i.URL(), Audiences: aud, Dialect: trust.DialectGeneric}
 }
 
 // Handle registers an extra endpoint on the issuer's server, for tests that

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
@@ -187,7 +188,7 @@ func TestIssuerDownHandleAndConfig(t *testing.T) {
 	}
 
 	cfg := iss.Config()
-	if cfg.Issuer != iss.URL() || !slices.Equal(cfg.Audiences, []string{pdptest.DefaultAudience}) || cfg.Dialect != pdp.DialectGeneric {
+	if cfg.Issuer != iss.URL() || !slices.Equal(cfg.Audiences, []string{pdptest.DefaultAudience}) || cfg.Dialect != trust.DialectGeneric {
 		t.Fatalf("Config() = %+v", cfg)
 	}
 	if cfg := iss.Config("a", "b"); !slices.Equal(cfg.Audiences, []string{"a", "b"}) {

@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
@@ -113,7 +114,7 @@ func (r *rp) accessTokenClaims(t testing.TB, raw string) authClaims {
 
 func TestProviderLoginOutcomes(t *testing.T) {
 	r := newRP(t)
-	mfaClaims := url.Values{"claims": {`{"id_token":{"acr":{"essential":true,"values":["` + pdp.PAPEMultiFactor + `"]}}}`}}
+	mfaClaims := url.Values{"claims": {`{"id_token":{"acr":{"essential":true,"values":["` + trust.PAPEMultiFactor + `"]}}}`}}
 	tests := []struct {
 		name    string
 		extra   url.Values
@@ -122,8 +123,8 @@ func TestProviderLoginOutcomes(t *testing.T) {
 		wantAMR []string
 	}{
 		{name: "password only", otp: "", wantACR: pdptest.ProviderACRPassword, wantAMR: []string{"pwd"}},
-		{name: "password and otp", otp: pdptest.TestOTP, wantACR: pdp.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
-		{name: "essential mfa acr met", extra: mfaClaims, otp: pdptest.TestOTP, wantACR: pdp.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
+		{name: "password and otp", otp: pdptest.TestOTP, wantACR: trust.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
+		{name: "essential mfa acr met", extra: mfaClaims, otp: pdptest.TestOTP, wantACR: trust.PAPEMultiFactor, wantAMR: []string{"pwd", "otp", "mfa"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestProviderRejectsLogin(t *testing.T) {
 		{name: "wrong password", password: "nope"},
 		{name: "wrong otp", password: pdptest.TestPassword, otp: "000000"},
 		{name: "essential mfa acr with password only", password: pdptest.TestPassword,
-			extra: `{"id_token":{"acr":{"essential":true,"values":["` + pdp.PAPEMultiFactor + `"]}}}`},
+			extra: `{"id_token":{"acr":{"essential":true,"values":["` + trust.PAPEMultiFactor + `"]}}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,13 +174,13 @@ func TestProviderSessionReuse(t *testing.T) {
 	b := r.p.NewBrowser()
 	first := r.login(t, b, nil, "")
 
-	reused := r.login(t, b, url.Values{"acr_values": {pdp.PAPEMultiFactor}}, pdptest.TestOTP)
+	reused := r.login(t, b, url.Values{"acr_values": {trust.PAPEMultiFactor}}, pdptest.TestOTP)
 	if reused.AuthTime != first.AuthTime || reused.ACR != pdptest.ProviderACRPassword {
 		t.Fatalf("without max_age: claims %+v, want the first login's auth_time %d and acr %s", reused, first.AuthTime, pdptest.ProviderACRPassword)
 	}
 
-	fresh := r.login(t, b, url.Values{"max_age": {"0"}, "acr_values": {pdp.PAPEMultiFactor}}, pdptest.TestOTP)
-	if fresh.ACR != pdp.PAPEMultiFactor || !slices.Contains(fresh.AMR, "mfa") || fresh.AuthTime < first.AuthTime {
+	fresh := r.login(t, b, url.Values{"max_age": {"0"}, "acr_values": {trust.PAPEMultiFactor}}, pdptest.TestOTP)
+	if fresh.ACR != trust.PAPEMultiFactor || !slices.Contains(fresh.AMR, "mfa") || fresh.AuthTime < first.AuthTime {
 		t.Fatalf("with max_age=0: claims %+v, want a new multi-factor login", fresh)
 	}
 }

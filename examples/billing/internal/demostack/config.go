@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp"
+	"gopkg.in/yaml.v3"
 )
 
 // Names and development secrets shared by the provider, stepgate and the
@@ -57,12 +57,12 @@ type StepgateConfig struct {
 }
 
 type stepgateFile struct {
-	DecisionAddr string             `yaml:"decision_addr"`
-	AdminAddr    string             `yaml:"admin_addr"`
-	DataDir      string             `yaml:"data_dir"`
-	LogLevel     string             `yaml:"log_level"`
-	Issuers      []pdp.IssuerConfig `yaml:"issuers"`
-	Clients      []stepgateClient   `yaml:"clients"`
+	DecisionAddr string               `yaml:"decision_addr"`
+	AdminAddr    string               `yaml:"admin_addr"`
+	DataDir      string               `yaml:"data_dir"`
+	LogLevel     string               `yaml:"log_level"`
+	Issuers      []trust.IssuerConfig `yaml:"issuers"`
+	Clients      []stepgateClient     `yaml:"clients"`
 }
 
 type stepgateClient struct {
@@ -76,16 +76,16 @@ type stepgateClient struct {
 // or the app; step-up asks for the multi-factor acr with an essential acr
 // claims request (acr_values alone lets oidc-provider reuse a fresh
 // password login); CIBA with the user's sub as login_hint.
-func (c StepgateConfig) IssuerConfig() pdp.IssuerConfig {
-	return pdp.IssuerConfig{
+func (c StepgateConfig) IssuerConfig() trust.IssuerConfig {
+	return trust.IssuerConfig{
 		Issuer:       c.Issuer,
 		Audiences:    []string{Resource, AppClientID},
-		Dialect:      pdp.DialectGeneric,
-		MFAACRValues: []string{pdp.PAPEMultiFactor},
-		ACRRequest:   pdp.ACRRequestClaims,
-		Authorize: &pdp.AuthorizeConfig{ClientID: AppClientID, RedirectURI: strings.TrimSuffix(c.AppURL, "/") + StepUpCallbackPath,
+		Dialect:      trust.DialectGeneric,
+		MFAACRValues: []string{trust.PAPEMultiFactor},
+		ACRRequest:   trust.ACRRequestClaims,
+		Authorize: &trust.AuthorizeConfig{ClientID: AppClientID, RedirectURI: strings.TrimSuffix(c.AppURL, "/") + StepUpCallbackPath,
 			Scopes: []string{"openid"}},
-		CIBA: &pdp.CIBAConfig{ClientID: CIBAClientID, ClientSecret: CIBASecret, LoginHint: "sub"},
+		CIBA: &trust.CIBAConfig{ClientID: CIBAClientID, ClientSecret: CIBASecret, LoginHint: "sub"},
 	}
 }
 
@@ -99,7 +99,7 @@ func (c StepgateConfig) YAML() ([]byte, error) {
 		level = "warn"
 	}
 	f := stepgateFile{DecisionAddr: c.DecisionAddr, AdminAddr: c.AdminAddr, DataDir: c.DataDir, LogLevel: level,
-		Issuers: []pdp.IssuerConfig{c.IssuerConfig()},
+		Issuers: []trust.IssuerConfig{c.IssuerConfig()},
 		Clients: []stepgateClient{{ID: AppClientID, Key: AppKey, ReturnTo: []string{strings.TrimSuffix(c.AppURL, "/") + "/"}}}}
 	b, err := yaml.Marshal(f)
 	if err != nil {

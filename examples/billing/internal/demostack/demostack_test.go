@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
+
 	"gopkg.in/yaml.v3"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 )
 
@@ -36,7 +38,7 @@ func TestWritePolicyBundle(t *testing.T) {
 			if tc.wantErr {
 				return
 			}
-			files, err := pdp.ReadFS(os.DirFS(dir))
+			files, err := policy.ReadFS(os.DirFS(dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,9 +75,9 @@ func TestStepgateConfigYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		LogLevel string             `yaml:"log_level"`
-		Issuers  []pdp.IssuerConfig `yaml:"issuers"`
-		Clients  []map[string]any   `yaml:"clients"`
+		LogLevel string               `yaml:"log_level"`
+		Issuers  []trust.IssuerConfig `yaml:"issuers"`
+		Clients  []map[string]any     `yaml:"clients"`
 	}
 	if err := yaml.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
@@ -84,7 +86,7 @@ func TestStepgateConfigYAML(t *testing.T) {
 		t.Fatalf("config:\n%s", b)
 	}
 	is := got.Issuers[0]
-	if is.Authorize == nil || is.Authorize.RedirectURI != "http://127.0.0.1:8080/callback" || is.EffectiveACRRequest() != pdp.ACRRequestClaims {
+	if is.Authorize == nil || is.Authorize.RedirectURI != "http://127.0.0.1:8080/callback" || is.EffectiveACRRequest() != trust.ACRRequestClaims {
 		t.Errorf("issuer authorize %+v, acr request %s", is.Authorize, is.EffectiveACRRequest())
 	}
 	if is.CIBA == nil || is.CIBA.ClientSecret != CIBASecret || is.CIBA.LoginHint != "sub" {

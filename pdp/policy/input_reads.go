@@ -1,0 +1,100 @@
+package policy
+
+import (
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// inputField is one field of the policy input that astValue builds.
+type inputField uint16
+
+const (
+	readSubjectType inputField = 1 << iota
+	readSubjectID
+	readSubjectProperties
+	readSubjectClaims
+	readSubjectAuthn
+	readActionName
+	readActionProperties
+	readResourceType
+	readResourceID
+	readResourceProperties
+	readContext
+	readNow
+	readClient
+	readAll inputField = 1<<iota - 1
+)
+
+// inputSections maps each top-level input key to its fields, and each
+// field name within it to its bit (nil for keys without fields).
+var inputSections = map[string]struct {
+	all    inputField
+	fields map[string]inputField
+}{
+	"subject": {readSubjectType | readSubjectID | readSubjectProperties | readSubjectClaims | readSubjectAuthn, map[string]inputField{
+		"type": readSubjectType, "id": readSubjectID, "properties": readSubjectProperties, "claims": readSubjectClaims, "authn": readSubjectAuthn}},
+	"action": {readActionName | readActionProperties, map[string]inputField{
+		"name": readActionName, "properties": readActionProperties}},
+	"resource": {readResourceType | readResourceID | readResourceProperties, map[string]inputField{
+		"type": readResourceType, "id": readResourceID, "properties": readResourceProperties}},
+	"context": {readContext, nil},
+	"now":     {readNow, nil},
+	"client":  {readClient, nil},
+}
+
+// inputReadsOf returns the input fields the policy compiled in c can
+// observe. A policy sees the input only through references rooted at
+// input; a reference to a field sees everything below it, a reference to
+// a section (input.subject) or with a variable where a name would be
+// (input[k], input.subject[k]) sees the whole section or input, and a bare
+// input sees all of it. Fields no reference reaches can be left out of the
+// input document without changing any answer: nothing in the policy can
+// tell them apart from absent ones. compileForAnalysis has already ruled
+// out `with`, which could substitute the input wholesale.
+func inputReadsOf(c *ast.Compiler) inputField {
+	var reads inputField
+	var visit func(t *ast.Term) bool
+	visit = func(t *ast.Term) bool {
+		switch v := t.Value.(type) {
+		case ast.Var:
+			if v.Equal(ast.InputRootDocument.Value) {
+				reads = readAll // the whole input, not inside a reference
+			}
+		case ast.Ref:
+			if v[0].Equal(ast.InputRootDocument) {
+				reads |= refReads(v)
+			}
+			for _, part := range v[1:] {
+				ast.WalkTerms(part, visit)
+			}
+			return true // the head is handled above
+		}
+		return false
+	}
+	for _, m := range c.Modules {
+		ast.WalkTerms(m, visit)
+	}
+	return reads
+}
+
+// refReads is what one reference rooted at input can observe.
+func refReads(ref ast.Ref) inputField {
+	if len(ref) < 2 {
+		return readAll
+	}
+	section, ok := ref[1].Value.(ast.String)
+	if !ok {
+		return readAll
+	}
+	sec, ok := inputSections[string(section)]
+	if !ok {
+		return 0 // a key stepgate never sets: undefined either way
+	}
+	if len(ref) < 3 || sec.fields == nil {
+		return sec.all
+	}
+	field, ok := ref[2].Value.(ast.String)
+	if !ok {
+		return sec.all
+	}
+	return sec.fields[string(field)] // 0 for a field stepgate never sets
+}
