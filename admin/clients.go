@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -111,11 +112,11 @@ func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings) (s
 	if errs := s.Validate(); len(errs) > 0 {
 		return "", errs
 	}
-	key, err := pdp.NewClientKey()
+	key, err := clientauth.NewClientKey()
 	if err != nil {
 		return "", err
 	}
-	cl := storage.Client{ID: s.ID, KeyHash: pdp.HashKey(key), Name: s.Name, AssertClaims: s.AssertClaims,
+	cl := storage.Client{ID: s.ID, KeyHash: clientauth.HashKey(key), Name: s.Name, AssertClaims: s.AssertClaims,
 		ReturnTo: s.ReturnTo, CreatedAt: c.cfg.Now()}
 	if err := c.cfg.Store.CreateClient(ctx, cl); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
@@ -142,12 +143,12 @@ func (c *Clients) Update(ctx context.Context, actor string, s ClientSettings) er
 // Rotate replaces a client's key and returns the new one; the old key stops
 // working at once (after the decision API's short cache).
 func (c *Clients) Rotate(ctx context.Context, actor, id string) (string, error) {
-	key, err := pdp.NewClientKey()
+	key, err := clientauth.NewClientKey()
 	if err != nil {
 		return "", err
 	}
 	err = c.change(ctx, actor, "client.rotate", id, func(cl *storage.Client) map[string]any {
-		cl.KeyHash, cl.Disabled = pdp.HashKey(key), false
+		cl.KeyHash, cl.Disabled = clientauth.HashKey(key), false
 		return map[string]any{}
 	})
 	if err != nil {

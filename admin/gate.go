@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -23,7 +25,7 @@ const AdminClientID = "stepgate-admin-ui"
 
 // Decider answers decision requests; *pdp.Service implements it.
 type Decider interface {
-	Decide(ctx context.Context, c pdp.Client, req *pdp.Request) (*pdp.Decision, error)
+	Decide(ctx context.Context, c clientauth.Client, req *pdp.Request) (*pdp.Decision, error)
 }
 
 // GateVerdict is what the engine said about a sensitive admin action.
@@ -63,7 +65,7 @@ func (g *Gate) Check(ctx context.Context, s *Session, action string) (GateVerdic
 	if s.ACR != "" {
 		claims["acr"] = s.ACR
 	}
-	d, err := g.Decider.Decide(ctx, pdp.Client{ID: AdminClientID, AssertClaims: true},
+	d, err := g.Decider.Decide(ctx, clientauth.Client{ID: AdminClientID, AssertClaims: true},
 		&pdp.Request{Claims: claims, Action: action, Resource: policy.Resource{Type: "stepgate.admin"},
 			Context: map[string]any{"role": string(s.Role), "method": s.Method}})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp"
 )
 
@@ -48,7 +50,7 @@ func (s *announcingSink) Record(_ context.Context, evs []pdp.AuditEvent) error {
 func TestServiceAnnouncesDecisionsBeforeRecording(t *testing.T) {
 	sink := &announcingSink{}
 	svc, idp := benchService(t, sink)
-	client := pdp.Client{ID: "svc", AssertClaims: true}
+	client := clientauth.Client{ID: "svc", AssertClaims: true}
 	claims := map[string]any{"iss": idp.URL(), "sub": "alice", "amr": []any{"pwd"}, "auth_time": time.Now().Unix() - 30}
 	if _, err := svc.Decide(t.Context(), client, &pdp.Request{Claims: claims, Action: "profile.update"}); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 
@@ -33,18 +35,18 @@ func decodeCursor(token, fingerprint string) (string, error) {
 		return "", nil
 	}
 	if len(token) > maxCursorLen {
-		return "", invalid("page.token is not a token this server issued")
+		return "", clientauth.Invalidf("page.token is not a token this server issued")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
-		return "", invalid("page.token is not a token this server issued")
+		return "", clientauth.Invalidf("page.token is not a token this server issued")
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.After == "" {
-		return "", invalid("page.token is not a token this server issued")
+		return "", clientauth.Invalidf("page.token is not a token this server issued")
 	}
 	if c.Query != fingerprint {
-		return "", invalid("page.token belongs to a different search request")
+		return "", clientauth.Invalidf("page.token belongs to a different search request")
 	}
 	return c.After, nil
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 
@@ -129,15 +131,15 @@ func NewSearcher(cfg SearcherConfig) (*Searcher, error) {
 // Search returns one page of the entities of the requested kind that the
 // active policy allows. Errors wrap ErrInvalidRequest for a bad limit or page
 // token; any other error means the search could not be answered.
-func (s *Searcher) Search(ctx context.Context, c Client, req SearchRequest) (*SearchPage, error) {
+func (s *Searcher) Search(ctx context.Context, c clientauth.Client, req SearchRequest) (*SearchPage, error) {
 	if req.Kind.Query() == "" {
-		return nil, invalid("unknown search kind %q", req.Kind)
+		return nil, clientauth.Invalidf("unknown search kind %q", req.Kind)
 	}
 	if req.Input == nil {
-		return nil, invalid("search input is missing")
+		return nil, clientauth.Invalidf("search input is missing")
 	}
 	if req.Limit < 0 || req.Limit > MaxSearchLimit {
-		return nil, invalid("page.limit must be between 1 and %d", MaxSearchLimit)
+		return nil, clientauth.Invalidf("page.limit must be between 1 and %d", MaxSearchLimit)
 	}
 	limit := cmp.Or(req.Limit, DefaultSearchLimit)
 	fp := searchFingerprint(req.Kind, req.Input)

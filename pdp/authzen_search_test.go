@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
@@ -29,7 +31,7 @@ func TestAZCursor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodeCursor(tc.token, tc.fp)
 			if tc.invalid {
-				if !errors.Is(err, ErrInvalidRequest) {
+				if !errors.Is(err, clientauth.ErrInvalidRequest) {
 					t.Fatalf("err %v, want ErrInvalidRequest", err)
 				}
 				return
@@ -151,18 +153,18 @@ func TestAZSearcher(t *testing.T) {
 	ctx := context.Background()
 	t.Run("filters by type, dedupes, sorts and keeps what the decision allows", func(t *testing.T) {
 		s, _, loads := azSearcher(t, `[{"type":"doc","id":"c"},{"type":"doc","id":"a"},{"type":"doc","id":"b"},{"type":"img","id":"a"},{"type":"doc","id":"a"}]`, 0)
-		p, err := s.Search(ctx, Client{ID: "c"}, azResourceSearch(0, ""))
+		p, err := s.Search(ctx, clientauth.Client{ID: "c"}, azResourceSearch(0, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(p.Results) != 2 || p.Results[0].ID != "a" || p.Results[1].ID != "c" || p.NextToken != "" {
 			t.Fatalf("page %+v", p)
 		}
-		p1, err := s.Search(ctx, Client{ID: "c"}, azResourceSearch(1, ""))
+		p1, err := s.Search(ctx, clientauth.Client{ID: "c"}, azResourceSearch(1, ""))
 		if err != nil || len(p1.Results) != 1 || p1.NextToken == "" {
 			t.Fatalf("first page %+v, %v", p1, err)
 		}
-		p2, err := s.Search(ctx, Client{ID: "c"}, azResourceSearch(1, p1.NextToken))
+		p2, err := s.Search(ctx, clientauth.Client{ID: "c"}, azResourceSearch(1, p1.NextToken))
 		if err != nil || len(p2.Results) != 1 || p2.Results[0].ID != "c" || p2.NextToken != "" {
 			t.Fatalf("second page %+v, %v", p2, err)
 		}
@@ -172,26 +174,26 @@ func TestAZSearcher(t *testing.T) {
 	})
 	t.Run("malformed rule", func(t *testing.T) {
 		s, _, _ := azSearcher(t, `42`, 0)
-		if _, err := s.Search(ctx, Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
+		if _, err := s.Search(ctx, clientauth.Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
 			t.Fatalf("err %v, want ErrSearchPolicy", err)
 		}
 	})
 	t.Run("malformed candidate", func(t *testing.T) {
 		s, _, _ := azSearcher(t, `[{"type":"doc"}]`, 0)
-		if _, err := s.Search(ctx, Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
+		if _, err := s.Search(ctx, clientauth.Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
 			t.Fatalf("err %v, want ErrSearchPolicy", err)
 		}
 	})
 	t.Run("too many candidates", func(t *testing.T) {
 		s, _, _ := azSearcher(t, `[{"type":"doc","id":"a"},{"type":"doc","id":"b"}]`, 1)
-		if _, err := s.Search(ctx, Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
+		if _, err := s.Search(ctx, clientauth.Client{}, azResourceSearch(0, "")); !errors.Is(err, ErrSearchPolicy) {
 			t.Fatalf("err %v, want ErrSearchPolicy", err)
 		}
 	})
 	t.Run("bad limit", func(t *testing.T) {
 		s, _, _ := azSearcher(t, `[]`, 0)
 		for _, limit := range []int{-1, MaxSearchLimit + 1} {
-			if _, err := s.Search(ctx, Client{}, azResourceSearch(limit, "")); !errors.Is(err, ErrInvalidRequest) {
+			if _, err := s.Search(ctx, clientauth.Client{}, azResourceSearch(limit, "")); !errors.Is(err, clientauth.ErrInvalidRequest) {
 				t.Errorf("limit %d: err %v, want ErrInvalidRequest", limit, err)
 			}
 		}
@@ -202,7 +204,7 @@ func TestAZSearcher(t *testing.T) {
 		if err := engine.Load(ctx, policy.Revision{ID: 4, Hash: other.Hash(), Files: other}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Search(ctx, Client{}, azResourceSearch(0, "")); err == nil || !strings.Contains(err.Error(), "active policy 4") {
+		if _, err := s.Search(ctx, clientauth.Client{}, azResourceSearch(0, "")); err == nil || !strings.Contains(err.Error(), "active policy 4") {
 			t.Fatalf("err %v, want a revision mismatch", err)
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"maps"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 
@@ -15,7 +17,7 @@ import (
 // action search: such a subject may do nothing, so the search finds nothing.
 // In a subject search the subject is what is searched for and each candidate
 // replaces it, so its token is only dropped.
-func (s *Service) searchInput(ctx context.Context, c Client, kind SearchKind, req *policy.Input) (*policy.Input, bool) {
+func (s *Service) searchInput(ctx context.Context, c clientauth.Client, kind SearchKind, req *policy.Input) (*policy.Input, bool) {
 	in := *req
 	in.Now = s.now().Unix()
 	in.Client = policy.Caller{ID: c.ID}

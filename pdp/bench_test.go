@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -45,7 +47,7 @@ func BenchmarkDecide(b *testing.B) {
 	now := time.Now().Unix()
 	claims := map[string]any{"iss": idp.URL(), "sub": "auth0|alice", "amr": []any{"pwd", "mfa"}, "auth_time": now - 60,
 		"aud": pdptest.DefaultAudience, "exp": now + 3600, "iat": now}
-	client := pdp.Client{ID: "bench", AssertClaims: true}
+	client := clientauth.Client{ID: "bench", AssertClaims: true}
 	ctx := context.Background()
 	run := func(b *testing.B, mk func() *pdp.Request) {
 		b.ReportAllocs()

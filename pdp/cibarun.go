@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/pdp/backchannel"
@@ -48,7 +50,7 @@ type CIBARunnerConfig struct {
 	Requests backchannel.Store
 	// Audit records every transition (started, approved, denied, expired,
 	// error; see cibarun_audit.go); nil records nothing.
-	Audit FlowAuditor
+	Audit flow.Auditor
 	// Owner names this replica in request leases; keep it stable across
 	// restarts (the audit chain id is a good choice). Default: random.
 	Owner string

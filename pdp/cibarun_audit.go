@@ -8,13 +8,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/pdp/backchannel"
 )
 
-// Every transition of a CIBA request stepgate runs is one FlowCIBA audit
+// Every transition of a CIBA request stepgate runs is one KindCIBA audit
 // record linked to the decision (DecisionID) and the request (CIBAID):
 //
 //	started   Start: the IdP acknowledged the backchannel request
@@ -127,7 +129,7 @@ func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, code, reas
 	if r.cfg.Audit == nil {
 		return
 	}
-	ev := FlowEvent{Time: r.cfg.Now(), Kind: FlowCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
+	ev := flow.Event{Time: r.cfg.Now(), Kind: flow.KindCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
 		Subject: o.Subject, Issuer: o.Issuer, Action: o.Action, Outcome: outcome, Code: code, CIBAID: o.ID,
 		Reasons: []string{}, Proof: proof}
 	if reason != "" {

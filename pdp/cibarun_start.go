@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -45,14 +47,14 @@ func (e *CIBAIdPError) Unwrap() error { return e.Err }
 // Starting the same decision's offer again returns the running request's
 // status instead of notifying the user twice. The start, or its failure
 // with the IdP's error code, is an audit record.
-func (r *CIBARunner) Start(ctx context.Context, c Client, in CIBAStart) (*CIBAStatus, error) {
+func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStart) (*CIBAStatus, error) {
 	var (
 		o   CIBAOffer
 		err error
 	)
 	if in.DecisionID != "" {
 		if in.Issuer != "" || in.Subject != "" || in.LoginHint != "" || in.BindingMessage != "" {
-			return nil, invalid("send either decision_id or an explicit user, not both")
+			return nil, clientauth.Invalidf("send either decision_id or an explicit user, not both")
 		}
 		o, err = r.cfg.Offers.CIBAOfferByDecision(ctx, in.DecisionID)
 		if errors.Is(err, ErrCIBAOfferNotFound) || (err == nil && o.ClientID != c.ID) {
@@ -92,15 +94,15 @@ func (r *CIBARunner) Start(ctx context.Context, c Client, in CIBAStart) (*CIBASt
 
 // explicitOffer validates an explicit start and stores it as an offer, so
 // that it is read, verified and audited like one a decision left.
-func (r *CIBARunner) explicitOffer(ctx context.Context, c Client, in CIBAStart) (CIBAOffer, error) {
+func (r *CIBARunner) explicitOffer(ctx context.Context, c clientauth.Client, in CIBAStart) (CIBAOffer, error) {
 	if !c.AssertClaims {
-		return CIBAOffer{}, fmt.Errorf("%w: client %q may not name a user for ciba; start it from a decision_id", ErrForbidden, c.ID)
+		return CIBAOffer{}, fmt.Errorf("%w: client %q may not name a user for ciba; start it from a decision_id", clientauth.ErrForbidden, c.ID)
 	}
 	if (in.Subject == "") == (in.LoginHint == "") {
-		return CIBAOffer{}, invalid("send decision_id, or exactly one of subject and login_hint")
+		return CIBAOffer{}, clientauth.Invalidf("send decision_id, or exactly one of subject and login_hint")
 	}
 	if in.Action != "" && !ValidAction(in.Action) {
-		return CIBAOffer{}, invalid("action %q must match %s", shorten(in.Action, 64), actionPattern)
+		return CIBAOffer{}, clientauth.Invalidf("action %q must match %s", shorten(in.Action, 64), actionPattern)
 	}
 	ic, err := r.cibaIssuer(in.Issuer)
 	if err != nil {
@@ -109,12 +111,12 @@ func (r *CIBARunner) explicitOffer(ctx context.Context, c Client, in CIBAStart) 
 	hint := in.LoginHint
 	if hint == "" {
 		if hint, err = cibaLoginHint(&ic, map[string]any{"sub": in.Subject, "iss": ic.Issuer}); err != nil {
-			return CIBAOffer{}, invalid("%s; send login_hint instead", err)
+			return CIBAOffer{}, clientauth.Invalidf("%s; send login_hint instead", err)
 		}
 	}
 	msg := in.BindingMessage
 	if rule := bindingRuleFor(ic.Dialect); msg != "" && !rule.valid(msg) {
-		return CIBAOffer{}, invalid("binding_message is not accepted by %s providers (allowed: %s)", ic.Dialect, rule.name)
+		return CIBAOffer{}, clientauth.Invalidf("binding_message is not accepted by %s providers (allowed: %s)", ic.Dialect, rule.name)
 	}
 	if msg == "" {
 		if msg, err = generatedBindingMessage(in.Action); err != nil {
@@ -143,7 +145,7 @@ func (r *CIBARunner) cibaIssuer(name string) (trust.IssuerConfig, error) {
 	if name != "" {
 		ic, ok := r.cfg.Verifier.Issuer(name)
 		if !ok || ic.CIBA == nil {
-			return trust.IssuerConfig{}, invalid("issuer %q is not configured with a ciba client", shorten(name, 128))
+			return trust.IssuerConfig{}, clientauth.Invalidf("issuer %q is not configured with a ciba client", shorten(name, 128))
 		}
 		return ic, nil
 	}
@@ -154,7 +156,7 @@ func (r *CIBARunner) cibaIssuer(name string) (trust.IssuerConfig, error) {
 		}
 	}
 	if len(found) != 1 {
-		return trust.IssuerConfig{}, invalid("issuer is required: %d issuers have a ciba client", len(found))
+		return trust.IssuerConfig{}, clientauth.Invalidf("issuer is required: %d issuers have a ciba client", len(found))
 	}
 	return found[0], nil
 }

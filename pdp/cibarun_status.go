@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/pdp/backchannel"
@@ -29,7 +31,7 @@ type CIBAStatus struct {
 
 // Status reports where a CIBA request stands. An approval whose ID token
 // was not verified yet (the process stopped in between) is verified now.
-func (r *CIBARunner) Status(ctx context.Context, c Client, id string) (*CIBAStatus, error) {
+func (r *CIBARunner) Status(ctx context.Context, c clientauth.Client, id string) (*CIBAStatus, error) {
 	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
 	switch {
 	case errors.Is(err, ErrCIBAOfferNotFound) || (err == nil && o.ClientID != c.ID):

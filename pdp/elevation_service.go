@@ -5,6 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
@@ -16,7 +20,7 @@ func sessionOf(c *call, in *policy.Input) string {
 	if c.session != "" {
 		return c.session
 	}
-	if sid, ok := in.Subject.Properties["session_id"].(string); ok && ValidSessionID(sid) {
+	if sid, ok := in.Subject.Properties["session_id"].(string); ok && session.ValidSessionID(sid) {
 		return sid
 	}
 	sid, _ := in.Subject.Claims["sid"].(string)
@@ -37,7 +41,7 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *policy.Input,
 	}
 	e, err := s.cfg.Elevations.FindElevation(ctx, c.client.ID, sid, c.start)
 	if err != nil {
-		if !errors.Is(err, ErrNoElevation) {
+		if !errors.Is(err, session.ErrNoElevation) {
 			s.log.WarnContext(ctx, "session elevation unavailable; deciding on the token alone", "err", err)
 		}
 		return
@@ -58,9 +62,9 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *policy.Input,
 // (without max_age, until the ID token expires). It returns a nil
 // Elevation when there is no session to elevate, no elevation store, or the
 // elevation could not be stored (logged: the step-up itself stands).
-func (s *Service) VerifyStepUpSession(ctx context.Context, c Client, transactionID, idToken, sessionID string) (*StepUpResult, *Elevation, error) {
-	if sessionID != "" && !ValidSessionID(sessionID) {
-		return nil, nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "session_id must be 1 to %d visible ASCII characters", maxSessionIDLen)
+func (s *Service) VerifyStepUpSession(ctx context.Context, c clientauth.Client, transactionID, idToken, sessionID string) (*StepUpResult, *session.Elevation, error) {
+	if sessionID != "" && !session.ValidSessionID(sessionID) {
+		return nil, nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "session_id must be 1 to %d visible ASCII characters", session.MaxSessionIDLen)
 	}
 	res, err := s.VerifyStepUp(ctx, c, transactionID, idToken)
 	if err != nil || s.cfg.Elevations == nil {
@@ -74,22 +78,22 @@ func (s *Service) VerifyStepUpSession(ctx context.Context, c Client, transaction
 		s.log.ErrorContext(ctx, "session elevation could not be stored; the user will be asked again", "decision_id", e.DecisionID, "err", err)
 		return res, nil, nil
 	}
-	s.recordFlow(ctx, FlowEvent{Time: e.CreatedAt, Kind: FlowSession, DecisionID: e.DecisionID, ClientID: e.ClientID,
+	s.recordFlow(ctx, flow.Event{Time: e.CreatedAt, Kind: flow.KindSession, DecisionID: e.DecisionID, ClientID: e.ClientID,
 		Subject: e.Subject, Issuer: e.Issuer, Action: res.Transaction.Action, Outcome: "elevated",
 		Reasons:  []string{"step-up verified; session elevated until " + e.ExpiresAt.UTC().Format(time.RFC3339)},
 		StepUpID: e.StepUpID, SessionID: e.SessionID})
 	return res, &e, nil
 }
 
-func (s *Service) elevationFor(c Client, res *StepUpResult, sessionID string) (Elevation, bool) {
+func (s *Service) elevationFor(c clientauth.Client, res *StepUpResult, sessionID string) (session.Elevation, bool) {
 	claims, tx := res.Claims, res.Transaction
 	sid, _ := claims["sid"].(string)
 	if sessionID == "" {
 		sessionID = sid
 	}
 	authTime, ok := policy.NumericClaim(claims["auth_time"])
-	if sessionID == "" || !ValidSessionID(sessionID) || !ok {
-		return Elevation{}, false
+	if sessionID == "" || !session.ValidSessionID(sessionID) || !ok {
+		return session.Elevation{}, false
 	}
 	now := s.now()
 	var until time.Time
@@ -99,16 +103,16 @@ func (s *Service) elevationFor(c Client, res *StepUpResult, sessionID string) (E
 		until = time.Unix(exp, 0)
 	}
 	if !until.After(now) {
-		return Elevation{}, false
+		return session.Elevation{}, false
 	}
 	acr, _ := claims["acr"].(string)
 	sub, _ := claims["sub"].(string)
-	return Elevation{ClientID: c.ID, SessionID: sessionID, Issuer: tx.Issuer, Subject: sub, SID: sid,
+	return session.Elevation{ClientID: c.ID, SessionID: sessionID, Issuer: tx.Issuer, Subject: sub, SID: sid,
 		Methods: policy.AMRValues(claims["amr"]), ACR: acr, AuthTime: time.Unix(authTime, 0).UTC(),
 		DecisionID: tx.DecisionID, StepUpID: tx.ID, CreatedAt: now, ExpiresAt: until.UTC()}, true
 }
 
-func (s *Service) recordFlow(ctx context.Context, ev FlowEvent) {
+func (s *Service) recordFlow(ctx context.Context, ev flow.Event) {
 	if s.cfg.Flows == nil {
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -14,7 +16,7 @@ import (
 )
 
 func TestReturnToAllowed(t *testing.T) {
-	c := pdp.Client{ReturnTo: []string{"https://app.example/billing/", "https://shop.example"}}
+	c := clientauth.Client{ReturnTo: []string{"https://app.example/billing/", "https://shop.example"}}
 	tests := []struct {
 		url  string
 		want bool

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -33,9 +36,9 @@ decision := {"decision": "allow", "reasons": ["documents are open"]} if input.ac
 // an elevation store.
 type logoutService struct {
 	svc        *pdp.Service
-	logouts    *pdp.Logouts
+	logouts    *session.Logouts
 	elevations *pdptest.Elevations
-	client     pdp.Client
+	client     clientauth.Client
 }
 
 func newLogoutService(t testing.TB, clk *logoutClock) *logoutService {
@@ -49,7 +52,7 @@ func newLogoutService(t testing.TB, clk *logoutClock) *logoutService {
 		t.Fatal(err)
 	}
 	ls := &logoutService{logouts: newLogouts(t, pdptest.NewLogouts(), clk), elevations: pdptest.NewElevations(),
-		client: pdp.Client{ID: "billing-svc", AssertClaims: true}}
+		client: clientauth.Client{ID: "billing-svc", AssertClaims: true}}
 	ls.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: verifier, Transactions: pdptest.NewTransactions(),
 		Elevations: ls.elevations, Logouts: ls.logouts, Now: clk.Now})
 	if err != nil {
@@ -79,7 +82,7 @@ func TestDecideAfterLogout(t *testing.T) {
 	if d := ls.decide(t, "doc.view", "", login); d.Outcome != policy.Allow {
 		t.Fatalf("before the logout: %s %v", d.Outcome, d.Reasons) // and now cached
 	}
-	record(t, ls.logouts, pdp.Logout{Issuer: testIssuer, SID: "sid-1", At: t0.Add(-time.Minute)})
+	record(t, ls.logouts, session.Logout{Issuer: testIssuer, SID: "sid-1", At: t0.Add(-time.Minute)})
 
 	d := ls.decide(t, "doc.view", "", login)
 	if d.Outcome != policy.StepUp || d.Requirements == nil || !d.Requirements.FreshLogin || d.StepUp == nil {
@@ -103,7 +106,7 @@ func TestDecideAfterLogout(t *testing.T) {
 	// logout it stays ended, after it the user is back in.
 	elevate := func(authTime time.Time) {
 		t.Helper()
-		if err := ls.elevations.SaveElevation(t.Context(), pdp.Elevation{ClientID: ls.client.ID, SessionID: "web-1",
+		if err := ls.elevations.SaveElevation(t.Context(), session.Elevation{ClientID: ls.client.ID, SessionID: "web-1",
 			Issuer: testIssuer, Subject: "alice", Methods: []string{"pwd", "mfa"}, AuthTime: authTime,
 			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
@@ -120,7 +123,7 @@ func TestDecideAfterLogout(t *testing.T) {
 
 	// A client's revocation of web-1 ends that session again.
 	clk.now = t0.Add(time.Minute)
-	record(t, ls.logouts, pdp.Logout{ClientID: ls.client.ID, SessionID: "web-1", At: clk.now})
+	record(t, ls.logouts, session.Logout{ClientID: ls.client.ID, SessionID: "web-1", At: clk.now})
 	d = ls.decide(t, "billing.view", "web-1", login)
 	if d.Outcome != policy.StepUp || !strings.Contains(d.Reasons[0], `session "web-1" was ended by client billing-svc`) {
 		t.Fatalf("after the revocation: %s %v", d.Outcome, d.Reasons)
@@ -131,4 +134,30 @@ func TestDecideAfterLogout(t *testing.T) {
 func rev(id int64, body string) policy.Revision {
 	f := policy.Files{"stepgate/policy.rego": []byte("package stepgate\n\n" + body)}
 	return policy.Revision{ID: id, Hash: f.Hash(), Files: f}
+}
+
+// logoutClock is a settable clock for the service and the index.
+type logoutClock struct{ now time.Time }
+
+func (c *logoutClock) Now() time.Time { return c.now }
+
+func newLogouts(t testing.TB, store session.LogoutStore, clk *logoutClock) *session.Logouts {
+	t.Helper()
+	l, err := session.NewLogouts(session.LogoutsConfig{Store: store, Retention: 24 * time.Hour, Skew: 5 * time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+const testIssuer = "https://idp.example/"
+
+func record(t testing.TB, l *session.Logouts, m session.Logout) {
+	t.Helper()
+	if _, err := l.Record(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,18 +1,14 @@
 package pdp
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
-	"strings"
+
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/session"
 
 	"github.com/stepgate/stepgate/pdp/policy"
 )
-
-// ErrInvalidRequest is wrapped by every validation error; its message is
-// safe to show the caller as error_description.
-var ErrInvalidRequest = errors.New("invalid request")
 
 // actionPattern is the contract's action syntax.
 var actionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
@@ -30,41 +26,37 @@ type Request struct {
 	SessionID string
 }
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
-}
-
 // ValidAction reports whether name follows the action syntax.
 func ValidAction(name string) bool { return actionPattern.MatchString(name) }
 
 // Validate checks the request against the contract and what client may do.
-func (r *Request) Validate(c Client) error {
+func (r *Request) Validate(c clientauth.Client) error {
 	hasToken, hasClaims := r.Token != "", r.Claims != nil
 	switch {
 	case hasToken && hasClaims:
-		return invalid("send exactly one of token and claims, not both")
+		return clientauth.Invalidf("send exactly one of token and claims, not both")
 	case !hasToken && !hasClaims:
-		return invalid("send exactly one of token and claims")
+		return clientauth.Invalidf("send exactly one of token and claims")
 	}
 	if hasClaims {
 		if !c.AssertClaims {
-			return fmt.Errorf("%w: client %q may not assert claims; send the user's token", ErrForbidden, c.ID)
+			return fmt.Errorf("%w: client %q may not assert claims; send the user's token", clientauth.ErrForbidden, c.ID)
 		}
 		if sub, ok := r.Claims["sub"].(string); !ok || sub == "" {
-			return invalid("claims.sub must be a non-empty string")
+			return clientauth.Invalidf("claims.sub must be a non-empty string")
 		}
 	}
 	if r.Action == "" {
-		return invalid("action is required")
+		return clientauth.Invalidf("action is required")
 	}
 	if !ValidAction(r.Action) {
-		return invalid("action %q must match %s", shorten(r.Action, 64), actionPattern)
+		return clientauth.Invalidf("action %q must match %s", shorten(r.Action, 64), actionPattern)
 	}
-	if r.SessionID != "" && !ValidSessionID(r.SessionID) {
-		return invalid("session_id must be 1 to %d visible ASCII characters", maxSessionIDLen)
+	if r.SessionID != "" && !session.ValidSessionID(r.SessionID) {
+		return clientauth.Invalidf("session_id must be 1 to %d visible ASCII characters", session.MaxSessionIDLen)
 	}
 	if r.ReturnTo != "" && !c.ReturnToAllowed(r.ReturnTo) {
-		return invalid("return_to is not in this client's allowlist")
+		return clientauth.Invalidf("return_to is not in this client's allowlist")
 	}
 	return nil
 }
@@ -74,31 +66,4 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-// ReturnToAllowed reports whether target matches one of the client's
-// allowed prefixes. Scheme and host must be equal (so that
-// https://app.example cannot be extended to https://app.example.evil), the
-// path must start at a segment boundary, and userinfo is refused.
-func (c Client) ReturnToAllowed(target string) bool {
-	t, err := url.Parse(target)
-	if err != nil || !t.IsAbs() || t.User != nil || t.Host == "" || t.Opaque != "" {
-		return false
-	}
-	for _, a := range c.ReturnTo {
-		p, err := url.Parse(a)
-		if err != nil || !p.IsAbs() {
-			continue
-		}
-		if !strings.EqualFold(p.Scheme, t.Scheme) || !strings.EqualFold(p.Host, t.Host) {
-			continue
-		}
-		prefix := p.EscapedPath()
-		path := t.EscapedPath()
-		if prefix == "" || prefix == "/" || path == prefix ||
-			strings.HasPrefix(path, strings.TrimSuffix(prefix, "/")+"/") {
-			return true
-		}
-	}
-	return false
 }

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -59,12 +63,12 @@ type ServiceConfig struct {
 	// Elevations, when set, enables "MFA once per session": a verified
 	// step-up elevates the session (VerifyStepUpSession) and later
 	// decisions for it see the step-up's authentication.
-	Elevations ElevationStore
+	Elevations session.ElevationStore
 	// Logouts, when set, answers step_up (a fresh login) for a token of a
 	// session that a back-channel logout or a client's revocation ended.
-	Logouts *Logouts
+	Logouts *session.Logouts
 	// Flows audits session elevations; nil records nothing.
-	Flows FlowAuditor
+	Flows flow.Auditor
 	// Now is the clock; default time.Now. Callers can never supply `now`.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -108,7 +112,7 @@ func (s *Service) Engine() *policy.Engine { return s.cfg.Engine }
 // call is one decision in progress.
 type call struct {
 	api      string
-	client   Client
+	client   clientauth.Client
 	token    string // verified here; never audited
 	input    *policy.Input
 	returnTo string
@@ -119,7 +123,7 @@ type call struct {
 // Decide answers a native decision request. It returns an error only for a
 // request that is invalid (ErrInvalidRequest) or not permitted
 // (ErrForbidden); every other failure is a deny Decision.
-func (s *Service) Decide(ctx context.Context, c Client, req *Request) (*Decision, error) {
+func (s *Service) Decide(ctx context.Context, c clientauth.Client, req *Request) (*Decision, error) {
 	ds, err := s.DecideBatch(ctx, c, []*Request{req})
 	if err != nil {
 		return nil, err
@@ -129,14 +133,14 @@ func (s *Service) Decide(ctx context.Context, c Client, req *Request) (*Decision
 
 // DecideBatch answers several requests in order. All are validated first, so
 // one bad request rejects the batch before anything is decided or recorded.
-func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([]*Decision, error) {
+func (s *Service) DecideBatch(ctx context.Context, c clientauth.Client, reqs []*Request) ([]*Decision, error) {
 	for i, r := range reqs {
 		if err := r.Validate(c); err != nil {
 			if len(reqs) == 1 {
 				return nil, err
 			}
-			if errors.Is(err, ErrInvalidRequest) {
-				return nil, invalid("requests[%d]: %s", i, strings.TrimPrefix(err.Error(), ErrInvalidRequest.Error()+": "))
+			if errors.Is(err, clientauth.ErrInvalidRequest) {
+				return nil, clientauth.Invalidf("requests[%d]: %s", i, strings.TrimPrefix(err.Error(), clientauth.ErrInvalidRequest.Error()+": "))
 			}
 			return nil, fmt.Errorf("requests[%d]: %w", i, err)
 		}
@@ -156,12 +160,12 @@ func (s *Service) DecideBatch(ctx context.Context, c Client, reqs []*Request) ([
 // Evaluate answers an AuthZEN evaluation. A user token may travel in
 // subject.properties.token; it is verified like a native token and removed
 // from the input before the policy or the audit trail sees it.
-func (s *Service) Evaluate(ctx context.Context, c Client, in *policy.Input) *Decision {
+func (s *Service) Evaluate(ctx context.Context, c clientauth.Client, in *policy.Input) *Decision {
 	return s.EvaluateBatch(ctx, c, []*policy.Input{in})[0]
 }
 
 // EvaluateBatch is Evaluate for several inputs, recorded together.
-func (s *Service) EvaluateBatch(ctx context.Context, c Client, ins []*policy.Input) []*Decision {
+func (s *Service) EvaluateBatch(ctx context.Context, c clientauth.Client, ins []*policy.Input) []*Decision {
 	calls := make([]call, len(ins))
 	for i, in := range ins {
 		cl := call{api: "authzen", client: c, input: in, start: s.now()}

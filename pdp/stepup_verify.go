@@ -5,6 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -23,9 +27,9 @@ type StepUpResult struct {
 // tried at most once whatever the outcome: a token cannot be retried against
 // it, and an attacker cannot probe it. An accepted step-up that cannot be
 // recorded is refused (temporarily_unavailable): no proof without a record.
-func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idToken string) (*StepUpResult, error) {
+func (s *Service) VerifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string) (*StepUpResult, error) {
 	now := s.now()
-	ev := FlowEvent{Time: now, Kind: FlowStepUp, ClientID: c.ID, StepUpID: auditableID(transactionID)}
+	ev := flow.Event{Time: now, Kind: flow.KindStepUp, ClientID: c.ID, StepUpID: auditableID(transactionID)}
 	res, verr := s.verifyStepUp(ctx, c, transactionID, idToken, now, &ev)
 	if verr == nil {
 		ev.Outcome = "verified"
@@ -49,7 +53,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, c Client, transactionID, idT
 
 // verifyStepUp does the checks and fills what the audit record should say
 // about the transaction and the token into ev.
-func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idToken string, now time.Time, ev *FlowEvent) (*StepUpResult, *trust.VerifyError) {
+func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string, now time.Time, ev *flow.Event) (*StepUpResult, *trust.VerifyError) {
 	if transactionID == "" || idToken == "" {
 		return nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "transaction_id and id_token are required")
 	}
@@ -92,7 +96,7 @@ func (s *Service) verifyStepUp(ctx context.Context, c Client, transactionID, idT
 // auditableID keeps a caller-supplied transaction id for the audit record
 // only when it looks like one stepgate issues.
 func auditableID(id string) string {
-	if len(id) > 64 || !ValidSessionID(id) {
+	if len(id) > 64 || !session.ValidSessionID(id) {
 		return ""
 	}
 	return id

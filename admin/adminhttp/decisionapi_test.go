@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/admin/adminhttp"
@@ -27,7 +29,7 @@ import (
 type decisionAPI struct {
 	t       testing.TB
 	svc     *pdp.Service
-	auth    *pdp.Authenticator
+	auth    *clientauth.Authenticator
 	handler http.Handler
 }
 
@@ -49,7 +51,7 @@ func withDecisionAPI(t testing.TB, api *decisionAPI) envOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		auth := pdp.NewAuthenticator(clientLookup{cfg.Store}, authCacheTTL, cfg.Now)
+		auth := clientauth.NewAuthenticator(clientLookup{cfg.Store}, authCacheTTL, cfg.Now)
 		h, err := pdphttp.New(pdphttp.Config{Service: svc, Clients: auth})
 		if err != nil {
 			t.Fatal(err)
@@ -125,13 +127,13 @@ func (a decisionAudit) Record(ctx context.Context, evs []pdp.AuditEvent) error {
 // unauthenticated.
 type clientLookup struct{ s storage.Store }
 
-func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (pdp.Client, error) {
+func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clientauth.Client, error) {
 	cl, err := c.s.ClientByKeyHash(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && cl.Disabled) {
-		return pdp.Client{}, pdp.ErrUnauthenticated
+		return clientauth.Client{}, clientauth.ErrUnauthenticated
 	}
 	if err != nil {
-		return pdp.Client{}, err
+		return clientauth.Client{}, err
 	}
-	return pdp.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
+	return clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
 }

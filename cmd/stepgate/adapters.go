@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -63,18 +66,18 @@ func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time
 // clientLookup adapts storage.Store to pdp.ClientLookup.
 type clientLookup struct{ s storage.Store }
 
-func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (pdp.Client, error) {
+func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clientauth.Client, error) {
 	cl, err := c.s.ClientByKeyHash(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
-		return pdp.Client{}, pdp.ErrUnauthenticated
+		return clientauth.Client{}, clientauth.ErrUnauthenticated
 	}
 	if err != nil {
-		return pdp.Client{}, err
+		return clientauth.Client{}, err
 	}
 	if cl.Disabled {
-		return pdp.Client{}, pdp.ErrUnauthenticated
+		return clientauth.Client{}, clientauth.ErrUnauthenticated
 	}
-	return pdp.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
+	return clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
 }
 
 // recordWriter is the audit writer as the decision path sees it.
@@ -124,18 +127,18 @@ func revisionOf(r storage.PolicyRevision) (policy.Revision, error) {
 	return policy.Revision{ID: r.ID, Hash: r.Hash, Files: files}, nil
 }
 
-// flowSink adapts the audit writer to pdp.FlowAuditor: step-up
+// flowSink adapts the audit writer to pdp.Auditor: step-up
 // verifications, CIBA transitions, session elevations, revocations and
 // logouts, each linked to the decision that started them. What the
 // record's columns cannot hold goes into Detail as a storage.FlowDetail.
 type flowSink struct{ w recordWriter }
 
-func (f flowSink) RecordFlow(ctx context.Context, ev pdp.FlowEvent) error {
+func (f flowSink) RecordFlow(ctx context.Context, ev flow.Event) error {
 	kind := storage.KindCIBA
 	switch ev.Kind {
-	case pdp.FlowSession:
+	case flow.KindSession:
 		kind = storage.KindSession
-	case pdp.FlowStepUp:
+	case flow.KindStepUp:
 		kind = storage.KindStepUp
 	}
 	d := storage.FlowDetail{SessionID: ev.SessionID, SID: ev.SID, Code: ev.Code}

@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/adminhttp"
 	"github.com/stepgate/stepgate/pdp"
@@ -10,7 +12,7 @@ import (
 
 // adminHandler builds the admin UI and API. Sensitive admin actions are
 // decided by the same service that answers the decision API.
-func adminHandler(a *app, svc *pdp.Service, clients *pdp.Authenticator) (http.Handler, error) {
+func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (http.Handler, error) {
 	cfg := adminhttp.Config{
 		Store:          a.store,
 		Policies:       a.policies,

@@ -7,10 +7,11 @@ import (
 	"io"
 	"slices"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/stepgate/stepgate/admin"
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -68,8 +69,8 @@ func ensureDevClient(ctx context.Context, st storage.Store, given string) (shown
 	existing, err := st.GetClient(ctx, devClientID)
 	switch {
 	case err == nil:
-		if given != "" && existing.KeyHash != pdp.HashKey(given) {
-			existing.KeyHash = pdp.HashKey(given)
+		if given != "" && existing.KeyHash != clientauth.HashKey(given) {
+			existing.KeyHash = clientauth.HashKey(given)
 			return "", st.UpdateClient(ctx, existing)
 		}
 		return "", nil
@@ -78,13 +79,13 @@ func ensureDevClient(ctx context.Context, st storage.Store, given string) (shown
 	}
 	key := given
 	if key == "" {
-		if key, err = pdp.NewClientKey(); err != nil {
+		if key, err = clientauth.NewClientKey(); err != nil {
 			return "", err
 		}
 		shown = key
 	}
 	err = st.CreateClient(ctx, storage.Client{ID: devClientID, Name: "development client (created on first start)",
-		KeyHash: pdp.HashKey(key), AssertClaims: true})
+		KeyHash: clientauth.HashKey(key), AssertClaims: true})
 	if err != nil {
 		return "", fmt.Errorf("create development client: %w", err)
 	}

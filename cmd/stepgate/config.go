@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // Config is stepgate's configuration: an optional YAML file (--config FILE
@@ -234,5 +234,5 @@ func (c ClientConfig) keyHash() string {
 	if c.KeySHA256 != "" {
 		return c.KeySHA256
 	}
-	return pdp.HashKey(c.Key)
+	return clientauth.HashKey(c.Key)
 }

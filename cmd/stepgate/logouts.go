@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
@@ -14,39 +15,39 @@ import (
 // the database so that every replica, and every restart, sees them.
 type logoutStore struct{ s *sqlstore.Store }
 
-var _ pdp.LogoutStore = logoutStore{}
+var _ session.LogoutStore = logoutStore{}
 
-func (l logoutStore) SaveLogout(ctx context.Context, m pdp.Logout) (pdp.Logout, error) {
+func (l logoutStore) SaveLogout(ctx context.Context, m session.Logout) (session.Logout, error) {
 	saved, err := l.s.SaveLogout(ctx, storage.SessionLogout{ID: m.ID, Issuer: m.Issuer, SID: m.SID, Subject: m.Subject,
 		ClientID: m.ClientID, SessionID: m.SessionID, JTI: m.JTI, At: m.At, CreatedAt: m.CreatedAt, ExpiresAt: m.ExpiresAt})
 	if err != nil {
-		return pdp.Logout{}, err
+		return session.Logout{}, err
 	}
 	return logoutOf(saved), nil
 }
 
-func (l logoutStore) LogoutsAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]pdp.Logout, error) {
+func (l logoutStore) LogoutsAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]session.Logout, error) {
 	marks, err := l.s.LogoutsAfter(ctx, afterID, now, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]pdp.Logout, len(marks))
+	out := make([]session.Logout, len(marks))
 	for i, m := range marks {
 		out[i] = logoutOf(m)
 	}
 	return out, nil
 }
 
-func logoutOf(m storage.SessionLogout) pdp.Logout {
-	return pdp.Logout{ID: m.ID, Issuer: m.Issuer, SID: m.SID, Subject: m.Subject, ClientID: m.ClientID,
+func logoutOf(m storage.SessionLogout) session.Logout {
+	return session.Logout{ID: m.ID, Issuer: m.Issuer, SID: m.SID, Subject: m.Subject, ClientID: m.ClientID,
 		SessionID: m.SessionID, JTI: m.JTI, At: m.At, CreatedAt: m.CreatedAt, ExpiresAt: m.ExpiresAt}
 }
 
 // openLogouts builds the logout index and loads every unexpired mark. It
 // fails when the marks cannot be read: serving from an empty index would
 // let ended sessions back in.
-func (a *app) openLogouts(ctx context.Context) (*pdp.Logouts, error) {
-	l, err := pdp.NewLogouts(pdp.LogoutsConfig{Store: logoutStore{a.store}, Retention: a.cfg.Decision.LogoutRetention, Logger: a.log})
+func (a *app) openLogouts(ctx context.Context) (*session.Logouts, error) {
+	l, err := session.NewLogouts(session.LogoutsConfig{Store: logoutStore{a.store}, Retention: a.cfg.Decision.LogoutRetention, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func (a *app) openLogouts(ctx context.Context) (*pdp.Logouts, error) {
 // poll's cadence, so that a logout any replica received ends the session
 // here within about a second. A failed read keeps what is known and tries
 // again on the next tick.
-func (a *app) watchLogouts(ctx context.Context, l *pdp.Logouts) {
+func (a *app) watchLogouts(ctx context.Context, l *session.Logouts) {
 	t := time.NewTicker(a.cfg.Decision.RevisionPoll)
 	defer t.Stop()
 	for {

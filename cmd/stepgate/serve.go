@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -81,7 +84,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
-	clients := pdp.NewAuthenticator(clientLookup{a.store}, 0, nil)
+	clients := clientauth.NewAuthenticator(clientLookup{a.store}, 0, nil)
 	decisionAPI, err := pdphttp.New(pdphttp.Config{
 		Service: svc, Clients: clients, MaxBodyBytes: cfg.Decision.MaxBodyBytes,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: a.log,
@@ -116,7 +119,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	decisionAPI.RegisterCIBA(cibaRunner)
-	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: verifier, Logouts: logouts, Audit: flows, Logger: a.log})
+	sessions, err := session.NewSessions(session.SessionsConfig{Store: elevations, Verifier: verifier, Logouts: logouts, Audit: flows, Logger: a.log})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -31,11 +33,11 @@ const (
 // fakeClients knows one client key.
 type fakeClients struct{}
 
-func (fakeClients) Authenticate(_ context.Context, key string) (pdp.Client, error) {
+func (fakeClients) Authenticate(_ context.Context, key string) (clientauth.Client, error) {
 	if key == testClientKey {
-		return pdp.Client{ID: testClientID}, nil
+		return clientauth.Client{ID: testClientID}, nil
 	}
-	return pdp.Client{}, pdp.ErrUnauthenticated
+	return clientauth.Client{}, clientauth.ErrUnauthenticated
 }
 
 // auditSpy records what the service hands to the audit trail.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -88,7 +90,7 @@ func TestCIBAOutcomes(t *testing.T) {
 			if tc.want != "approved" && (got.Claims != nil || got.Error == "") {
 				t.Fatalf("%s status %+v: want a reason and no claims", tc.want, got)
 			}
-			ev, ok := e.flows.find(pdp.FlowCIBA, tc.audited)
+			ev, ok := e.flows.find(flow.KindCIBA, tc.audited)
 			if !ok || ev.DecisionID != d.ID || ev.CIBAID != st.ID || ev.Subject != pdptest.TestUsername {
 				t.Fatalf("audit %+v (found %v), want %s linked to decision %s", ev, ok, tc.audited, d.ID)
 			}

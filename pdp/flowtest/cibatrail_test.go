@@ -10,18 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // trail is the CIBA flow events recorded for one request, in order.
-func (f *flows) trail(cibaID string) []pdp.FlowEvent {
+func (f *flows) trail(cibaID string) []flow.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []pdp.FlowEvent
+	var out []flow.Event
 	for _, ev := range f.events {
-		if ev.Kind == pdp.FlowCIBA && ev.CIBAID == cibaID {
+		if ev.Kind == flow.KindCIBA && ev.CIBAID == cibaID {
 			out = append(out, ev)
 		}
 	}
@@ -30,13 +32,13 @@ func (f *flows) trail(cibaID string) []pdp.FlowEvent {
 
 // wantTrail checks that the request's transitions were recorded once each,
 // in order, every one linked to the decision and the request.
-func wantTrail(t testing.TB, e *env, decisionID, cibaID string, outcomes ...string) []pdp.FlowEvent {
+func wantTrail(t testing.TB, e *env, decisionID, cibaID string, outcomes ...string) []flow.Event {
 	t.Helper()
 	evs := e.flows.trail(cibaID)
 	var got []string
 	for _, ev := range evs {
 		got = append(got, ev.Outcome)
-		if ev.DecisionID != decisionID || ev.CIBAID != cibaID || ev.Kind != pdp.FlowCIBA {
+		if ev.DecisionID != decisionID || ev.CIBAID != cibaID || ev.Kind != flow.KindCIBA {
 			t.Errorf("event %+v is not linked to decision %s and ciba request %s", ev, decisionID, cibaID)
 		}
 	}

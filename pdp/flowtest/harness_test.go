@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -49,17 +53,17 @@ func (c *clock) After(time.Duration) <-chan time.Time { return nil }
 // flows records audited flow events.
 type flows struct {
 	mu     sync.Mutex
-	events []pdp.FlowEvent
+	events []flow.Event
 }
 
-func (f *flows) RecordFlow(_ context.Context, ev pdp.FlowEvent) error {
+func (f *flows) RecordFlow(_ context.Context, ev flow.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.events = append(f.events, ev)
 	return nil
 }
 
-func (f *flows) find(kind, outcome string) (pdp.FlowEvent, bool) {
+func (f *flows) find(kind, outcome string) (flow.Event, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ev := range f.events {
@@ -67,7 +71,7 @@ func (f *flows) find(kind, outcome string) (pdp.FlowEvent, bool) {
 			return ev, true
 		}
 	}
-	return pdp.FlowEvent{}, false
+	return flow.Event{}, false
 }
 
 // env is stepgate's decision API over httptest with in-memory stores.
@@ -78,7 +82,7 @@ type env struct {
 	offers   pdp.CIBAOffers
 	requests backchannel.Store
 	flows    *flows
-	logouts  *pdp.Logouts
+	logouts  *session.Logouts
 	marks    *pdptest.Logouts
 	runner   *pdp.CIBARunner
 	srv      *httptest.Server
@@ -114,7 +118,7 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 	}
 	elevations := pdptest.NewElevations()
 	e.marks = pdptest.NewLogouts()
-	if e.logouts, err = pdp.NewLogouts(pdp.LogoutsConfig{Store: e.marks, Now: e.clock.Now}); err != nil {
+	if e.logouts, err = session.NewLogouts(session.LogoutsConfig{Store: e.marks, Now: e.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.logouts.Load(t.Context()); err != nil {
@@ -125,14 +129,14 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 		t.Fatal(err)
 	}
 	e.runner = e.newRunner(t, cfg.owner)
-	sessions, err := pdp.NewSessions(pdp.SessionsConfig{Store: elevations, Verifier: e.verifier, Logouts: e.logouts,
+	sessions, err := session.NewSessions(session.SessionsConfig{Store: elevations, Verifier: e.verifier, Logouts: e.logouts,
 		Audit: e.flows, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := pdphttp.New(pdphttp.Config{Service: e.svc, Clients: pdp.NewAuthenticator(pdptest.Clients{
-		pdp.HashKey(clientKey):  {ID: "billing-svc", ReturnTo: []string{"https://app.example/"}},
-		pdp.HashKey(trustedKey): {ID: "call-centre", AssertClaims: true},
+	api, err := pdphttp.New(pdphttp.Config{Service: e.svc, Clients: clientauth.NewAuthenticator(pdptest.Clients{
+		clientauth.HashKey(clientKey):  {ID: "billing-svc", ReturnTo: []string{"https://app.example/"}},
+		clientauth.HashKey(trustedKey): {ID: "call-centre", AssertClaims: true},
 	}, 0, nil)})
 	if err != nil {
 		t.Fatal(err)

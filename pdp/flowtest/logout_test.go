@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -57,7 +59,7 @@ func TestBackchannelLogoutEndsSession(t *testing.T) {
 	}
 	wantLoggedOut(t, e.decide(t, token, "billing.view", "", nil), "back-channel logout from "+m.URL())
 	wantOutcome(t, e.decide(t, other, "billing.view", "", nil), policy.Allow)
-	ev, ok := e.flows.find(pdp.FlowSession, "logout")
+	ev, ok := e.flows.find(flow.KindSession, "logout")
 	if !ok || ev.SID != "idp-sid-1" || ev.Issuer != m.URL() || len(ev.Reasons) == 0 || !strings.Contains(ev.Reasons[0], "jti-1") {
 		t.Fatalf("logout audit %+v (found %v)", ev, ok)
 	}
@@ -86,7 +88,7 @@ func TestRevokeEndsSession(t *testing.T) {
 		t.Fatalf("revoke: HTTP %d %v", code, rv)
 	}
 	wantLoggedOut(t, e.decide(t, token, "billing.view", "web-7", nil), `session "web-7" was ended by client billing-svc`)
-	if ev, ok := e.flows.find(pdp.FlowSession, "logout"); !ok || ev.SessionID != "web-7" || ev.ClientID != "billing-svc" {
+	if ev, ok := e.flows.find(flow.KindSession, "logout"); !ok || ev.SessionID != "web-7" || ev.ClientID != "billing-svc" {
 		t.Fatalf("revocation audit %+v (found %v)", ev, ok)
 	}
 	// Another session of the same token is not the revoked one.
@@ -109,7 +111,7 @@ func TestLogoutNotStored(t *testing.T) {
 	if code := e.call(t, http.MethodPost, "/v1/sessions/web-7/revoke", clientKey, nil, nil); code < 500 {
 		t.Fatalf("revoke without a store: HTTP %d, want 5xx", code)
 	}
-	if _, ok := e.flows.find(pdp.FlowSession, "logout"); ok {
+	if _, ok := e.flows.find(flow.KindSession, "logout"); ok {
 		t.Fatal("a logout that was not stored was audited as received")
 	}
 	e.marks.Fail = nil

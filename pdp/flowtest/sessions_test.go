@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -106,7 +108,7 @@ func TestSessionElevation(t *testing.T) {
 	if code, body := m.postLogout(t, m.logoutToken(t, nil)); code != http.StatusOK || body["revoked"] != float64(1) {
 		t.Fatalf("back-channel logout: HTTP %d %v", code, body)
 	}
-	if ev, ok := e.flows.find(pdp.FlowSession, "revoked"); !ok || ev.SessionID != "idp-sid-1" {
+	if ev, ok := e.flows.find(flow.KindSession, "revoked"); !ok || ev.SessionID != "idp-sid-1" {
 		t.Fatalf("revocation audit %+v (found %v)", ev, ok)
 	}
 	wantOutcome(t, e.decide(t, token, "billing.view", "", nil), policy.StepUp)

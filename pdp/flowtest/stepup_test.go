@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -43,7 +45,7 @@ func TestStepUpRoundTrip(t *testing.T) {
 	if v.Session == nil || v.Session.ID != "app-session-1" || !v.Session.ExpiresAt.After(e.clock.Now().Add(14*time.Minute)) {
 		t.Fatalf("verify elevated %+v, want app-session-1 for about 15 minutes", v.Session)
 	}
-	if _, ok := e.flows.find(pdp.FlowSession, "elevated"); !ok {
+	if _, ok := e.flows.find(flow.KindSession, "elevated"); !ok {
 		t.Error("the elevation was not audited")
 	}
 	wantOutcome(t, e.decide(t, stepped.access, "billing.view", "", nil), policy.Allow)
@@ -126,7 +128,7 @@ func TestSingleSignOnStepUpDoesNotLoop(t *testing.T) {
 	if at, _ := v.Claims["auth_time"].(float64); int64(at) > requested-8 {
 		t.Fatalf("auth_time %v is not the earlier MFA login (request at %d): the test proves nothing", at, requested)
 	}
-	ev, ok := e.flows.find(pdp.FlowStepUp, "verified")
+	ev, ok := e.flows.find(flow.KindStepUp, "verified")
 	if !ok || ev.DecisionID != d.ID || ev.Proof == nil || ev.Proof.AuthTime.Unix() >= requested-8 {
 		t.Fatalf("step-up audit record %+v (found %v), want the decision and the earlier auth_time", ev, ok)
 	}
@@ -189,7 +191,7 @@ func TestFreshLoginRefusesSilentAnswer(t *testing.T) {
 	if code, v := verify(d, fresh.id); code != http.StatusOK || !v.Verified {
 		t.Fatalf("verify after a real login: HTTP %d %+v", code, v)
 	}
-	if _, ok := e.flows.find(pdp.FlowStepUp, trust.VerifyStaleAuthTime); !ok {
+	if _, ok := e.flows.find(flow.KindStepUp, trust.VerifyStaleAuthTime); !ok {
 		t.Error("the refused silent answer left no audit record")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -74,7 +76,7 @@ func authzenDecision(d *pdp.Decision) azDecision {
 // itemError is the in-place answer for an invalid batch item.
 func itemError(err error) azDecision {
 	msg := err.Error()
-	if errors.Is(err, pdp.ErrInvalidRequest) {
+	if errors.Is(err, clientauth.ErrInvalidRequest) {
 		msg = strings.TrimPrefix(msg, errPrefix)
 	}
 	return azDecision{Decision: false, Context: &azContext{Error: &azError{Status: http.StatusBadRequest, Message: msg}}}

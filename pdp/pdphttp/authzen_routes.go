@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -40,7 +42,7 @@ const (
 
 // Searcher answers AuthZEN searches; *pdp.Searcher implements it.
 type Searcher interface {
-	Search(ctx context.Context, c pdp.Client, req pdp.SearchRequest) (*pdp.SearchPage, error)
+	Search(ctx context.Context, c clientauth.Client, req pdp.SearchRequest) (*pdp.SearchPage, error)
 }
 
 // AuthZENConfig configures the AuthZEN routes.

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/labstack/echo/v4"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/labstack/echo/v4"
 )
 
 // errorBody is the JSON shape of every error response.
@@ -48,12 +48,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 func classify(err error) (int, errorBody) {
 	var he *echo.HTTPError
 	switch {
-	case errors.Is(err, pdp.ErrInvalidRequest):
+	case errors.Is(err, clientauth.ErrInvalidRequest):
 		return http.StatusBadRequest, errorBody{"invalid_request", strings.TrimPrefix(err.Error(), errPrefix)}
-	case errors.Is(err, pdp.ErrUnauthenticated):
+	case errors.Is(err, clientauth.ErrUnauthenticated):
 		return http.StatusUnauthorized, errorBody{"invalid_client", "a valid client key is required as Authorization: Bearer <key>"}
-	case errors.Is(err, pdp.ErrForbidden):
-		return http.StatusForbidden, errorBody{"access_denied", strings.TrimPrefix(err.Error(), pdp.ErrForbidden.Error()+": ")}
+	case errors.Is(err, clientauth.ErrForbidden):
+		return http.StatusForbidden, errorBody{"access_denied", strings.TrimPrefix(err.Error(), clientauth.ErrForbidden.Error()+": ")}
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, errorBody{"request_too_large", err.Error()}
 	case errors.Is(err, errUnsupportedMedia):

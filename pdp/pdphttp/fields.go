@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // fields reads typed members of a decoded JSON object and names the path of
@@ -102,5 +102,5 @@ func (f *fields) resource(k string) policy.Resource {
 const errPrefix = "invalid request: "
 
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", pdp.ErrInvalidRequest, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", clientauth.ErrInvalidRequest, fmt.Sprintf(format, args...))
 }

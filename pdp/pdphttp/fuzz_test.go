@@ -4,7 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 )
 
@@ -28,7 +29,7 @@ func FuzzParseRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := pdphttp.ParseRequest(body)
 		if err != nil {
-			if !errors.Is(err, pdp.ErrInvalidRequest) {
+			if !errors.Is(err, clientauth.ErrInvalidRequest) {
 				t.Fatalf("error %v does not wrap ErrInvalidRequest", err)
 			}
 			if r != nil {
@@ -40,7 +41,7 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatal("nil request without an error")
 		}
 		// Whatever was accepted must also validate without panicking.
-		_ = r.Validate(pdp.Client{ID: "c", AssertClaims: true})
+		_ = r.Validate(clientauth.Client{ID: "c", AssertClaims: true})
 	})
 }
 

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
@@ -68,11 +71,11 @@ func (a *auditLog) Events() []pdp.AuditEvent {
 // fail.
 type flowLog struct {
 	mu     sync.Mutex
-	events []pdp.FlowEvent
+	events []flow.Event
 	fail   error
 }
 
-func (f *flowLog) RecordFlow(_ context.Context, ev pdp.FlowEvent) error {
+func (f *flowLog) RecordFlow(_ context.Context, ev flow.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -82,10 +85,10 @@ func (f *flowLog) RecordFlow(_ context.Context, ev pdp.FlowEvent) error {
 	return nil
 }
 
-func (f *flowLog) Events() []pdp.FlowEvent {
+func (f *flowLog) Events() []flow.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]pdp.FlowEvent(nil), f.events...)
+	return append([]flow.Event(nil), f.events...)
 }
 
 type harness struct {
@@ -141,9 +144,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	hc.Service = h.svc
-	hc.Clients = pdp.NewAuthenticator(pdptest.Clients{
-		pdp.HashKey(keyService): {ID: "billing-svc", ReturnTo: []string{"https://app.example/billing/"}},
-		pdp.HashKey(keyTrusted): {ID: "trusted-svc", AssertClaims: true, ReturnTo: []string{"https://app.example/"}},
+	hc.Clients = clientauth.NewAuthenticator(pdptest.Clients{
+		clientauth.HashKey(keyService): {ID: "billing-svc", ReturnTo: []string{"https://app.example/billing/"}},
+		clientauth.HashKey(keyTrusted): {ID: "trusted-svc", AssertClaims: true, ReturnTo: []string{"https://app.example/"}},
 	}, time.Minute, h.clock.Now)
 	api, err := pdphttp.New(hc)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
@@ -21,7 +23,7 @@ const DefaultMaxBodyBytes = 64 << 10
 
 // ClientAuthenticator resolves a client key; *pdp.Authenticator implements it.
 type ClientAuthenticator interface {
-	Authenticate(ctx context.Context, key string) (pdp.Client, error)
+	Authenticate(ctx context.Context, key string) (clientauth.Client, error)
 }
 
 // Config wires the decision API.
@@ -84,7 +86,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
-			return pdp.ErrUnauthenticated
+			return clientauth.ErrUnauthenticated
 		}
 		cl, err := s.cfg.Clients.Authenticate(c.Request().Context(), key)
 		if err != nil {
@@ -100,8 +102,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) Authenticated(h echo.HandlerFunc) echo.HandlerFunc { return s.authenticate(h) }
 
 // ClientOf returns the client authenticate stored in c.
-func ClientOf(c echo.Context) pdp.Client {
-	cl, _ := c.Get(clientKey).(pdp.Client)
+func ClientOf(c echo.Context) clientauth.Client {
+	cl, _ := c.Get(clientKey).(clientauth.Client)
 	return cl
 }
 

@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/labstack/echo/v4"
+	"github.com/stepgate/stepgate/pdp/session"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/labstack/echo/v4"
 )
 
 // sessionAnswer tells the app which session a verified step-up elevated.
@@ -19,7 +19,7 @@ type sessionAnswer struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func sessionOf(e *pdp.Elevation) *sessionAnswer {
+func sessionOf(e *session.Elevation) *sessionAnswer {
 	if e == nil {
 		return nil
 	}
@@ -33,7 +33,7 @@ func sessionOf(e *pdp.Elevation) *sessionAnswer {
 //
 // The logout receiver is not client-authenticated: the signed logout token
 // is its authentication.
-func (s *Server) RegisterSessions(sessions *pdp.Sessions) {
+func (s *Server) RegisterSessions(sessions *session.Sessions) {
 	h := sessionHandlers{s: s, sessions: sessions}
 	s.echo.POST("/v1/sessions/:sid/revoke", h.revoke, s.authenticate)
 	s.echo.POST("/v1/backchannel-logout", h.logout)
@@ -41,7 +41,7 @@ func (s *Server) RegisterSessions(sessions *pdp.Sessions) {
 
 type sessionHandlers struct {
 	s        *Server
-	sessions *pdp.Sessions
+	sessions *session.Sessions
 }
 
 type revokeResponse struct {
@@ -84,9 +84,9 @@ func (h sessionHandlers) logout(c echo.Context) error {
 	}
 	n, err := h.sessions.Logout(c.Request().Context(), form.Get("logout_token"))
 	switch {
-	case errors.Is(err, pdp.ErrInvalidLogoutToken):
+	case errors.Is(err, session.ErrInvalidLogoutToken):
 		return c.JSON(http.StatusBadRequest, errorBody{"invalid_request", err.Error()})
-	case errors.Is(err, pdp.ErrLogoutNotRecorded):
+	case errors.Is(err, session.ErrLogoutNotRecorded):
 		// A 5xx, so that the IdP retries: the session is not ended yet.
 		h.s.log.ErrorContext(c.Request().Context(), "back-channel logout not recorded", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, errorBody{"temporarily_unavailable", "the logout could not be recorded; retry later"})

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/flow"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
@@ -161,7 +162,7 @@ func idTokenAsAccess(h *harness, nonce string) string {
 func wantVerifyRecord(t *testing.T, h *harness, code string) {
 	t.Helper()
 	evs := h.flows.Events()
-	if len(evs) != 1 || evs[0].Kind != pdp.FlowStepUp {
+	if len(evs) != 1 || evs[0].Kind != flow.KindStepUp {
 		t.Fatalf("flow events %+v, want one step-up record", evs)
 	}
 	ev, want := evs[0], code

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -25,45 +26,45 @@ type Elevations struct {
 }
 
 var (
-	_ pdp.ElevationStore   = Elevations{}
-	_ pdp.ElevationRevoker = Elevations{}
+	_ session.ElevationStore   = Elevations{}
+	_ session.ElevationRevoker = Elevations{}
 )
 
 // SaveElevation implements pdp.ElevationStore.
-func (s Elevations) SaveElevation(ctx context.Context, e pdp.Elevation) error {
+func (s Elevations) SaveElevation(ctx context.Context, e session.Elevation) error {
 	return s.Backend.SaveElevation(ctx, storage.SessionElevation{ClientID: e.ClientID, SessionID: e.SessionID,
 		Issuer: e.Issuer, Subject: e.Subject, SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime,
 		DecisionID: e.DecisionID, StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
 }
 
 // FindElevation implements pdp.ElevationStore.
-func (s Elevations) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (pdp.Elevation, error) {
+func (s Elevations) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (session.Elevation, error) {
 	e, err := s.Backend.FindElevation(ctx, clientID, sessionID, now)
 	if errors.Is(err, storage.ErrNotFound) {
-		return pdp.Elevation{}, fmt.Errorf("%w: %w", pdp.ErrNoElevation, err)
+		return session.Elevation{}, fmt.Errorf("%w: %w", session.ErrNoElevation, err)
 	}
 	if err != nil {
-		return pdp.Elevation{}, err
+		return session.Elevation{}, err
 	}
 	return elevationOf(e), nil
 }
 
 // RevokeElevations implements pdp.ElevationRevoker.
-func (s Elevations) RevokeElevations(ctx context.Context, f pdp.ElevationFilter) ([]pdp.Elevation, error) {
+func (s Elevations) RevokeElevations(ctx context.Context, f session.ElevationFilter) ([]session.Elevation, error) {
 	gone, err := s.Backend.RevokeElevations(ctx, storage.ElevationFilter{ClientID: f.ClientID, SessionID: f.SessionID,
 		Issuer: f.Issuer, SID: f.SID, Subject: f.Subject, CreatedBefore: f.CreatedBefore})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]pdp.Elevation, len(gone))
+	out := make([]session.Elevation, len(gone))
 	for i, e := range gone {
 		out[i] = elevationOf(e)
 	}
 	return out, nil
 }
 
-func elevationOf(e storage.SessionElevation) pdp.Elevation {
-	return pdp.Elevation{ClientID: e.ClientID, SessionID: e.SessionID, Issuer: e.Issuer, Subject: e.Subject,
+func elevationOf(e storage.SessionElevation) session.Elevation {
+	return session.Elevation{ClientID: e.ClientID, SessionID: e.SessionID, Issuer: e.Issuer, Subject: e.Subject,
 		SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime, DecisionID: e.DecisionID,
 		StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}
 }

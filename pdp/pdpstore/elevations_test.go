@@ -7,23 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/session"
+
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
 type elevationStore interface {
-	pdp.ElevationStore
-	pdp.ElevationRevoker
+	session.ElevationStore
+	session.ElevationRevoker
 }
 
-func elevation(client, session, sub, sid string, created time.Time) pdp.Elevation {
-	return pdp.Elevation{ClientID: client, SessionID: session, Issuer: "https://idp.example/", Subject: sub, SID: sid,
-		Methods: []string{"pwd", "otp", "mfa"}, ACR: trust.PAPEMultiFactor, AuthTime: created, DecisionID: "d-" + session,
-		StepUpID: "tx-" + session, CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute)}
+func elevation(client, sessionID, sub, sid string, created time.Time) session.Elevation {
+	return session.Elevation{ClientID: client, SessionID: sessionID, Issuer: "https://idp.example/", Subject: sub, SID: sid,
+		Methods: []string{"pwd", "otp", "mfa"}, ACR: trust.PAPEMultiFactor, AuthTime: created, DecisionID: "d-" + sessionID,
+		StepUpID: "tx-" + sessionID, CreatedAt: created, ExpiresAt: created.Add(15 * time.Minute)}
 }
 
 func TestElevations(t *testing.T) {
@@ -65,7 +66,7 @@ func testElevationLifecycle(t *testing.T, s elevationStore) {
 		"at expiry":     {"app", "s1", e.ExpiresAt},
 		"after expiry":  {"app", "s1", e.ExpiresAt.Add(time.Second)},
 	} {
-		if _, err := s.FindElevation(ctx, q[0].(string), q[1].(string), q[2].(time.Time)); !errors.Is(err, pdp.ErrNoElevation) {
+		if _, err := s.FindElevation(ctx, q[0].(string), q[1].(string), q[2].(time.Time)); !errors.Is(err, session.ErrNoElevation) {
 			t.Errorf("%s: %v, want ErrNoElevation", name, err)
 		}
 	}
@@ -82,7 +83,7 @@ func testElevationLifecycle(t *testing.T, s elevationStore) {
 
 func testElevationRevoke(t *testing.T, s elevationStore) {
 	ctx := t.Context()
-	for _, e := range []pdp.Elevation{
+	for _, e := range []session.Elevation{
 		elevation("app", "s1", "alice", "sid-a", base),
 		elevation("app", "s2", "alice", "sid-b", base),
 		elevation("other", "s1", "alice", "sid-a", base.Add(time.Minute)),
@@ -94,13 +95,13 @@ func testElevationRevoke(t *testing.T, s elevationStore) {
 	}
 	steps := []struct {
 		name string
-		f    pdp.ElevationFilter
+		f    session.ElevationFilter
 		want []string // client/session revoked
 	}{
-		{"created before spares later ones", pdp.ElevationFilter{Issuer: "https://idp.example/", SID: "sid-a", CreatedBefore: base.Add(time.Minute)}, []string{"app/s1"}},
-		{"one session of a client", pdp.ElevationFilter{ClientID: "other", SessionID: "s1"}, []string{"other/s1"}},
-		{"nothing left to revoke", pdp.ElevationFilter{ClientID: "other", SessionID: "s1"}, nil},
-		{"every session of a user", pdp.ElevationFilter{Issuer: "https://idp.example/", Subject: "alice"}, []string{"app/s2"}},
+		{"created before spares later ones", session.ElevationFilter{Issuer: "https://idp.example/", SID: "sid-a", CreatedBefore: base.Add(time.Minute)}, []string{"app/s1"}},
+		{"one session of a client", session.ElevationFilter{ClientID: "other", SessionID: "s1"}, []string{"other/s1"}},
+		{"nothing left to revoke", session.ElevationFilter{ClientID: "other", SessionID: "s1"}, nil},
+		{"every session of a user", session.ElevationFilter{Issuer: "https://idp.example/", Subject: "alice"}, []string{"app/s2"}},
 	}
 	for _, st := range steps {
 		gone, err := s.RevokeElevations(ctx, st.f)

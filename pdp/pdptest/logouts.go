@@ -6,31 +6,31 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/session"
 )
 
 // Logouts is an in-memory pdp.LogoutStore. Fail, when set, is returned by
 // every call, to test what a replica does when the database is down.
 type Logouts struct {
 	mu    sync.Mutex
-	marks []pdp.Logout
+	marks []session.Logout
 	Fail  error
 }
 
-var _ pdp.LogoutStore = (*Logouts)(nil)
+var _ session.LogoutStore = (*Logouts)(nil)
 
 // NewLogouts returns an empty store.
 func NewLogouts() *Logouts { return &Logouts{} }
 
 // SaveLogout appends m with the next ID.
-func (s *Logouts) SaveLogout(_ context.Context, m pdp.Logout) (pdp.Logout, error) {
+func (s *Logouts) SaveLogout(_ context.Context, m session.Logout) (session.Logout, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
-		return pdp.Logout{}, s.Fail
+		return session.Logout{}, s.Fail
 	}
 	if m.At.IsZero() || m.ExpiresAt.IsZero() {
-		return pdp.Logout{}, errors.New("pdptest: a logout needs At and ExpiresAt")
+		return session.Logout{}, errors.New("pdptest: a logout needs At and ExpiresAt")
 	}
 	m.ID = s.maxID() + 1
 	if m.CreatedAt.IsZero() {
@@ -42,20 +42,20 @@ func (s *Logouts) SaveLogout(_ context.Context, m pdp.Logout) (pdp.Logout, error
 
 // Insert stores m with exactly the ID it has, as a transaction of another
 // replica that took its ID earlier and commits only now would.
-func (s *Logouts) Insert(m pdp.Logout) {
+func (s *Logouts) Insert(m session.Logout) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.marks = append(s.marks, m)
 }
 
 // LogoutsAfter returns up to limit unexpired marks after afterID by ID.
-func (s *Logouts) LogoutsAfter(_ context.Context, afterID int64, now time.Time, limit int) ([]pdp.Logout, error) {
+func (s *Logouts) LogoutsAfter(_ context.Context, afterID int64, now time.Time, limit int) ([]session.Logout, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
 		return nil, s.Fail
 	}
-	var out []pdp.Logout
+	var out []session.Logout
 	for id := afterID + 1; len(out) < limit; id++ {
 		found := false
 		for _, m := range s.marks {

@@ -1,4 +1,4 @@
-package pdp
+package session
 
 import (
 	"context"
@@ -79,13 +79,13 @@ type ElevationRevoker interface {
 	RevokeElevations(ctx context.Context, f ElevationFilter) ([]Elevation, error)
 }
 
-// maxSessionIDLen bounds app-supplied session ids.
-const maxSessionIDLen = 256
+// MaxSessionIDLen bounds app-supplied session ids.
+const MaxSessionIDLen = 256
 
 // ValidSessionID reports whether id can name a session: 1 to 256 visible
 // ASCII characters.
 func ValidSessionID(id string) bool {
-	if id == "" || len(id) > maxSessionIDLen {
+	if id == "" || len(id) > MaxSessionIDLen {
 		return false
 	}
 	for i := 0; i < len(id); i++ {

@@ -1,4 +1,4 @@
-package pdp
+package session
 
 import (
 	"cmp"
@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/flow"
 
 	"github.com/stepgate/stepgate/pdp/trust"
 )
@@ -26,7 +29,7 @@ type SessionsConfig struct {
 	Logouts *Logouts
 	// Audit records every logout received and every revoked elevation;
 	// nil records nothing.
-	Audit FlowAuditor
+	Audit flow.Auditor
 	// IATSkew is how far after a logout token's iat an elevation may have
 	// been created and still be ended by it (clock differences); default 5s.
 	IATSkew time.Duration
@@ -62,9 +65,9 @@ func NewSessions(cfg SessionsConfig) (*Sessions, error) {
 // longer count for the client's decisions, and its elevation ends. It
 // returns how many elevations it ended (0 when there was none: revoking
 // is idempotent).
-func (s *Sessions) Revoke(ctx context.Context, c Client, sessionID string) (int, error) {
+func (s *Sessions) Revoke(ctx context.Context, c clientauth.Client, sessionID string) (int, error) {
 	if !ValidSessionID(sessionID) {
-		return 0, invalid("session id must be 1 to %d visible ASCII characters", maxSessionIDLen)
+		return 0, clientauth.Invalidf("session id must be 1 to %d visible ASCII characters", MaxSessionIDLen)
 	}
 	why := "revoked by client " + c.ID
 	if err := s.mark(ctx, Logout{ClientID: c.ID, SessionID: sessionID, At: s.cfg.Now()}, why); err != nil {
@@ -115,7 +118,7 @@ func (s *Sessions) Logout(ctx context.Context, rawLogoutToken string) (int, erro
 
 func (s *Sessions) revoke(ctx context.Context, f ElevationFilter, why string) (int, error) {
 	if !f.Valid() {
-		return 0, invalid("a session or a user must be named")
+		return 0, clientauth.Invalidf("a session or a user must be named")
 	}
 	gone, err := s.cfg.Store.RevokeElevations(ctx, f)
 	if err != nil {
@@ -132,7 +135,7 @@ func (s *Sessions) audit(ctx context.Context, e Elevation, why string) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	ev := FlowEvent{Time: s.cfg.Now(), Kind: FlowSession, DecisionID: e.DecisionID, ClientID: e.ClientID,
+	ev := flow.Event{Time: s.cfg.Now(), Kind: flow.KindSession, DecisionID: e.DecisionID, ClientID: e.ClientID,
 		Subject: e.Subject, Issuer: e.Issuer, Outcome: "revoked", Reasons: []string{why},
 		StepUpID: e.StepUpID, SessionID: e.SessionID}
 	if err := s.cfg.Audit.RecordFlow(ctx, ev); err != nil {
@@ -157,7 +160,7 @@ func (s *Sessions) mark(ctx context.Context, m Logout, why string) error {
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	ev := FlowEvent{Time: s.cfg.Now(), Kind: FlowSession, ClientID: m.ClientID, Subject: m.Subject, Issuer: m.Issuer,
+	ev := flow.Event{Time: s.cfg.Now(), Kind: flow.KindSession, ClientID: m.ClientID, Subject: m.Subject, Issuer: m.Issuer,
 		Outcome: "logout", Reasons: []string{why + ": logins to the session before " +
 			m.At.UTC().Truncate(time.Second).Format(time.RFC3339) + " no longer count"},
 		SessionID: m.SessionID, SID: m.SID}

@@ -1,11 +1,14 @@
-package pdp
+package clientauth
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,13 +34,10 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewClientKey returns a fresh client key.
+// NewClientKey returns a fresh client key: 256 random bits. The error is
+// always nil (crypto/rand does not fail); it stays for callers' sake.
 func NewClientKey() (string, error) {
-	k, err := randomToken(32)
-	if err != nil {
-		return "", err
-	}
-	return "sgk_" + k, nil
+	return "sgk_" + rand.Text() + rand.Text(), nil
 }
 
 // ClientLookup finds a client by the hash of its key; it returns an error
@@ -115,4 +115,39 @@ func (a *Authenticator) Forget() {
 	a.mu.Lock()
 	clear(a.cache)
 	a.mu.Unlock()
+}
+
+// ErrInvalidRequest is wrapped by every validation error; its message is
+// safe to show the caller as error_description.
+var ErrInvalidRequest = errors.New("invalid request")
+
+func Invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
+}
+
+// ReturnToAllowed reports whether target matches one of the client's
+// allowed prefixes. Scheme and host must be equal (so that
+// https://app.example cannot be extended to https://app.example.evil), the
+// path must start at a segment boundary, and userinfo is refused.
+func (c Client) ReturnToAllowed(target string) bool {
+	t, err := url.Parse(target)
+	if err != nil || !t.IsAbs() || t.User != nil || t.Host == "" || t.Opaque != "" {
+		return false
+	}
+	for _, a := range c.ReturnTo {
+		p, err := url.Parse(a)
+		if err != nil || !p.IsAbs() {
+			continue
+		}
+		if !strings.EqualFold(p.Scheme, t.Scheme) || !strings.EqualFold(p.Host, t.Host) {
+			continue
+		}
+		prefix := p.EscapedPath()
+		path := t.EscapedPath()
+		if prefix == "" || prefix == "/" || path == prefix ||
+			strings.HasPrefix(path, strings.TrimSuffix(prefix, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package pdp
+package flow
 
 import (
 	"context"
@@ -7,29 +7,29 @@ import (
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
-// Kinds of a FlowEvent.
+// Kinds of a Event.
 const (
-	// FlowStepUp records one attempt to verify a step-up: accepted
+	// KindStepUp records one attempt to verify a step-up: accepted
 	// (Outcome "verified") or refused (Outcome = the error code).
-	FlowStepUp = "stepup"
-	// FlowCIBA records a backchannel authentication run by stepgate:
+	KindStepUp = "stepup"
+	// KindCIBA records a backchannel authentication run by stepgate:
 	// started, approved, denied, expired or error.
-	FlowCIBA = "ciba"
-	// FlowSession records a session elevation being granted or revoked,
+	KindCIBA = "ciba"
+	// KindSession records a session elevation being granted or revoked,
 	// and a session ended by a back-channel logout or a client's
 	// revocation.
-	FlowSession = "session"
+	KindSession = "session"
 )
 
-// FlowEvent is an audit record of something that happened after a decision
+// Event is an audit record of something that happened after a decision
 // and because of it: a step-up verified or refused, a CIBA request stepgate
 // ran started or ended, a step-up elevated a session that a revocation or a
 // back-channel logout ended later. DecisionID links it to the decision that
 // started the flow (empty when none is known, e.g. a logout from the IdP or
 // a verify naming an unknown transaction).
-type FlowEvent struct {
+type Event struct {
 	Time time.Time
-	// Kind is FlowStepUp, FlowCIBA or FlowSession.
+	// Kind is KindStepUp, KindCIBA or KindSession.
 	Kind       string
 	DecisionID string
 	ClientID   string
@@ -56,10 +56,10 @@ type FlowEvent struct {
 	Proof *trust.ProofFacts
 }
 
-// FlowAuditor records flow events in the audit trail. cmd/stepgate adapts it
+// Auditor records flow events in the audit trail. cmd/stepgate adapts it
 // to the audit writer (record kind = Kind). In sync audit mode RecordFlow
 // returns only once the record is committed, so a caller that must not
 // report success without a record (step-up verify) can fail closed.
-type FlowAuditor interface {
-	RecordFlow(ctx context.Context, ev FlowEvent) error
+type Auditor interface {
+	RecordFlow(ctx context.Context, ev Event) error
 }
