@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/pdp/policy"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // ActionsDataFile is the bundle file holding data.stepgate.actions.
@@ -155,7 +153,7 @@ func ParseActionRow(row ActionRow) (ActionRule, FieldErrors) {
 	r := ActionRule{Name: strings.TrimSpace(row.Name), Description: strings.TrimSpace(row.Description), MFA: row.MFA, FreshLogin: row.FreshLogin,
 		AMRAny: SplitList(row.AMRAny), ACRValues: SplitList(row.ACRValues), CIBAChannels: SplitList(row.CIBAChannels),
 		CIBABindingHint: strings.TrimSpace(row.CIBABinding)}
-	if !pdp.ValidAction(r.Name) {
+	if !policy.ValidAction(r.Name) {
 		errs["name"] = "an action name such as billing.pay (letters, digits and . _ : / -)"
 	}
 	if s := strings.TrimSpace(row.MaxAge); s != "" {

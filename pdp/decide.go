@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
@@ -146,7 +148,7 @@ func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer 
 		return
 	}
 	req := res.Requirements
-	req.ACRValues = effectiveACR(issuer, req)
+	req.ACRValues = trust.EffectiveACR(issuer, req)
 	d.Requirements, d.StepUp = &req, ans
 	d.WWWAuthenticate = ans.WWWAuthenticate
 	if ans.AuthorizeURL == "" {
@@ -162,7 +164,7 @@ func (s *Service) shapeCIBA(c *call, d *Decision, issuer *trust.IssuerConfig, re
 	if claims == nil {
 		claims = map[string]any{"sub": c.input.Subject.ID}
 	}
-	hint, err := cibaLoginHint(issuer, claims)
+	hint, err := ciba.LoginHint(issuer, claims)
 	if err != nil {
 		d.Outcome = policy.Deny
 		d.Reasons = append(d.Reasons, "ciba unavailable: "+err.Error())
@@ -172,7 +174,7 @@ func (s *Service) shapeCIBA(c *call, d *Decision, issuer *trust.IssuerConfig, re
 	if issuer != nil {
 		dialect = issuer.Dialect
 	}
-	msg, note, err := bindingMessage(dialect, res.CIBAMessage, c.input.Action.Name)
+	msg, note, err := ciba.BindingMessage(dialect, res.CIBAMessage, c.input.Action.Name)
 	if err != nil {
 		d.Outcome = policy.Deny
 		d.Reasons = append(d.Reasons, "ciba unavailable: "+err.Error())
@@ -182,9 +184,9 @@ func (s *Service) shapeCIBA(c *call, d *Decision, issuer *trust.IssuerConfig, re
 		d.Reasons = append(d.Reasons, note)
 	}
 	req := res.Requirements
-	req.ACRValues = effectiveACR(issuer, req)
+	req.ACRValues = trust.EffectiveACR(issuer, req)
 	d.Requirements = &req
-	d.CIBA = &CIBAAnswer{Request: CIBARequest{
+	d.CIBA = &CIBAAnswer{Request: ciba.Request{
 		LoginHint:       hint,
 		BindingMessage:  msg,
 		Scope:           "openid",

@@ -3,6 +3,8 @@ package pdp
 import (
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 
@@ -35,17 +37,7 @@ type StepUpAnswer struct {
 // CIBAAnswer carries the backchannel authentication request parameters and,
 // when stepgate runs the exchange itself, where to follow it.
 type CIBAAnswer struct {
-	Request   CIBARequest `json:"request"`
-	ID        string      `json:"id,omitempty"`
-	StatusURL string      `json:"status_url,omitempty"`
-}
-
-// CIBARequest are the parameters of an OpenID CIBA backchannel authentication
-// request, already in the issuer's dialect.
-type CIBARequest struct {
-	LoginHint       string `json:"login_hint,omitempty"`
-	BindingMessage  string `json:"binding_message,omitempty"`
-	Scope           string `json:"scope"`
-	ACRValues       string `json:"acr_values,omitempty"`
-	RequestedExpiry int    `json:"requested_expiry,omitempty"`
+	Request   ciba.Request `json:"request"`
+	ID        string       `json:"id,omitempty"`
+	StatusURL string       `json:"status_url,omitempty"`
 }

@@ -2,16 +2,12 @@ package pdp
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/session"
 
 	"github.com/stepgate/stepgate/pdp/policy"
 )
-
-// actionPattern is the contract's action syntax.
-var actionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
 
 // Request is a native decision request (POST /v1/decision).
 type Request struct {
@@ -25,9 +21,6 @@ type Request struct {
 	// it applies (see Elevation); optional.
 	SessionID string
 }
-
-// ValidAction reports whether name follows the action syntax.
-func ValidAction(name string) bool { return actionPattern.MatchString(name) }
 
 // Validate checks the request against the contract and what client may do.
 func (r *Request) Validate(c clientauth.Client) error {
@@ -49,8 +42,8 @@ func (r *Request) Validate(c clientauth.Client) error {
 	if r.Action == "" {
 		return clientauth.Invalidf("action is required")
 	}
-	if !ValidAction(r.Action) {
-		return clientauth.Invalidf("action %q must match %s", shorten(r.Action, 64), actionPattern)
+	if !policy.ValidAction(r.Action) {
+		return clientauth.Invalidf("action %q must match %s", clientauth.Shorten(r.Action, 64), policy.ActionPattern)
 	}
 	if r.SessionID != "" && !session.ValidSessionID(r.SessionID) {
 		return clientauth.Invalidf("session_id must be 1 to %d visible ASCII characters", session.MaxSessionIDLen)
@@ -59,11 +52,4 @@ func (r *Request) Validate(c clientauth.Client) error {
 		return clientauth.Invalidf("return_to is not in this client's allowlist")
 	}
 	return nil
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

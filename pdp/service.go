@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/session"
@@ -59,7 +61,7 @@ type ServiceConfig struct {
 	// CIBAOffers, when set, keeps the backchannel request of every `ciba`
 	// decision for an issuer with a CIBA client, so that POST /v1/ciba can
 	// run it; the answer then carries ciba.id and ciba.status_url.
-	CIBAOffers CIBAOfferStore
+	CIBAOffers ciba.OfferStore
 	// Elevations, when set, enables "MFA once per session": a verified
 	// step-up elevates the session (VerifyStepUpSession) and later
 	// decisions for it see the step-up's authentication.

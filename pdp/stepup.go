@@ -26,24 +26,11 @@ type stepUpPlan struct {
 	action     string
 }
 
-// effectiveACR turns the policy's requirement into the issuer's dialect: the
-// policy's own acr_values win; otherwise an "mfa" requirement becomes the
-// acr values that mean MFA at that issuer.
-func effectiveACR(iss *trust.IssuerConfig, req policy.Requirements) []string {
-	if len(req.ACRValues) > 0 {
-		return req.ACRValues
-	}
-	if slices.Contains(req.AMRAny, "mfa") {
-		return trust.MFAACRValues(iss)
-	}
-	return nil
-}
-
 // buildStepUp creates the step-up answer and stores its transaction.
 // Without an IdP (or one without an authorize client) the answer still has
 // the RFC 9470 challenge, for APIs, but no authorize URL.
 func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer, error) {
-	acr := effectiveACR(p.issuer, p.req)
+	acr := trust.EffectiveACR(p.issuer, p.req)
 	ans := &StepUpAnswer{WWWAuthenticate: InsufficientAuthChallenge(p.reason, acr, p.req.RequestMaxAge())}
 	if p.issuer == nil || p.issuer.Authorize == nil {
 		return ans, nil

@@ -3,7 +3,7 @@ package storage
 import "time"
 
 // CIBARequest is one backchannel authentication request stepgate polls
-// (the persistent form of pdp/backchannel.Record). Status is pending,
+// (the persistent form of pdp/ciba/backchannel.Record). Status is pending,
 // approved, denied, expired or error; zero times mean "not set". IDToken
 // holds a raw ID token only between an approval and its verification.
 type CIBARequest struct {

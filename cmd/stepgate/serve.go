@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/session"
 
@@ -112,7 +114,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err := decisionAPI.RegisterAuthZEN(pdphttp.AuthZENConfig{BaseURL: cfg.ExternalURL, Search: searcher}); err != nil {
 		return err
 	}
-	cibaRunner, err := pdp.NewCIBARunner(pdp.CIBARunnerConfig{Verifier: verifier, Offers: offers,
+	cibaRunner, err := ciba.NewRunner(ciba.RunnerConfig{Verifier: verifier, Offers: offers,
 		Requests: pdpstore.CIBARequests{Backend: a.store}, Audit: flows, Owner: cfg.chainID(),
 		RequestedExpiry: cfg.Decision.CIBARequestedExpiry, Logger: a.log})
 	if err != nil {

@@ -151,3 +151,11 @@ func (c Client) ReturnToAllowed(target string) bool {
 	}
 	return false
 }
+
+// Shorten cuts a caller-supplied value to n bytes for an error message.
+func Shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/flow"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
@@ -192,7 +193,7 @@ func TestCIBATrailReplicas(t *testing.T) {
 		for range 4 {
 			e.clock.Advance(time.Second)
 			var wg sync.WaitGroup
-			for _, r := range []*pdp.CIBARunner{e.runner, b} {
+			for _, r := range []*ciba.Runner{e.runner, b} {
 				wg.Go(func() {
 					if _, err := r.RunOnce(t.Context()); err != nil {
 						t.Errorf("RunOnce: %v", err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/session"
@@ -19,7 +21,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/policies"
@@ -79,19 +81,19 @@ type env struct {
 	clock    *clock
 	verifier *trust.Verifier
 	svc      *pdp.Service
-	offers   pdp.CIBAOffers
+	offers   ciba.Offers
 	requests backchannel.Store
 	flows    *flows
 	logouts  *session.Logouts
 	marks    *pdptest.Logouts
-	runner   *pdp.CIBARunner
+	runner   *ciba.Runner
 	srv      *httptest.Server
 }
 
 type envConfig struct {
 	issuer   trust.IssuerConfig
 	requests backchannel.Store // default in memory
-	offers   pdp.CIBAOffers    // default in memory
+	offers   ciba.Offers       // default in memory
 	owner    string
 }
 
@@ -150,9 +152,9 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 
 // newRunner builds a CIBA runner on the env's stores, as a restarted
 // process would.
-func (e *env) newRunner(t testing.TB, owner string) *pdp.CIBARunner {
+func (e *env) newRunner(t testing.TB, owner string) *ciba.Runner {
 	t.Helper()
-	r, err := pdp.NewCIBARunner(pdp.CIBARunnerConfig{Verifier: e.verifier, Offers: e.offers, Requests: e.requests,
+	r, err := ciba.NewRunner(ciba.RunnerConfig{Verifier: e.verifier, Offers: e.offers, Requests: e.requests,
 		Audit: e.flows, Owner: owner, MinInterval: time.Second, DefaultInterval: time.Second,
 		Now: e.clock.Now, After: e.clock.After})
 	if err != nil {
@@ -265,7 +267,7 @@ func (e *env) startCIBA(t testing.TB, decisionID string) cibaStatus {
 }
 
 // poll advances the clock by d, runs one pass of r and reads the status.
-func (e *env) poll(t testing.TB, r *pdp.CIBARunner, d time.Duration, id string) cibaStatus {
+func (e *env) poll(t testing.TB, r *ciba.Runner, d time.Duration, id string) cibaStatus {
 	t.Helper()
 	e.clock.Advance(d)
 	if _, err := r.RunOnce(t.Context()); err != nil {

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // RegisterCIBA adds the routes of CIBA run by stepgate:
@@ -17,7 +17,7 @@ import (
 //	GET  /v1/ciba/{id}   pending | approved (with verified claims) | denied | expired | error
 //
 // Both need a client key; a client sees only the requests it started.
-func (s *Server) RegisterCIBA(r *pdp.CIBARunner) {
+func (s *Server) RegisterCIBA(r *ciba.Runner) {
 	h := cibaHandlers{s: s, r: r}
 	s.echo.POST("/v1/ciba", h.start, s.authenticate)
 	s.echo.GET("/v1/ciba/:id", h.status, s.authenticate)
@@ -25,7 +25,7 @@ func (s *Server) RegisterCIBA(r *pdp.CIBARunner) {
 
 type cibaHandlers struct {
 	s *Server
-	r *pdp.CIBARunner
+	r *ciba.Runner
 }
 
 func (h cibaHandlers) start(c echo.Context) error {
@@ -42,7 +42,7 @@ func (h cibaHandlers) start(c echo.Context) error {
 		return err
 	}
 	f.only("decision_id", "issuer", "subject", "login_hint", "binding_message", "action", "requirements")
-	in := pdp.CIBAStart{DecisionID: f.str("decision_id"), Issuer: f.str("issuer"), Subject: f.str("subject"),
+	in := ciba.StartRequest{DecisionID: f.str("decision_id"), Issuer: f.str("issuer"), Subject: f.str("subject"),
 		LoginHint: f.str("login_hint"), BindingMessage: f.str("binding_message"), Action: f.str("action")}
 	if m, ok := f.object("requirements"); ok {
 		in.Requirements, err = requirementsOf(m)
@@ -76,17 +76,17 @@ func (h cibaHandlers) status(c echo.Context) error {
 // fail renders the runner's errors with stable codes; the rest go to the
 // shared error handler.
 func (h cibaHandlers) fail(c echo.Context, err error) error {
-	var idp *pdp.CIBAIdPError
+	var idp *ciba.IdPError
 	switch {
-	case errors.Is(err, pdp.ErrCIBANotFound):
+	case errors.Is(err, ciba.ErrNotFound):
 		return c.JSON(http.StatusNotFound, errorBody{"not_found", "no such ciba request for this client"})
-	case errors.Is(err, pdp.ErrCIBANotStarted):
+	case errors.Is(err, ciba.ErrNotStarted):
 		return c.JSON(http.StatusConflict, errorBody{"not_started", err.Error()})
-	case errors.Is(err, pdp.ErrCIBAOfferGone):
+	case errors.Is(err, ciba.ErrOfferGone):
 		return c.JSON(http.StatusGone, errorBody{"expired", err.Error()})
 	case errors.As(err, &idp):
 		return c.JSON(http.StatusBadGateway, errorBody{"idp_rejected", idp.Error()})
-	case errors.Is(err, pdp.ErrCIBAUnavailable):
+	case errors.Is(err, ciba.ErrUnavailable):
 		h.s.log.WarnContext(c.Request().Context(), "ciba unavailable", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, errorBody{"temporarily_unavailable", "ciba is temporarily unavailable; retry later"})
 	}

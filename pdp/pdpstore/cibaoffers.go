@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -25,10 +26,10 @@ type CIBAOffers struct {
 	Backend CIBAOfferBackend
 }
 
-var _ pdp.CIBAOffers = CIBAOffers{}
+var _ ciba.Offers = CIBAOffers{}
 
 // SaveCIBAOffer implements pdp.CIBAOfferStore.
-func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o pdp.CIBAOffer) error {
+func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
 	req, err := json.Marshal(o.Request)
 	if err != nil {
 		return fmt.Errorf("encode ciba request of offer %s: %w", o.ID, err)
@@ -43,41 +44,41 @@ func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o pdp.CIBAOffer) error {
 }
 
 // GetCIBAOffer implements pdp.CIBAOffers.
-func (s CIBAOffers) GetCIBAOffer(ctx context.Context, id string) (pdp.CIBAOffer, error) {
+func (s CIBAOffers) GetCIBAOffer(ctx context.Context, id string) (ciba.Offer, error) {
 	o, err := s.Backend.GetCIBAOffer(ctx, id)
 	return offerOf(o, err)
 }
 
 // CIBAOfferByDecision implements pdp.CIBAOffers.
-func (s CIBAOffers) CIBAOfferByDecision(ctx context.Context, decisionID string) (pdp.CIBAOffer, error) {
+func (s CIBAOffers) CIBAOfferByDecision(ctx context.Context, decisionID string) (ciba.Offer, error) {
 	o, err := s.Backend.CIBAOfferByDecision(ctx, decisionID)
 	return offerOf(o, err)
 }
 
 // StartCIBAOffer implements pdp.CIBAOffers.
-func (s CIBAOffers) StartCIBAOffer(ctx context.Context, id string, now time.Time) (pdp.CIBAOffer, error) {
+func (s CIBAOffers) StartCIBAOffer(ctx context.Context, id string, now time.Time) (ciba.Offer, error) {
 	o, err := s.Backend.StartCIBAOffer(ctx, id, now)
 	return offerOf(o, err)
 }
 
-func offerOf(o storage.CIBAOffer, err error) (pdp.CIBAOffer, error) {
+func offerOf(o storage.CIBAOffer, err error) (ciba.Offer, error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferNotFound, err)
+		return ciba.Offer{}, fmt.Errorf("%w: %w", ciba.ErrOfferNotFound, err)
 	case errors.Is(err, storage.ErrUsed):
-		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferUsed, err)
+		return ciba.Offer{}, fmt.Errorf("%w: %w", ciba.ErrOfferUsed, err)
 	case errors.Is(err, storage.ErrExpired):
-		return pdp.CIBAOffer{}, fmt.Errorf("%w: %w", pdp.ErrCIBAOfferExpired, err)
+		return ciba.Offer{}, fmt.Errorf("%w: %w", ciba.ErrOfferExpired, err)
 	case err != nil:
-		return pdp.CIBAOffer{}, err
+		return ciba.Offer{}, err
 	}
-	out := pdp.CIBAOffer{ID: o.ID, DecisionID: o.DecisionID, ClientID: o.ClientID, Issuer: o.Issuer,
+	out := ciba.Offer{ID: o.ID, DecisionID: o.DecisionID, ClientID: o.ClientID, Issuer: o.Issuer,
 		Subject: o.Subject, Action: o.Action, CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt, StartedAt: o.StartedAt}
 	if err := json.Unmarshal(o.Request, &out.Request); err != nil {
-		return pdp.CIBAOffer{}, fmt.Errorf("decode ciba request of offer %s: %w", o.ID, err)
+		return ciba.Offer{}, fmt.Errorf("decode ciba request of offer %s: %w", o.ID, err)
 	}
 	if err := json.Unmarshal(o.Requirements, &out.Requirements); err != nil {
-		return pdp.CIBAOffer{}, fmt.Errorf("decode requirements of offer %s: %w", o.ID, err)
+		return ciba.Offer{}, fmt.Errorf("decode requirements of offer %s: %w", o.ID, err)
 	}
 	return out, nil
 }

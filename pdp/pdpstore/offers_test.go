@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
@@ -22,28 +23,28 @@ var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 func offerStores() []struct {
 	name    string
 	require func(testing.TB)
-	open    func(testing.TB) pdp.CIBAOffers
+	open    func(testing.TB) ciba.Offers
 } {
 	out := []struct {
 		name    string
 		require func(testing.TB)
-		open    func(testing.TB) pdp.CIBAOffers
-	}{{name: "memory", require: func(testing.TB) {}, open: func(testing.TB) pdp.CIBAOffers { return pdptest.NewCIBAOffers() }}}
+		open    func(testing.TB) ciba.Offers
+	}{{name: "memory", require: func(testing.TB) {}, open: func(testing.TB) ciba.Offers { return pdptest.NewCIBAOffers() }}}
 	for _, b := range sqlstoretest.Backends() {
 		out = append(out, struct {
 			name    string
 			require func(testing.TB)
-			open    func(testing.TB) pdp.CIBAOffers
-		}{b.Name, b.Require, func(t testing.TB) pdp.CIBAOffers { return pdpstore.CIBAOffers{Backend: b.Open(t)} }})
+			open    func(testing.TB) ciba.Offers
+		}{b.Name, b.Require, func(t testing.TB) ciba.Offers { return pdpstore.CIBAOffers{Backend: b.Open(t)} }})
 	}
 	return out
 }
 
-func sampleOffer(id, decision string) pdp.CIBAOffer {
+func sampleOffer(id, decision string) ciba.Offer {
 	age := int64(300)
-	return pdp.CIBAOffer{ID: id, DecisionID: decision, ClientID: "billing-svc", Issuer: "https://idp.example/",
+	return ciba.Offer{ID: id, DecisionID: decision, ClientID: "billing-svc", Issuer: "https://idp.example/",
 		Subject: "alice", Action: "billing.pay",
-		Request:      pdp.CIBARequest{LoginHint: "alice", BindingMessage: "PAY-1234", Scope: "openid", ACRValues: "urn:mfa", RequestedExpiry: 300},
+		Request:      ciba.Request{LoginHint: "alice", BindingMessage: "PAY-1234", Scope: "openid", ACRValues: "urn:mfa", RequestedExpiry: 300},
 		Requirements: policy.Requirements{AMRAny: []string{"mfa"}, ACRValues: []string{"urn:mfa"}, MaxAge: &age},
 		CreatedAt:    base, ExpiresAt: base.Add(10 * time.Minute)}
 }
@@ -54,7 +55,7 @@ func TestCIBAOffers(t *testing.T) {
 			st.require(t)
 			tests := []struct {
 				name string
-				run  func(t *testing.T, s pdp.CIBAOffers)
+				run  func(t *testing.T, s ciba.Offers)
 			}{
 				{"round trip by id and decision", testOfferRoundTrip},
 				{"started once", testOfferStartOnce},
@@ -69,19 +70,19 @@ func TestCIBAOffers(t *testing.T) {
 	}
 }
 
-func mustSaveOffer(t testing.TB, s pdp.CIBAOffers, o pdp.CIBAOffer) {
+func mustSaveOffer(t testing.TB, s ciba.Offers, o ciba.Offer) {
 	t.Helper()
 	if err := s.SaveCIBAOffer(t.Context(), o); err != nil {
 		t.Fatalf("save offer: %v", err)
 	}
 }
 
-func testOfferRoundTrip(t *testing.T, s pdp.CIBAOffers) {
+func testOfferRoundTrip(t *testing.T, s ciba.Offers) {
 	want := sampleOffer("o1", "d1")
 	mustSaveOffer(t, s, want)
-	for name, get := range map[string]func() (pdp.CIBAOffer, error){
-		"by id":       func() (pdp.CIBAOffer, error) { return s.GetCIBAOffer(t.Context(), "o1") },
-		"by decision": func() (pdp.CIBAOffer, error) { return s.CIBAOfferByDecision(t.Context(), "d1") },
+	for name, get := range map[string]func() (ciba.Offer, error){
+		"by id":       func() (ciba.Offer, error) { return s.GetCIBAOffer(t.Context(), "o1") },
+		"by decision": func() (ciba.Offer, error) { return s.CIBAOfferByDecision(t.Context(), "d1") },
 	} {
 		got, err := get()
 		if err != nil {
@@ -94,13 +95,13 @@ func testOfferRoundTrip(t *testing.T, s pdp.CIBAOffers) {
 	}
 }
 
-func testOfferStartOnce(t *testing.T, s pdp.CIBAOffers) {
+func testOfferStartOnce(t *testing.T, s ciba.Offers) {
 	mustSaveOffer(t, s, sampleOffer("o1", "d1"))
 	got, err := s.StartCIBAOffer(t.Context(), "o1", base.Add(time.Minute))
 	if err != nil || got.StartedAt == nil || !got.StartedAt.Equal(base.Add(time.Minute)) {
 		t.Fatalf("first start = %+v, %v", got, err)
 	}
-	if _, err := s.StartCIBAOffer(t.Context(), "o1", base.Add(2*time.Minute)); !errors.Is(err, pdp.ErrCIBAOfferUsed) {
+	if _, err := s.StartCIBAOffer(t.Context(), "o1", base.Add(2*time.Minute)); !errors.Is(err, ciba.ErrOfferUsed) {
 		t.Fatalf("second start = %v, want ErrCIBAOfferUsed", err)
 	}
 	again, err := s.GetCIBAOffer(t.Context(), "o1")
@@ -109,9 +110,9 @@ func testOfferStartOnce(t *testing.T, s pdp.CIBAOffers) {
 	}
 }
 
-func testOfferExpired(t *testing.T, s pdp.CIBAOffers) {
+func testOfferExpired(t *testing.T, s ciba.Offers) {
 	mustSaveOffer(t, s, sampleOffer("o1", "d1"))
-	if _, err := s.StartCIBAOffer(t.Context(), "o1", base.Add(11*time.Minute)); !errors.Is(err, pdp.ErrCIBAOfferExpired) {
+	if _, err := s.StartCIBAOffer(t.Context(), "o1", base.Add(11*time.Minute)); !errors.Is(err, ciba.ErrOfferExpired) {
 		t.Fatalf("start after expiry = %v, want ErrCIBAOfferExpired", err)
 	}
 	if got, _ := s.GetCIBAOffer(t.Context(), "o1"); got.StartedAt != nil {
@@ -119,7 +120,7 @@ func testOfferExpired(t *testing.T, s pdp.CIBAOffers) {
 	}
 }
 
-func testOfferUnknown(t *testing.T, s pdp.CIBAOffers) {
+func testOfferUnknown(t *testing.T, s ciba.Offers) {
 	mustSaveOffer(t, s, sampleOffer("explicit", ""))
 	checks := map[string]error{}
 	_, checks["get"] = s.GetCIBAOffer(t.Context(), "nope")
@@ -127,13 +128,13 @@ func testOfferUnknown(t *testing.T, s pdp.CIBAOffers) {
 	_, checks["by empty decision"] = s.CIBAOfferByDecision(t.Context(), "")
 	_, checks["start"] = s.StartCIBAOffer(t.Context(), "nope", base)
 	for name, err := range checks {
-		if !errors.Is(err, pdp.ErrCIBAOfferNotFound) {
+		if !errors.Is(err, ciba.ErrOfferNotFound) {
 			t.Errorf("%s = %v, want ErrCIBAOfferNotFound", name, err)
 		}
 	}
 }
 
-func testOfferRace(t *testing.T, s pdp.CIBAOffers) {
+func testOfferRace(t *testing.T, s ciba.Offers) {
 	mustSaveOffer(t, s, sampleOffer("o1", "d1"))
 	ctx := context.WithoutCancel(t.Context())
 	var wins atomic.Int32
@@ -142,7 +143,7 @@ func testOfferRace(t *testing.T, s pdp.CIBAOffers) {
 		wg.Go(func() {
 			if _, err := s.StartCIBAOffer(ctx, "o1", base); err == nil {
 				wins.Add(1)
-			} else if !errors.Is(err, pdp.ErrCIBAOfferUsed) {
+			} else if !errors.Is(err, ciba.ErrOfferUsed) {
 				t.Errorf("start: %v", err)
 			}
 		})

@@ -6,20 +6,20 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/ciba"
 )
 
 // CIBAOffers is an in-memory pdp.CIBAOffers for tests.
 type CIBAOffers struct {
 	mu sync.Mutex
-	m  map[string]pdp.CIBAOffer
+	m  map[string]ciba.Offer
 }
 
 // NewCIBAOffers returns an empty store.
-func NewCIBAOffers() *CIBAOffers { return &CIBAOffers{m: map[string]pdp.CIBAOffer{}} }
+func NewCIBAOffers() *CIBAOffers { return &CIBAOffers{m: map[string]ciba.Offer{}} }
 
 // SaveCIBAOffer inserts o.
-func (s *CIBAOffers) SaveCIBAOffer(_ context.Context, o pdp.CIBAOffer) error {
+func (s *CIBAOffers) SaveCIBAOffer(_ context.Context, o ciba.Offer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.m[o.ID]; ok {
@@ -30,18 +30,18 @@ func (s *CIBAOffers) SaveCIBAOffer(_ context.Context, o pdp.CIBAOffer) error {
 }
 
 // GetCIBAOffer returns an offer by id.
-func (s *CIBAOffers) GetCIBAOffer(_ context.Context, id string) (pdp.CIBAOffer, error) {
+func (s *CIBAOffers) GetCIBAOffer(_ context.Context, id string) (ciba.Offer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.m[id]
 	if !ok {
-		return pdp.CIBAOffer{}, pdp.ErrCIBAOfferNotFound
+		return ciba.Offer{}, ciba.ErrOfferNotFound
 	}
 	return o, nil
 }
 
 // CIBAOfferByDecision returns the offer a decision left.
-func (s *CIBAOffers) CIBAOfferByDecision(_ context.Context, decisionID string) (pdp.CIBAOffer, error) {
+func (s *CIBAOffers) CIBAOfferByDecision(_ context.Context, decisionID string) (ciba.Offer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, o := range s.m {
@@ -49,21 +49,21 @@ func (s *CIBAOffers) CIBAOfferByDecision(_ context.Context, decisionID string) (
 			return o, nil
 		}
 	}
-	return pdp.CIBAOffer{}, pdp.ErrCIBAOfferNotFound
+	return ciba.Offer{}, ciba.ErrOfferNotFound
 }
 
 // StartCIBAOffer marks an offer started, once.
-func (s *CIBAOffers) StartCIBAOffer(_ context.Context, id string, now time.Time) (pdp.CIBAOffer, error) {
+func (s *CIBAOffers) StartCIBAOffer(_ context.Context, id string, now time.Time) (ciba.Offer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.m[id]
 	switch {
 	case !ok:
-		return pdp.CIBAOffer{}, pdp.ErrCIBAOfferNotFound
+		return ciba.Offer{}, ciba.ErrOfferNotFound
 	case o.StartedAt != nil:
-		return pdp.CIBAOffer{}, pdp.ErrCIBAOfferUsed
+		return ciba.Offer{}, ciba.ErrOfferUsed
 	case now.After(o.ExpiresAt):
-		return pdp.CIBAOffer{}, pdp.ErrCIBAOfferExpired
+		return ciba.Offer{}, ciba.ErrOfferExpired
 	}
 	o.StartedAt = &now
 	s.m[id] = o

@@ -1,5 +1,11 @@
 package trust
 
+import (
+	"slices"
+
+	"github.com/stepgate/stepgate/pdp/policy"
+)
+
 // Dialect names the acr/amr vocabulary and CIBA hint format of an IdP.
 type Dialect string
 
@@ -94,4 +100,17 @@ func MFAACRValues(iss *IssuerConfig) []string {
 		return []string{PAPEMultiFactor}
 	}
 	return iss.EffectiveMFAACRValues()
+}
+
+// EffectiveACR turns the policy's requirement into the issuer's dialect: the
+// policy's own acr_values win; otherwise an "mfa" requirement becomes the
+// acr values that mean MFA at that issuer.
+func EffectiveACR(iss *IssuerConfig, req policy.Requirements) []string {
+	if len(req.ACRValues) > 0 {
+		return req.ACRValues
+	}
+	if slices.Contains(req.AMRAny, "mfa") {
+		return MFAACRValues(iss)
+	}
+	return nil
 }

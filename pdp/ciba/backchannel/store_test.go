@@ -3,8 +3,8 @@ package backchannel_test
 import (
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
-	"github.com/stepgate/stepgate/pdp/backchannel/backchanneltest"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel/backchanneltest"
 )
 
 func TestMemoryStoreConformance(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 const (

@@ -1,4 +1,4 @@
-package pdp
+package ciba
 
 import (
 	"strings"
@@ -25,7 +25,7 @@ func TestBindingMessage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, note, err := bindingMessage(tc.dialect, tc.policy, "billing.pay")
+			msg, note, err := BindingMessage(tc.dialect, tc.policy, "billing.pay")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // harness is one poller against the fake IdP on a fake clock.

@@ -1,4 +1,4 @@
-package pdp
+package ciba
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // Every transition of a CIBA request stepgate runs is one KindCIBA audit
@@ -36,24 +36,24 @@ const cibaStarted = "started"
 
 // CIBA flow error codes stepgate sets itself, next to the IdP's OAuth codes.
 const (
-	// CIBAUnavailable: the IdP (or its discovery) could not be reached, or
+	// CodeUnavailable: the IdP (or its discovery) could not be reached, or
 	// answered with a server error, when the request was sent.
-	CIBAUnavailable = "temporarily_unavailable"
-	// CIBAInvalidResponse: the IdP acknowledged with a response stepgate
+	CodeUnavailable = "temporarily_unavailable"
+	// CodeInvalidResponse: the IdP acknowledged with a response stepgate
 	// cannot use (no auth_req_id, a bad expires_in, …).
-	CIBAInvalidResponse = "invalid_response"
+	CodeInvalidResponse = "invalid_response"
 )
 
 // onChange is the poller's callback: approvals are verified and settled,
 // denials, expiries and errors recorded.
-func (r *CIBARunner) onChange(ctx context.Context, id string, st backchannel.State) {
+func (r *Runner) onChange(ctx context.Context, id string, st backchannel.State) {
 	if st.Status == backchannel.StatusPending {
 		return
 	}
 	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
 	if err != nil {
 		r.log.ErrorContext(ctx, "ciba request without its offer", "id", id, "decision_id", st.DecisionID, "err", err)
-		o = CIBAOffer{ID: id, DecisionID: st.DecisionID, Issuer: st.Issuer}
+		o = Offer{ID: id, DecisionID: st.DecisionID, Issuer: st.Issuer}
 	}
 	if st.Status == backchannel.StatusApproved {
 		r.settle(ctx, o, st.IDToken)
@@ -66,7 +66,7 @@ func (r *CIBARunner) onChange(ctx context.Context, id string, st backchannel.Sta
 // (or turns the request into an error) and records the outcome. Only the
 // caller whose Settle went through records it: the poller's report and a
 // status read may settle the same approval at once.
-func (r *CIBARunner) settle(ctx context.Context, o CIBAOffer, rawIDToken string) {
+func (r *Runner) settle(ctx context.Context, o Offer, rawIDToken string) {
 	claims, verr := r.verifyApproval(ctx, o, rawIDToken)
 	var raw json.RawMessage
 	if verr == nil {
@@ -108,9 +108,9 @@ func startErrorCode(err error) string {
 	case ok && be.Code != "":
 		return be.Code
 	case ok && be.StatusCode == http.StatusOK:
-		return CIBAInvalidResponse
+		return CodeInvalidResponse
 	}
-	return CIBAUnavailable // unreachable, a server error without a code, or no usable discovery
+	return CodeUnavailable // unreachable, a server error without a code, or no usable discovery
 }
 
 // proofOf takes the authentication facts from verified ID token claims.
@@ -125,7 +125,7 @@ func proofOf(claims map[string]any) *trust.ProofFacts {
 
 // audit records one transition. A record that cannot be written is logged:
 // the IdP's answer is already stored and the request's status reports it.
-func (r *CIBARunner) audit(ctx context.Context, o CIBAOffer, outcome, code, reason string, proof *trust.ProofFacts) {
+func (r *Runner) audit(ctx context.Context, o Offer, outcome, code, reason string, proof *trust.ProofFacts) {
 	if r.cfg.Audit == nil {
 		return
 	}

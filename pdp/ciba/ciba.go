@@ -1,4 +1,4 @@
-package pdp
+package ciba
 
 import (
 	"crypto/rand"
@@ -72,11 +72,11 @@ func (r bindingRule) sanitize(msg string) string {
 	return strings.Trim(b.String(), " -")
 }
 
-// bindingMessage picks the message shown on both devices. A policy's message
+// BindingMessage picks the message shown on both devices. A policy's message
 // is used when the dialect accepts it, sanitised (with a reason saying so)
 // when it does not; otherwise one is generated from the action, such as
 // "PAY-4821", which every provider accepts.
-func bindingMessage(d trust.Dialect, policyMsg, action string) (msg, note string, err error) {
+func BindingMessage(d trust.Dialect, policyMsg, action string) (msg, note string, err error) {
 	rule := bindingRuleFor(d)
 	if policyMsg != "" {
 		if rule.valid(policyMsg) {
@@ -117,9 +117,9 @@ func generatedBindingMessage(action string) (string, error) {
 	return fmt.Sprintf("%s-%04d", b.String(), n.Int64()), nil
 }
 
-// cibaLoginHint identifies the user to the IdP in its dialect: Auth0 wants
+// LoginHint identifies the user to the IdP in its dialect: Auth0 wants
 // the iss_sub JSON string, Keycloak a username, others what is configured.
-func cibaLoginHint(iss *trust.IssuerConfig, claims map[string]any) (string, error) {
+func LoginHint(iss *trust.IssuerConfig, claims map[string]any) (string, error) {
 	sub, _ := claims["sub"].(string)
 	issuer, _ := claims["iss"].(string)
 	format := "sub"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // TestPollerResumesAfterRestart: a new Poller on the same store carries on

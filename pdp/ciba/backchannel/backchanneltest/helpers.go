@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 func mustDo(t testing.TB, what string, err error) {

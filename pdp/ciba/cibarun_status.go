@@ -1,4 +1,4 @@
-package pdp
+package ciba
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
-// CIBAStatus is what POST /v1/ciba and GET /v1/ciba/{id} answer.
-type CIBAStatus struct {
+// Status is what POST /v1/ciba and GET /v1/ciba/{id} answer.
+type Status struct {
 	ID         string `json:"id"`
 	DecisionID string `json:"decision_id,omitempty"`
 	// Status is pending | approved | denied | expired | error.
@@ -31,36 +31,36 @@ type CIBAStatus struct {
 
 // Status reports where a CIBA request stands. An approval whose ID token
 // was not verified yet (the process stopped in between) is verified now.
-func (r *CIBARunner) Status(ctx context.Context, c clientauth.Client, id string) (*CIBAStatus, error) {
+func (r *Runner) Status(ctx context.Context, c clientauth.Client, id string) (*Status, error) {
 	o, err := r.cfg.Offers.GetCIBAOffer(ctx, id)
 	switch {
-	case errors.Is(err, ErrCIBAOfferNotFound) || (err == nil && o.ClientID != c.ID):
-		return nil, ErrCIBANotFound
+	case errors.Is(err, ErrOfferNotFound) || (err == nil && o.ClientID != c.ID):
+		return nil, ErrNotFound
 	case err != nil:
-		return nil, fmt.Errorf("%w: read ciba offer: %w", ErrCIBAUnavailable, err)
+		return nil, fmt.Errorf("%w: read ciba offer: %w", ErrUnavailable, err)
 	case o.StartedAt == nil:
-		return nil, fmt.Errorf("%w: POST /v1/ciba with decision_id %s starts it", ErrCIBANotStarted, o.DecisionID)
+		return nil, fmt.Errorf("%w: POST /v1/ciba with decision_id %s starts it", ErrNotStarted, o.DecisionID)
 	}
 	rec, err := r.poller.Get(ctx, id)
 	if errors.Is(err, backchannel.ErrNotFound) {
 		// Started, but the IdP refused or could not be reached (audited then).
-		return &CIBAStatus{ID: id, DecisionID: o.DecisionID, Status: backchannel.StatusError,
+		return &Status{ID: id, DecisionID: o.DecisionID, Status: backchannel.StatusError,
 			BindingMessage: o.Request.BindingMessage, Error: "the backchannel request could not be started"}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: read ciba request: %w", ErrCIBAUnavailable, err)
+		return nil, fmt.Errorf("%w: read ciba request: %w", ErrUnavailable, err)
 	}
 	if rec.Status == backchannel.StatusApproved && rec.IDToken != "" {
 		r.settle(ctx, o, rec.IDToken)
 		if rec, err = r.poller.Get(ctx, id); err != nil {
-			return nil, fmt.Errorf("%w: read ciba request: %w", ErrCIBAUnavailable, err)
+			return nil, fmt.Errorf("%w: read ciba request: %w", ErrUnavailable, err)
 		}
 	}
 	return r.statusOf(o, rec), nil
 }
 
-func (r *CIBARunner) statusOf(o CIBAOffer, rec backchannel.Record) *CIBAStatus {
-	st := &CIBAStatus{ID: rec.ID, DecisionID: rec.DecisionID, Status: rec.Status,
+func (r *Runner) statusOf(o Offer, rec backchannel.Record) *Status {
+	st := &Status{ID: rec.ID, DecisionID: rec.DecisionID, Status: rec.Status,
 		BindingMessage: o.Request.BindingMessage}
 	switch rec.Status {
 	case backchannel.StatusPending:
@@ -88,7 +88,7 @@ func (r *CIBARunner) statusOf(o CIBAOffer, rec backchannel.Record) *CIBAStatus {
 // requirements. An approval is always a new authentication on the user's
 // device, so its auth_time must also be later than the request was sent
 // (a fresh login), whatever the requirement's max_age.
-func (r *CIBARunner) verifyApproval(ctx context.Context, o CIBAOffer, raw string) (map[string]any, error) {
+func (r *Runner) verifyApproval(ctx context.Context, o Offer, raw string) (map[string]any, error) {
 	ic, ok := r.cfg.Verifier.Issuer(o.Issuer)
 	if !ok || ic.CIBA == nil {
 		return nil, fmt.Errorf("issuer %q has no ciba client configured any more", o.Issuer)

@@ -41,7 +41,8 @@
 //
 // Tokens: the ID token of an approval is NOT verified here. The consumer gets
 // it raw in State.IDToken (and Record.IDToken), verifies it with
-// pdp.Verifier.VerifyIDToken — issuer, audience (the CIBA client id),
+// trust.Verifier.VerifyIDToken and trust.CheckProof (in package ciba) —
+// issuer, audience (the CIBA client id),
 // signature, auth_time, acr/amr against the decision's requirements — and
 // calls Poller.Settle, which replaces the raw token with the verified claims.
 // Access and refresh tokens are dropped and never stored.

@@ -1,4 +1,4 @@
-package pdp
+package ciba
 
 import (
 	"cmp"
@@ -13,39 +13,39 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
-// Errors of CIBARunner callers branch on (pdphttp maps them to statuses).
+// Errors of Runner callers branch on (pdphttp maps them to statuses).
 var (
-	// ErrCIBANotFound: no CIBA request or offer with that id or decision id
+	// ErrNotFound: no CIBA request or offer with that id or decision id
 	// for this client.
-	ErrCIBANotFound = errors.New("no such ciba request")
-	// ErrCIBANotStarted: the decision offered CIBA but nobody started it yet.
-	ErrCIBANotStarted = errors.New("ciba request not started")
-	// ErrCIBAOfferGone: the offer expired before it was started.
-	ErrCIBAOfferGone = errors.New("ciba offer expired; ask for a new decision")
-	// ErrCIBAUnavailable: the IdP or the store could not be reached; retry later.
-	ErrCIBAUnavailable = errors.New("ciba temporarily unavailable")
+	ErrNotFound = errors.New("no such ciba request")
+	// ErrNotStarted: the decision offered CIBA but nobody started it yet.
+	ErrNotStarted = errors.New("ciba request not started")
+	// ErrOfferGone: the offer expired before it was started.
+	ErrOfferGone = errors.New("ciba offer expired; ask for a new decision")
+	// ErrUnavailable: the IdP or the store could not be reached; retry later.
+	ErrUnavailable = errors.New("ciba temporarily unavailable")
 )
 
-// CIBAVerifier is what the runner needs of the token verifier: the issuer
+// Verifier is what the runner needs of the token verifier: the issuer
 // configuration (CIBA client), its discovered endpoints, and ID token
 // verification. *Verifier implements it.
-type CIBAVerifier interface {
+type Verifier interface {
 	Issuer(iss string) (trust.IssuerConfig, bool)
 	Issuers() []trust.IssuerConfig
 	Endpoints(ctx context.Context, issuer string) (trust.Endpoints, error)
 	VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*trust.Token, error)
 }
 
-// CIBARunnerConfig wires a CIBARunner. Verifier, Offers and Requests are
+// RunnerConfig wires a Runner. Verifier, Offers and Requests are
 // required; zero durations take the defaults named.
-type CIBARunnerConfig struct {
-	Verifier CIBAVerifier
+type RunnerConfig struct {
+	Verifier Verifier
 	// Offers holds what `ciba` decisions left for POST /v1/ciba; explicit
 	// starts are stored there too, so every request has one.
-	Offers CIBAOffers
+	Offers Offers
 	// Requests persists the backchannel requests (SQL in production).
 	Requests backchannel.Store
 	// Audit records every transition (started, approved, denied, expired,
@@ -72,20 +72,20 @@ type CIBARunnerConfig struct {
 	Logger *slog.Logger
 }
 
-// CIBARunner runs OpenID CIBA for stepgate's clients: it starts the
+// Runner runs OpenID CIBA for stepgate's clients: it starts the
 // backchannel request a `ciba` decision offered (or an explicit one), polls
 // the IdP in the background through a backchannel.Poller, verifies the ID
 // token of an approval against the decision's requirements and reports the
 // outcome, auditing how each request ended.
-type CIBARunner struct {
-	cfg    CIBARunnerConfig
+type Runner struct {
+	cfg    RunnerConfig
 	poller *backchannel.Poller
 	log    *slog.Logger
 }
 
-// NewCIBARunner validates cfg and builds the runner and its poller. Call Run
+// NewRunner validates cfg and builds the runner and its poller. Call Run
 // to poll.
-func NewCIBARunner(cfg CIBARunnerConfig) (*CIBARunner, error) {
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Verifier == nil || cfg.Offers == nil || cfg.Requests == nil {
 		return nil, errors.New("pdp: ciba runner config: Verifier, Offers and Requests are required")
 	}
@@ -98,9 +98,9 @@ func NewCIBARunner(cfg CIBARunnerConfig) (*CIBARunner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &CIBARunner{cfg: cfg, log: cfg.Logger}
+	r := &Runner{cfg: cfg, log: cfg.Logger}
 	p, err := backchannel.New(backchannel.Config{
-		Store: cfg.Requests, Resolver: CIBAResolver{Verifier: cfg.Verifier}, Client: backchannel.NewClient(cfg.HTTPClient),
+		Store: cfg.Requests, Resolver: Resolver{Verifier: cfg.Verifier}, Client: backchannel.NewClient(cfg.HTTPClient),
 		OnChange: r.onChange, Owner: cfg.Owner, DefaultInterval: cfg.DefaultInterval, MinInterval: cfg.MinInterval,
 		LeaseDuration: cfg.LeaseDuration, Rescan: cfg.Rescan, Now: cfg.Now, After: cfg.After, Logger: cfg.Logger,
 	})
@@ -113,20 +113,20 @@ func NewCIBARunner(cfg CIBARunnerConfig) (*CIBARunner, error) {
 
 // Run polls pending requests until ctx ends, resuming those a previous
 // process (or a crashed replica) left pending.
-func (r *CIBARunner) Run(ctx context.Context) error { return r.poller.Run(ctx) }
+func (r *Runner) Run(ctx context.Context) error { return r.poller.Run(ctx) }
 
 // RunOnce makes one polling pass (tests drive the runner with it).
-func (r *CIBARunner) RunOnce(ctx context.Context) (time.Time, error) { return r.poller.RunOnce(ctx) }
+func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) { return r.poller.RunOnce(ctx) }
 
-// CIBAResolver resolves an issuer to its CIBA endpoints (discovery:
+// Resolver resolves an issuer to its CIBA endpoints (discovery:
 // backchannel_authentication_endpoint, token_endpoint) and the credentials
 // of its configured CIBA client (IssuerConfig.CIBA).
-type CIBAResolver struct {
-	Verifier CIBAVerifier
+type Resolver struct {
+	Verifier Verifier
 }
 
 // Resolve implements backchannel.Resolver.
-func (cr CIBAResolver) Resolve(ctx context.Context, issuer string) (backchannel.Endpoints, backchannel.Credentials, error) {
+func (cr Resolver) Resolve(ctx context.Context, issuer string) (backchannel.Endpoints, backchannel.Credentials, error) {
 	ic, ok := cr.Verifier.Issuer(issuer)
 	if !ok {
 		return backchannel.Endpoints{}, backchannel.Credentials{}, fmt.Errorf("resolve ciba issuer %q: %w", issuer, trust.ErrUnknownIssuer)

@@ -1,7 +1,8 @@
-package pdp
+package ciba
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,13 +13,13 @@ import (
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
-// CIBAStart is a POST /v1/ciba request: either the id of a `ciba` decision,
+// StartRequest is a POST /v1/ciba request: either the id of a `ciba` decision,
 // or an explicit user and binding message (clients allowed to assert claims
 // only, because they name the user themselves).
-type CIBAStart struct {
+type StartRequest struct {
 	DecisionID string
 	// Issuer of the explicit user; may be empty when exactly one issuer has
 	// a CIBA client.
@@ -34,22 +35,22 @@ type CIBAStart struct {
 	Requirements   policy.Requirements
 }
 
-// CIBAIdPError is the IdP refusing a backchannel request (unknown user,
+// IdPError is the IdP refusing a backchannel request (unknown user,
 // invalid binding message, bad client credentials, …).
-type CIBAIdPError struct{ Err error }
+type IdPError struct{ Err error }
 
-func (e *CIBAIdPError) Error() string {
+func (e *IdPError) Error() string {
 	return "the identity provider refused the ciba request: " + e.Err.Error()
 }
-func (e *CIBAIdPError) Unwrap() error { return e.Err }
+func (e *IdPError) Unwrap() error { return e.Err }
 
 // Start sends the backchannel authentication request and returns it pending.
 // Starting the same decision's offer again returns the running request's
 // status instead of notifying the user twice. The start, or its failure
 // with the IdP's error code, is an audit record.
-func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStart) (*CIBAStatus, error) {
+func (r *Runner) Start(ctx context.Context, c clientauth.Client, in StartRequest) (*Status, error) {
 	var (
-		o   CIBAOffer
+		o   Offer
 		err error
 	)
 	if in.DecisionID != "" {
@@ -57,8 +58,8 @@ func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStar
 			return nil, clientauth.Invalidf("send either decision_id or an explicit user, not both")
 		}
 		o, err = r.cfg.Offers.CIBAOfferByDecision(ctx, in.DecisionID)
-		if errors.Is(err, ErrCIBAOfferNotFound) || (err == nil && o.ClientID != c.ID) {
-			return nil, fmt.Errorf("%w: decision %s offered no ciba request stepgate runs", ErrCIBANotFound, shorten(in.DecisionID, 64))
+		if errors.Is(err, ErrOfferNotFound) || (err == nil && o.ClientID != c.ID) {
+			return nil, fmt.Errorf("%w: decision %s offered no ciba request stepgate runs", ErrNotFound, clientauth.Shorten(in.DecisionID, 64))
 		}
 	} else {
 		o, err = r.explicitOffer(ctx, c, in)
@@ -68,12 +69,12 @@ func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStar
 	}
 	started, err := r.cfg.Offers.StartCIBAOffer(ctx, o.ID, r.cfg.Now())
 	switch {
-	case errors.Is(err, ErrCIBAOfferUsed):
+	case errors.Is(err, ErrOfferUsed):
 		return r.Status(ctx, c, o.ID)
-	case errors.Is(err, ErrCIBAOfferExpired):
-		return nil, ErrCIBAOfferGone
+	case errors.Is(err, ErrOfferExpired):
+		return nil, ErrOfferGone
 	case err != nil:
-		return nil, fmt.Errorf("%w: start ciba offer: %w", ErrCIBAUnavailable, err)
+		return nil, fmt.Errorf("%w: start ciba offer: %w", ErrUnavailable, err)
 	}
 	req := backchannel.Request{Scope: started.Request.Scope, LoginHint: started.Request.LoginHint,
 		BindingMessage: started.Request.BindingMessage, RequestedExpiry: started.Request.RequestedExpiry,
@@ -83,9 +84,9 @@ func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStar
 		r.audit(ctx, started, string(backchannel.StatusError), startErrorCode(err), "the backchannel request could not be started: "+err.Error(), nil)
 		var be *backchannel.Error
 		if errors.As(err, &be) && !be.Temporary() {
-			return nil, &CIBAIdPError{Err: be}
+			return nil, &IdPError{Err: be}
 		}
-		return nil, fmt.Errorf("%w: %w", ErrCIBAUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	r.audit(ctx, started, cibaStarted, "", fmt.Sprintf("backchannel request acknowledged by %s; binding message %s; expires at %s",
 		started.Issuer, started.Request.BindingMessage, rec.ExpiresAt.UTC().Format(time.RFC3339)), nil)
@@ -94,58 +95,55 @@ func (r *CIBARunner) Start(ctx context.Context, c clientauth.Client, in CIBAStar
 
 // explicitOffer validates an explicit start and stores it as an offer, so
 // that it is read, verified and audited like one a decision left.
-func (r *CIBARunner) explicitOffer(ctx context.Context, c clientauth.Client, in CIBAStart) (CIBAOffer, error) {
+func (r *Runner) explicitOffer(ctx context.Context, c clientauth.Client, in StartRequest) (Offer, error) {
 	if !c.AssertClaims {
-		return CIBAOffer{}, fmt.Errorf("%w: client %q may not name a user for ciba; start it from a decision_id", clientauth.ErrForbidden, c.ID)
+		return Offer{}, fmt.Errorf("%w: client %q may not name a user for ciba; start it from a decision_id", clientauth.ErrForbidden, c.ID)
 	}
 	if (in.Subject == "") == (in.LoginHint == "") {
-		return CIBAOffer{}, clientauth.Invalidf("send decision_id, or exactly one of subject and login_hint")
+		return Offer{}, clientauth.Invalidf("send decision_id, or exactly one of subject and login_hint")
 	}
-	if in.Action != "" && !ValidAction(in.Action) {
-		return CIBAOffer{}, clientauth.Invalidf("action %q must match %s", shorten(in.Action, 64), actionPattern)
+	if in.Action != "" && !policy.ValidAction(in.Action) {
+		return Offer{}, clientauth.Invalidf("action %q must match %s", clientauth.Shorten(in.Action, 64), policy.ActionPattern)
 	}
 	ic, err := r.cibaIssuer(in.Issuer)
 	if err != nil {
-		return CIBAOffer{}, err
+		return Offer{}, err
 	}
 	hint := in.LoginHint
 	if hint == "" {
-		if hint, err = cibaLoginHint(&ic, map[string]any{"sub": in.Subject, "iss": ic.Issuer}); err != nil {
-			return CIBAOffer{}, clientauth.Invalidf("%s; send login_hint instead", err)
+		if hint, err = LoginHint(&ic, map[string]any{"sub": in.Subject, "iss": ic.Issuer}); err != nil {
+			return Offer{}, clientauth.Invalidf("%s; send login_hint instead", err)
 		}
 	}
 	msg := in.BindingMessage
 	if rule := bindingRuleFor(ic.Dialect); msg != "" && !rule.valid(msg) {
-		return CIBAOffer{}, clientauth.Invalidf("binding_message is not accepted by %s providers (allowed: %s)", ic.Dialect, rule.name)
+		return Offer{}, clientauth.Invalidf("binding_message is not accepted by %s providers (allowed: %s)", ic.Dialect, rule.name)
 	}
 	if msg == "" {
 		if msg, err = generatedBindingMessage(in.Action); err != nil {
-			return CIBAOffer{}, err
+			return Offer{}, err
 		}
 	}
-	id, err := randomToken(16)
-	if err != nil {
-		return CIBAOffer{}, err
-	}
+	id := rand.Text()
 	req := in.Requirements
-	req.ACRValues = effectiveACR(&ic, req)
+	req.ACRValues = trust.EffectiveACR(&ic, req)
 	now := r.cfg.Now()
-	o := CIBAOffer{ID: id, ClientID: c.ID, Issuer: ic.Issuer, Subject: in.Subject, Action: in.Action,
-		Request: CIBARequest{LoginHint: hint, BindingMessage: msg, Scope: "openid",
+	o := Offer{ID: id, ClientID: c.ID, Issuer: ic.Issuer, Subject: in.Subject, Action: in.Action,
+		Request: Request{LoginHint: hint, BindingMessage: msg, Scope: "openid",
 			ACRValues: strings.Join(req.ACRValues, " "), RequestedExpiry: r.cfg.RequestedExpiry},
 		Requirements: req, CreatedAt: now, ExpiresAt: now.Add(r.cfg.OfferTTL)}
 	if err := r.cfg.Offers.SaveCIBAOffer(ctx, o); err != nil {
-		return CIBAOffer{}, fmt.Errorf("%w: store ciba request: %w", ErrCIBAUnavailable, err)
+		return Offer{}, fmt.Errorf("%w: store ciba request: %w", ErrUnavailable, err)
 	}
 	return o, nil
 }
 
 // cibaIssuer returns the named issuer, or the only one stepgate runs CIBA for.
-func (r *CIBARunner) cibaIssuer(name string) (trust.IssuerConfig, error) {
+func (r *Runner) cibaIssuer(name string) (trust.IssuerConfig, error) {
 	if name != "" {
 		ic, ok := r.cfg.Verifier.Issuer(name)
 		if !ok || ic.CIBA == nil {
-			return trust.IssuerConfig{}, clientauth.Invalidf("issuer %q is not configured with a ciba client", shorten(name, 128))
+			return trust.IssuerConfig{}, clientauth.Invalidf("issuer %q is not configured with a ciba client", clientauth.Shorten(name, 128))
 		}
 		return ic, nil
 	}

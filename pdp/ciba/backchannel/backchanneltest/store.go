@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // base is a fixed moment; stores must keep times to at least millisecond precision.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 func TestPoll(t *testing.T) {
