@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/authzen"
+
 	"github.com/stepgate/stepgate/pdp/ciba"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
@@ -100,7 +102,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
-	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Logger: a.log,
+	searcher, err := authzen.NewSearcher(authzen.SearcherConfig{Service: svc, Logger: a.log,
 		Revision: func(ctx context.Context, id int64) (policy.Revision, error) {
 			rev, err := a.store.GetRevision(ctx, id)
 			if err != nil {

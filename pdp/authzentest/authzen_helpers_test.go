@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/authzen"
+
 	"github.com/stepgate/stepgate/pdp/clientauth"
 
 	"github.com/stepgate/stepgate/pdp/policy"
@@ -124,7 +126,7 @@ func startAuthZEN(tb testing.TB, rev policy.Revision, opts serverOptions) *azSer
 	if err != nil {
 		tb.Fatal(err)
 	}
-	searcher, err := pdp.NewSearcher(pdp.SearcherConfig{Service: svc, Revision: func(_ context.Context, id int64) (policy.Revision, error) {
+	searcher, err := authzen.NewSearcher(authzen.SearcherConfig{Service: svc, Revision: func(_ context.Context, id int64) (policy.Revision, error) {
 		if id != rev.ID {
 			return policy.Revision{}, errors.New("no such revision")
 		}

@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/stepgate/stepgate/pdp/authzen"
+
 	"github.com/stepgate/stepgate/pdp/clientauth"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // OpenID AuthZEN Authorization API 1.0 on the decision listener:
@@ -42,7 +42,7 @@ const (
 
 // Searcher answers AuthZEN searches; *pdp.Searcher implements it.
 type Searcher interface {
-	Search(ctx context.Context, c clientauth.Client, req pdp.SearchRequest) (*pdp.SearchPage, error)
+	Search(ctx context.Context, c clientauth.Client, req authzen.SearchRequest) (*authzen.SearchPage, error)
 }
 
 // AuthZENConfig configures the AuthZEN routes.
@@ -68,9 +68,9 @@ func (s *Server) RegisterAuthZEN(cfg AuthZENConfig) error {
 	e.POST(PathEvaluation, s.evaluation, s.authenticate)
 	e.POST(PathEvaluations, s.evaluations, s.authenticate)
 	if cfg.Search != nil {
-		e.POST(PathSearchSubject, az.searchHandler(pdp.SearchSubject), s.authenticate)
-		e.POST(PathSearchResource, az.searchHandler(pdp.SearchResource), s.authenticate)
-		e.POST(PathSearchAction, az.searchHandler(pdp.SearchAction), s.authenticate)
+		e.POST(PathSearchSubject, az.searchHandler(authzen.SearchSubject), s.authenticate)
+		e.POST(PathSearchResource, az.searchHandler(authzen.SearchResource), s.authenticate)
+		e.POST(PathSearchAction, az.searchHandler(authzen.SearchAction), s.authenticate)
 	}
 	e.GET(PathAuthZENConfig, az.metadata)
 	return nil

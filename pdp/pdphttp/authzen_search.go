@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/stepgate/stepgate/pdp/authzen"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/stepgate/stepgate/pdp"
 )
 
 // searchResponse is an AuthZEN search answer. Results are exactly
@@ -33,7 +33,7 @@ type actionResult struct {
 }
 
 // searchHandler answers POST /access/v1/search/{kind}.
-func (a *authzenRoutes) searchHandler(kind pdp.SearchKind) echo.HandlerFunc {
+func (a *authzenRoutes) searchHandler(kind authzen.SearchKind) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		obj, err := a.s.authzenBody(c)
 		if err != nil {
@@ -49,7 +49,7 @@ func (a *authzenRoutes) searchHandler(kind pdp.SearchKind) echo.HandlerFunc {
 		}
 		out := searchResponse{Results: make([]any, len(page.Results)), Page: searchPage{NextToken: page.NextToken}}
 		for i, r := range page.Results {
-			if kind == pdp.SearchAction {
+			if kind == authzen.SearchAction {
 				out.Results[i] = actionResult{Name: r.Name}
 			} else {
 				out.Results[i] = entityResult{Type: r.Type, ID: r.ID}
@@ -63,22 +63,22 @@ func (a *authzenRoutes) searchHandler(kind pdp.SearchKind) echo.HandlerFunc {
 // its type (subject, resource; an id it carries is ignored) or may be absent
 // (action); the other entities must be complete, so an input entity without
 // an id is a 400.
-func parseSearch(kind pdp.SearchKind, obj map[string]any) (pdp.SearchRequest, error) {
-	req := pdp.SearchRequest{Kind: kind, Input: &policy.Input{}}
+func parseSearch(kind authzen.SearchKind, obj map[string]any) (authzen.SearchRequest, error) {
+	req := authzen.SearchRequest{Kind: kind, Input: &policy.Input{}}
 	in := req.Input
-	se, err := azEntity(obj, "", "subject", kind != pdp.SearchSubject)
+	se, err := azEntity(obj, "", "subject", kind != authzen.SearchSubject)
 	if err != nil {
 		return req, err
 	}
 	if in.Subject, err = azSubject(se, ""); err != nil {
 		return req, err
 	}
-	if kind != pdp.SearchAction {
+	if kind != authzen.SearchAction {
 		if in.Action, err = azAction(obj, ""); err != nil {
 			return req, err
 		}
 	}
-	re, err := azEntity(obj, "", "resource", kind != pdp.SearchResource)
+	re, err := azEntity(obj, "", "resource", kind != authzen.SearchResource)
 	if err != nil {
 		return req, err
 	}
@@ -110,8 +110,8 @@ func parsePage(obj map[string]any) (int, string, error) {
 		return 0, "", invalidf("page.limit must be a number")
 	}
 	limit, err := n.Int64()
-	if err != nil || limit < 1 || limit > pdp.MaxSearchLimit {
-		return 0, "", invalidf("page.limit must be an integer from 1 to %d", pdp.MaxSearchLimit)
+	if err != nil || limit < 1 || limit > authzen.MaxSearchLimit {
+		return 0, "", invalidf("page.limit must be an integer from 1 to %d", authzen.MaxSearchLimit)
 	}
 	return int(limit), token, nil
 }

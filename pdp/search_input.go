@@ -9,15 +9,16 @@ import (
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 
-// searchInput prepares a search's policy input the way decide prepares a
-// decision's: stepgate's clock, the calling client, and, when the subject
+// SearchInput prepares an AuthZEN search's policy input the way decide
+// prepares a decision's: stepgate's clock, the calling client, and, when the subject
 // carries a user token in properties.token, the verified claims and
 // normalised authn in place of the token. The raw token never reaches the
 // policy. ok is false when that token fails verification in a resource or
 // action search: such a subject may do nothing, so the search finds nothing.
 // In a subject search the subject is what is searched for and each candidate
 // replaces it, so its token is only dropped.
-func (s *Service) searchInput(ctx context.Context, c clientauth.Client, kind SearchKind, req *policy.Input) (*policy.Input, bool) {
+// subjectSearched is true for a subject search.
+func (s *Service) SearchInput(ctx context.Context, c clientauth.Client, subjectSearched bool, req *policy.Input) (*policy.Input, bool) {
 	in := *req
 	in.Now = s.now().Unix()
 	in.Client = policy.Caller{ID: c.ID}
@@ -27,7 +28,7 @@ func (s *Service) searchInput(ctx context.Context, c clientauth.Client, kind Sea
 	}
 	in.Subject.Properties = maps.Clone(in.Subject.Properties)
 	delete(in.Subject.Properties, "token")
-	if kind == SearchSubject || raw == "" {
+	if subjectSearched || raw == "" {
 		return &in, true
 	}
 	tok, err := s.cfg.Verifier.Verify(ctx, raw)

@@ -1,4 +1,4 @@
-package pdp
+package authzen
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 
 	"github.com/stepgate/stepgate/pdp/policy"
@@ -96,7 +97,7 @@ type RevisionSource func(ctx context.Context, id int64) (policy.Revision, error)
 
 // SearcherConfig wires a Searcher. Service and Revision are required.
 type SearcherConfig struct {
-	Service  *Service
+	Service  *pdp.Service
 	Revision RevisionSource
 	// MaxCandidates bounds what one candidate rule may return; default 10000.
 	MaxCandidates int
@@ -116,10 +117,10 @@ type Searcher struct {
 // NewSearcher validates cfg and returns a Searcher.
 func NewSearcher(cfg SearcherConfig) (*Searcher, error) {
 	if cfg.Service == nil || cfg.Revision == nil {
-		return nil, errors.New("pdp: searcher config: Service and Revision are required")
+		return nil, errors.New("authzen: searcher config: Service and Revision are required")
 	}
 	if cfg.MaxCandidates < 0 {
-		return nil, errors.New("pdp: searcher config: MaxCandidates must not be negative")
+		return nil, errors.New("authzen: searcher config: MaxCandidates must not be negative")
 	}
 	cfg.MaxCandidates = cmp.Or(cfg.MaxCandidates, 10000)
 	if cfg.Logger == nil {
@@ -157,7 +158,7 @@ func (s *Searcher) Search(ctx context.Context, c clientauth.Client, req SearchRe
 	if err != nil {
 		return nil, err
 	}
-	in, ok := s.cfg.Service.searchInput(ctx, c, req.Kind, req.Input)
+	in, ok := s.cfg.Service.SearchInput(ctx, c, req.Kind == SearchSubject, req.Input)
 	if !ok {
 		return page, nil
 	}

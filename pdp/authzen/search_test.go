@@ -1,4 +1,4 @@
-package pdp
+package authzen
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
 
@@ -104,9 +106,9 @@ func TestAZParseCandidate(t *testing.T) {
 // azTxStore is a TransactionStore that is never used by these searches.
 type azTxStore struct{}
 
-func (azTxStore) CreateStepUp(context.Context, Transaction) error { return nil }
-func (azTxStore) ConsumeStepUp(context.Context, string, time.Time) (Transaction, error) {
-	return Transaction{}, ErrTransactionNotFound
+func (azTxStore) CreateStepUp(context.Context, pdp.Transaction) error { return nil }
+func (azTxStore) ConsumeStepUp(context.Context, string, time.Time) (pdp.Transaction, error) {
+	return pdp.Transaction{}, pdp.ErrTransactionNotFound
 }
 
 const azDecisionModule = `package stepgate
@@ -129,7 +131,7 @@ func azSearcher(t *testing.T, candidates string, maxCandidates int) (*Searcher, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewService(ServiceConfig{Engine: engine, Verifier: verifier, Transactions: azTxStore{}})
+	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: verifier, Transactions: azTxStore{}})
 	if err != nil {
 		t.Fatal(err)
 	}
