@@ -27,7 +27,6 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdpmetrics"
-	"github.com/stepgate/stepgate/pdp/pdpstore"
 )
 
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
@@ -72,8 +71,8 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
-	offers := pdpstore.CIBAOffers{Backend: a.store}
-	elevations := pdpstore.Elevations{Backend: a.store}
+	offers := cibaOfferStore{Backend: a.store}
+	elevations := elevationStore{Backend: a.store}
 	flows := flowSink{a.audit}
 	logouts, err := a.openLogouts(ctx)
 	if err != nil {
@@ -117,7 +116,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	cibaRunner, err := ciba.NewRunner(ciba.RunnerConfig{Verifier: verifier, Offers: offers,
-		Requests: pdpstore.CIBARequests{Backend: a.store}, Audit: flows, Owner: cfg.chainID(),
+		Requests: cibaRequestStore{Backend: a.store}, Audit: flows, Owner: cfg.chainID(),
 		RequestedExpiry: cfg.Decision.CIBARequestedExpiry, Logger: a.log})
 	if err != nil {
 		return err

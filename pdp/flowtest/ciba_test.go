@@ -13,9 +13,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/trust"
 
 	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
-	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
 // callCentre asks for billing.pay from the call centre, which the default
@@ -141,8 +139,9 @@ func TestCIBAAccess(t *testing.T) {
 }
 
 // TestCIBARestartWhilePending: the process that started the request stops;
-// a new runner on the same SQLite store resumes polling — at once under the
-// same replica name, after the lease under another.
+// a new runner on the same stores resumes polling — at once under the same
+// replica name, after the lease under another. (The SQL stores meet the
+// same contracts: cmd/stepgate runs them against SQLite and PostgreSQL.)
 func TestCIBARestartWhilePending(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -156,9 +155,7 @@ func TestCIBARestartWhilePending(t *testing.T) {
 	login := idp.signIn(t, idp.p.NewBrowser())
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db := sqlstoretest.NewSQLite(t)
-			e := newEnv(t, envConfig{issuer: ic, owner: "replica-a",
-				requests: pdpstore.CIBARequests{Backend: db}, offers: pdpstore.CIBAOffers{Backend: db}})
+			e := newEnv(t, envConfig{issuer: ic, owner: "replica-a"})
 			d := callCentre(t, e, login.access)
 			st := e.startCIBA(t, d.ID)
 			// "replica-a" stops here: it never polls again.

@@ -1,4 +1,4 @@
-package pdpstore
+package main
 
 import (
 	"context"
@@ -12,24 +12,24 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// CIBAOfferBackend is the part of the store CIBAOffers uses;
+// cibaOfferBackend is the part of the store cibaOfferStore uses;
 // *sqlstore.Store implements it.
-type CIBAOfferBackend interface {
+type cibaOfferBackend interface {
 	SaveCIBAOffer(ctx context.Context, o storage.CIBAOffer) error
 	GetCIBAOffer(ctx context.Context, id string) (storage.CIBAOffer, error)
 	CIBAOfferByDecision(ctx context.Context, decisionID string) (storage.CIBAOffer, error)
 	StartCIBAOffer(ctx context.Context, id string, now time.Time) (storage.CIBAOffer, error)
 }
 
-// CIBAOffers is a pdp.CIBAOffers on a storage backend.
-type CIBAOffers struct {
-	Backend CIBAOfferBackend
+// cibaOfferStore is a pdp.cibaOfferStore on a storage backend.
+type cibaOfferStore struct {
+	Backend cibaOfferBackend
 }
 
-var _ ciba.Offers = CIBAOffers{}
+var _ ciba.Offers = cibaOfferStore{}
 
 // SaveCIBAOffer implements pdp.CIBAOfferStore.
-func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
+func (s cibaOfferStore) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
 	req, err := json.Marshal(o.Request)
 	if err != nil {
 		return fmt.Errorf("encode ciba request of offer %s: %w", o.ID, err)
@@ -43,20 +43,20 @@ func (s CIBAOffers) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
 		CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt, StartedAt: o.StartedAt})
 }
 
-// GetCIBAOffer implements pdp.CIBAOffers.
-func (s CIBAOffers) GetCIBAOffer(ctx context.Context, id string) (ciba.Offer, error) {
+// GetCIBAOffer implements pdp.cibaOfferStore.
+func (s cibaOfferStore) GetCIBAOffer(ctx context.Context, id string) (ciba.Offer, error) {
 	o, err := s.Backend.GetCIBAOffer(ctx, id)
 	return offerOf(o, err)
 }
 
-// CIBAOfferByDecision implements pdp.CIBAOffers.
-func (s CIBAOffers) CIBAOfferByDecision(ctx context.Context, decisionID string) (ciba.Offer, error) {
+// CIBAOfferByDecision implements pdp.cibaOfferStore.
+func (s cibaOfferStore) CIBAOfferByDecision(ctx context.Context, decisionID string) (ciba.Offer, error) {
 	o, err := s.Backend.CIBAOfferByDecision(ctx, decisionID)
 	return offerOf(o, err)
 }
 
-// StartCIBAOffer implements pdp.CIBAOffers.
-func (s CIBAOffers) StartCIBAOffer(ctx context.Context, id string, now time.Time) (ciba.Offer, error) {
+// StartCIBAOffer implements pdp.cibaOfferStore.
+func (s cibaOfferStore) StartCIBAOffer(ctx context.Context, id string, now time.Time) (ciba.Offer, error) {
 	o, err := s.Backend.StartCIBAOffer(ctx, id, now)
 	return offerOf(o, err)
 }

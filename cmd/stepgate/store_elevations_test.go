@@ -1,4 +1,4 @@
-package pdpstore_test
+package main
 
 import (
 	"errors"
@@ -11,12 +11,11 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/trust"
 
-	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
-type elevationStore interface {
+type elevationContract interface {
 	session.ElevationStore
 	session.ElevationRevoker
 }
@@ -31,14 +30,14 @@ func TestElevations(t *testing.T) {
 	stores := []struct {
 		name    string
 		require func(testing.TB)
-		open    func(testing.TB) elevationStore
-	}{{"memory", func(testing.TB) {}, func(testing.TB) elevationStore { return pdptest.NewElevations() }}}
+		open    func(testing.TB) elevationContract
+	}{{"memory", func(testing.TB) {}, func(testing.TB) elevationContract { return pdptest.NewElevations() }}}
 	for _, b := range sqlstoretest.Backends() {
 		stores = append(stores, struct {
 			name    string
 			require func(testing.TB)
-			open    func(testing.TB) elevationStore
-		}{b.Name, b.Require, func(t testing.TB) elevationStore { return pdpstore.Elevations{Backend: b.Open(t)} }})
+			open    func(testing.TB) elevationContract
+		}{b.Name, b.Require, func(t testing.TB) elevationContract { return elevationStore{Backend: b.Open(t)} }})
 	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
@@ -49,7 +48,7 @@ func TestElevations(t *testing.T) {
 	}
 }
 
-func testElevationLifecycle(t *testing.T, s elevationStore) {
+func testElevationLifecycle(t *testing.T, s elevationContract) {
 	ctx := t.Context()
 	e := elevation("app", "s1", "alice", "idp-sid", base)
 	if err := s.SaveElevation(ctx, e); err != nil {
@@ -81,7 +80,7 @@ func testElevationLifecycle(t *testing.T, s elevationStore) {
 	}
 }
 
-func testElevationRevoke(t *testing.T, s elevationStore) {
+func testElevationRevoke(t *testing.T, s elevationContract) {
 	ctx := t.Context()
 	for _, e := range []session.Elevation{
 		elevation("app", "s1", "alice", "sid-a", base),

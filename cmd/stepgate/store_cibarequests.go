@@ -1,4 +1,4 @@
-package pdpstore
+package main
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// CIBARequestBackend is the part of the store CIBARequests uses;
+// cibaRequestBackend is the part of the store cibaRequestStore uses;
 // *sqlstore.Store implements it.
-type CIBARequestBackend interface {
+type cibaRequestBackend interface {
 	SaveCIBARequest(ctx context.Context, r storage.CIBARequest) error
 	UpdateCIBARequest(ctx context.Context, r storage.CIBARequest, owner string) error
 	GetCIBARequest(ctx context.Context, id string) (storage.CIBARequest, error)
@@ -20,47 +20,47 @@ type CIBARequestBackend interface {
 	TryLeaseCIBARequest(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
 }
 
-// CIBARequests is a backchannel.Store on a storage backend.
-type CIBARequests struct {
-	Backend CIBARequestBackend
+// cibaRequestStore is a backchannel.Store on a storage backend.
+type cibaRequestStore struct {
+	Backend cibaRequestBackend
 }
 
-var _ backchannel.Store = CIBARequests{}
+var _ backchannel.Store = cibaRequestStore{}
 
 // SaveRequest implements backchannel.Store.
-func (s CIBARequests) SaveRequest(ctx context.Context, r backchannel.Record) error {
-	return cibaErr(s.Backend.SaveCIBARequest(ctx, toStorage(r)))
+func (s cibaRequestStore) SaveRequest(ctx context.Context, r backchannel.Record) error {
+	return cibaErr(s.Backend.SaveCIBARequest(ctx, cibaRecordToStorage(r)))
 }
 
 // UpdateRequest implements backchannel.Store.
-func (s CIBARequests) UpdateRequest(ctx context.Context, r backchannel.Record, owner string) error {
-	return cibaErr(s.Backend.UpdateCIBARequest(ctx, toStorage(r), owner))
+func (s cibaRequestStore) UpdateRequest(ctx context.Context, r backchannel.Record, owner string) error {
+	return cibaErr(s.Backend.UpdateCIBARequest(ctx, cibaRecordToStorage(r), owner))
 }
 
 // GetRequest implements backchannel.Store.
-func (s CIBARequests) GetRequest(ctx context.Context, id string) (backchannel.Record, error) {
+func (s cibaRequestStore) GetRequest(ctx context.Context, id string) (backchannel.Record, error) {
 	r, err := s.Backend.GetCIBARequest(ctx, id)
 	if err != nil {
 		return backchannel.Record{}, cibaErr(err)
 	}
-	return fromStorage(r), nil
+	return cibaRecordOf(r), nil
 }
 
 // PendingRequests implements backchannel.Store.
-func (s CIBARequests) PendingRequests(ctx context.Context, limit int) ([]backchannel.Record, error) {
+func (s cibaRequestStore) PendingRequests(ctx context.Context, limit int) ([]backchannel.Record, error) {
 	rs, err := s.Backend.PendingCIBARequests(ctx, limit)
 	if err != nil {
 		return nil, cibaErr(err)
 	}
 	out := make([]backchannel.Record, len(rs))
 	for i, r := range rs {
-		out[i] = fromStorage(r)
+		out[i] = cibaRecordOf(r)
 	}
 	return out, nil
 }
 
 // TryLease implements backchannel.Store.
-func (s CIBARequests) TryLease(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
+func (s cibaRequestStore) TryLease(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
 	ok, err := s.Backend.TryLeaseCIBARequest(ctx, id, owner, now, until)
 	return ok, cibaErr(err)
 }
@@ -80,14 +80,14 @@ func cibaErr(err error) error {
 	return err
 }
 
-func toStorage(r backchannel.Record) storage.CIBARequest {
+func cibaRecordToStorage(r backchannel.Record) storage.CIBARequest {
 	return storage.CIBARequest{ID: r.ID, DecisionID: r.DecisionID, Issuer: r.Issuer, AuthReqID: r.AuthReqID,
 		Status: string(r.Status), Interval: r.Interval, NextPollAt: r.NextPollAt, ExpiresAt: r.ExpiresAt,
 		LeaseOwner: r.LeaseOwner, LeaseUntil: r.LeaseUntil, IDToken: r.IDToken, Claims: r.Claims,
 		Error: r.Error, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-func fromStorage(r storage.CIBARequest) backchannel.Record {
+func cibaRecordOf(r storage.CIBARequest) backchannel.Record {
 	return backchannel.Record{ID: r.ID, DecisionID: r.DecisionID, Issuer: r.Issuer, AuthReqID: r.AuthReqID,
 		Status: backchannel.Status(r.Status), Interval: r.Interval, NextPollAt: r.NextPollAt, ExpiresAt: r.ExpiresAt,
 		LeaseOwner: r.LeaseOwner, LeaseUntil: r.LeaseUntil, IDToken: r.IDToken, Claims: r.Claims,

@@ -1,11 +1,10 @@
-package pdpstore_test
+package main
 
 import (
 	"testing"
 
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel/backchanneltest"
-	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 
@@ -16,7 +15,7 @@ func TestCIBARequestsConformance(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			b.Require(t)
 			backchanneltest.RunStoreConformance(t, func(t testing.TB) backchannel.Store {
-				return pdpstore.CIBARequests{Backend: b.Open(t)}
+				return cibaRequestStore{Backend: b.Open(t)}
 			})
 		})
 	}

@@ -1,4 +1,4 @@
-package pdpstore
+package main
 
 import (
 	"context"
@@ -11,34 +11,34 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// ElevationBackend is the part of the store Elevations uses;
+// elevationBackend is the part of the store elevationStore uses;
 // *sqlstore.Store implements it.
-type ElevationBackend interface {
+type elevationBackend interface {
 	SaveElevation(ctx context.Context, e storage.SessionElevation) error
 	FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (storage.SessionElevation, error)
 	RevokeElevations(ctx context.Context, f storage.ElevationFilter) ([]storage.SessionElevation, error)
 }
 
-// Elevations is a pdp.ElevationStore and pdp.ElevationRevoker on a storage
+// elevationStore is a pdp.ElevationStore and pdp.ElevationRevoker on a storage
 // backend.
-type Elevations struct {
-	Backend ElevationBackend
+type elevationStore struct {
+	Backend elevationBackend
 }
 
 var (
-	_ session.ElevationStore   = Elevations{}
-	_ session.ElevationRevoker = Elevations{}
+	_ session.ElevationStore   = elevationStore{}
+	_ session.ElevationRevoker = elevationStore{}
 )
 
 // SaveElevation implements pdp.ElevationStore.
-func (s Elevations) SaveElevation(ctx context.Context, e session.Elevation) error {
+func (s elevationStore) SaveElevation(ctx context.Context, e session.Elevation) error {
 	return s.Backend.SaveElevation(ctx, storage.SessionElevation{ClientID: e.ClientID, SessionID: e.SessionID,
 		Issuer: e.Issuer, Subject: e.Subject, SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime,
 		DecisionID: e.DecisionID, StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
 }
 
 // FindElevation implements pdp.ElevationStore.
-func (s Elevations) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (session.Elevation, error) {
+func (s elevationStore) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (session.Elevation, error) {
 	e, err := s.Backend.FindElevation(ctx, clientID, sessionID, now)
 	if errors.Is(err, storage.ErrNotFound) {
 		return session.Elevation{}, fmt.Errorf("%w: %w", session.ErrNoElevation, err)
@@ -50,7 +50,7 @@ func (s Elevations) FindElevation(ctx context.Context, clientID, sessionID strin
 }
 
 // RevokeElevations implements pdp.ElevationRevoker.
-func (s Elevations) RevokeElevations(ctx context.Context, f session.ElevationFilter) ([]session.Elevation, error) {
+func (s elevationStore) RevokeElevations(ctx context.Context, f session.ElevationFilter) ([]session.Elevation, error) {
 	gone, err := s.Backend.RevokeElevations(ctx, storage.ElevationFilter{ClientID: f.ClientID, SessionID: f.SessionID,
 		Issuer: f.Issuer, SID: f.SID, Subject: f.Subject, CreatedBefore: f.CreatedBefore})
 	if err != nil {

@@ -1,4 +1,4 @@
-package pdpstore_test
+package main
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/policy"
 
-	"github.com/stepgate/stepgate/pdp/pdpstore"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
@@ -35,7 +34,7 @@ func offerStores() []struct {
 			name    string
 			require func(testing.TB)
 			open    func(testing.TB) ciba.Offers
-		}{b.Name, b.Require, func(t testing.TB) ciba.Offers { return pdpstore.CIBAOffers{Backend: b.Open(t)} }})
+		}{b.Name, b.Require, func(t testing.TB) ciba.Offers { return cibaOfferStore{Backend: b.Open(t)} }})
 	}
 	return out
 }
