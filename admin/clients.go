@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // Sensitive admin actions, decided by stepgate's own engine before they run.

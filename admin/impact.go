@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/storage"
 )
 

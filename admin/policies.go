@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -39,7 +38,7 @@ type AuditLog interface {
 	Write(ctx context.Context, rec storage.AuditRecord) error
 }
 
-// Compiler compiles a revision without activating it; *pdp.Engine does.
+// Compiler compiles a revision without activating it; *policy.Engine does.
 type Compiler interface {
 	Compile(ctx context.Context, rev policy.Revision) (*policy.Policy, error)
 }

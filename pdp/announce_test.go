@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 )
 
 // announcingSink records how many announcements were outstanding whenever

@@ -5,13 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
+	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/policies"
 )
 

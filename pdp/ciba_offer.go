@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 

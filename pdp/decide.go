@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 )

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 

@@ -7,9 +7,8 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
-	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/session"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 

@@ -6,12 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/policies"
 )
 

@@ -6,14 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-	"github.com/stepgate/stepgate/pdp/session"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/session"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 const logoutPolicy = `

@@ -4,9 +4,8 @@ import (
 	"fmt"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/session"
 )
 
 // Request is a native decision request (POST /v1/decision).

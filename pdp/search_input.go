@@ -5,7 +5,6 @@ import (
 	"maps"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 

@@ -9,16 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/ciba"
+	"github.com/google/uuid"
 
+	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
-	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/session"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/google/uuid"
 )
 
 // TokenVerifier verifies user tokens and knows the configured issuers.

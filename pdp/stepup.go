@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"golang.org/x/oauth2"
 )
 
 // stepUpPlan is what the service knows when a policy asks for step-up.

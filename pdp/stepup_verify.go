@@ -8,7 +8,6 @@ import (
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 

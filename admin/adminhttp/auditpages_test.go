@@ -11,11 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 )

@@ -1,8 +1,6 @@
 package adminhttp_test
 
 import (
-	"github.com/stepgate/stepgate/webui/webuitest"
-
 	"context"
 	"strings"
 	"testing"
@@ -11,6 +9,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/stepgate/stepgate/webui/webuitest"
 )
 
 // TestBrowserAdminJourney walks an admin through the UI in Chromium against

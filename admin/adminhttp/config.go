@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -10,14 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/admin/adminhttp"
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/storage"
 )
 

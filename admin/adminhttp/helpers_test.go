@@ -16,10 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/adminhttp"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"

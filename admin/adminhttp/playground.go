@@ -6,11 +6,10 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -5,11 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // ssoStart sends the browser to the IdP (code flow, PKCE, state, nonce).

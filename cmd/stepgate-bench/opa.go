@@ -9,7 +9,6 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/policies"
 )
 

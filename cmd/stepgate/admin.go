@@ -3,11 +3,10 @@ package main
 import (
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/adminhttp"
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 )
 
 // adminHandler builds the admin UI and API. Sensitive admin actions are

@@ -9,9 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/audit"
 	"github.com/stepgate/stepgate/storage/sqlstore"

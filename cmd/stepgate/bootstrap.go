@@ -7,11 +7,9 @@ import (
 	"io"
 	"slices"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 )

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Config is stepgate's configuration: an optional YAML file (--config FILE

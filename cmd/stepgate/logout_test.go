@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 

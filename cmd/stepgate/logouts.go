@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )

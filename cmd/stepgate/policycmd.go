@@ -13,9 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 )
 

@@ -10,23 +10,19 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/authzen"
-
-	"github.com/stepgate/stepgate/pdp/ciba"
-
-	"github.com/stepgate/stepgate/pdp/clientauth"
-	"github.com/stepgate/stepgate/pdp/session"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/authzen"
+	"github.com/stepgate/stepgate/pdp/ciba"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdpmetrics"
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/session"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
 	"github.com/stepgate/stepgate/storage"
 )
 

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 

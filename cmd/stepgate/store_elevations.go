@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/storage"
 )
 

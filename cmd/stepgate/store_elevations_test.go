@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/session"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/session"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
 

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"github.com/stepgate/stepgate/webui/webuitest"
-
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/stepgate/stepgate/examples/billing/internal/demostack"
+	"github.com/stepgate/stepgate/webui/webuitest"
 )
 
 // TestBrowserBillingJourney is the demo clicked through in Chromium against

@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/examples/billing/internal/demostack"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // TestBillingAfterMFAElsewhereDoesNotLoop is the single sign-on case that

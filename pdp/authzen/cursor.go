@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 

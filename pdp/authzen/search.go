@@ -10,7 +10,6 @@ import (
 
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 

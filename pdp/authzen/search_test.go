@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp"
-
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
 )

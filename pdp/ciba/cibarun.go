@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/flow"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
+	"github.com/stepgate/stepgate/pdp/flow"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Errors of Runner callers branch on (pdphttp maps them to statuses).

@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 	"github.com/stepgate/stepgate/pdp/flow"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // Every transition of a CIBA request stepgate runs is one KindCIBA audit

@@ -8,12 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 )
 
 // StartRequest is a POST /v1/ciba request: either the id of a `ciba` decision,

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Status is what POST /v1/ciba and GET /v1/ciba/{id} answer.

@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/flow"
-
+	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
 // callCentre asks for billing.pay from the call centre, which the default

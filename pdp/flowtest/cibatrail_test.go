@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
-
 	"github.com/stepgate/stepgate/pdp/flow"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/trust"
 )

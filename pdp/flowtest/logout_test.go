@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/flow"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // mfaLogin mints the app's access token for an MFA login made ago, in

@@ -6,11 +6,10 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // otherAppID is a second app at the same provider, which shares the

@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/flow"
-
+	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp"
-	"github.com/stepgate/stepgate/pdp/pdptest"
 )
 
 // TestStepUpRoundTrip is the whole step-up against the real provider: the

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // azDecision is one AuthZEN decision. It is exactly {"decision": b} unless

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // The evaluations_semantic values of AuthZEN 1.0.

@@ -4,9 +4,9 @@ import (
 	"mime"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // maxEntityField bounds type, id and name values.

@@ -7,11 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/authzen"
-
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/authzen"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 )
 
 // OpenID AuthZEN Authorization API 1.0 on the decision listener:

@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/authzen"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/authzen"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // searchResponse is an AuthZEN search answer. Results are exactly

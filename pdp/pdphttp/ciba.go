@@ -4,11 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/ciba"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/ciba"
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // RegisterCIBA adds the routes of CIBA run by stepgate:

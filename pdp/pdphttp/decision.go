@@ -4,11 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // decision answers POST /v1/decision. A decided request is always 200,

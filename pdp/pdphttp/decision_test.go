@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 func TestDecisionOutcomes(t *testing.T) {

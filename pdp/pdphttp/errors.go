@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/clientauth"
 )
 
 // errorBody is the JSON shape of every error response.

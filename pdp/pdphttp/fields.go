@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/policy"
 )
 

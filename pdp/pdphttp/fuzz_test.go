@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 )
 

@@ -12,15 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
-
-	"github.com/stepgate/stepgate/pdp/policy"
-	"github.com/stepgate/stepgate/pdp/trust"
-
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/policies"
 )
 

@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/clientauth"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/clientauth"
 )
 
 // DefaultMaxBodyBytes is the request body limit unless configured.

@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/labstack/echo/v4"
+
+	"github.com/stepgate/stepgate/pdp/session"
 )
 
 // sessionAnswer tells the app which session a verified step-up elevated.

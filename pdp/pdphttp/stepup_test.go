@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/flow"
-
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // startStepUp gets a step_up answer for billing.view and returns its

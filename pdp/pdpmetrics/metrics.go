@@ -7,9 +7,9 @@ package pdpmetrics
 import (
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/policy"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // Metrics implements pdp.Observer with Prometheus collectors.

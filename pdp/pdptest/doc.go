@@ -6,10 +6,10 @@
 // "ec-1"), mints tokens signed with those keys — or deliberately broken ones
 // (alg none, HS256 keyed with the RSA public key, an unpublished key, a
 // wrong kid) — rotates keys, and counts JWKS downloads, so that tests can
-// drive pdp.Verifier through every path without a real IdP:
+// drive trust.Verifier through every path without a real IdP:
 //
 //	idp := pdptest.NewIssuer(t)
-//	v, _ := pdp.NewVerifier(pdp.VerifierConfig{Issuers: []pdp.IssuerConfig{idp.Config("api")}})
+//	v, _ := trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{idp.Config("api")}})
 //	raw := idp.Mint(t, map[string]any{"sub": "alice", "aud": "api", "exp": time.Now().Add(time.Hour).Unix()})
 //	tok, err := v.Verify(ctx, raw)
 //

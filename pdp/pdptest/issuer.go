@@ -18,9 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // DefaultAudience is the audience Config uses when none is given.

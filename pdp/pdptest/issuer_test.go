@@ -11,11 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 func getJSON(t *testing.T, url string, v any) int {

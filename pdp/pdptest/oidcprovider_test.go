@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 const (

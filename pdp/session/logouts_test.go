@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/session"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/session"
 )
 
 const testIssuer = "https://idp.example/"

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 func TestVerifyDiscoveryFailureThenRecovery(t *testing.T) {

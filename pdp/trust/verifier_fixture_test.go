@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // fakeClock is an injectable clock that only moves when told to.

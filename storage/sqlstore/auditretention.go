@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // RetentionActor is the Actor of checkpoint records written by retention.

@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // Search page sizes.

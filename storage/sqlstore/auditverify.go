@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // VerifyAudit replays every chain with storage.ChainVerifier inside one

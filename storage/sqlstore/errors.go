@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // wrap maps gorm's translated errors to storage sentinels and names the

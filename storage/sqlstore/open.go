@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // Config configures Open.

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 var revisionListColumns = []string{"id", "hash", "author", "message", "state", "created_at", "activated_at", "activated_by"}

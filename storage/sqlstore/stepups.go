@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stepgate/stepgate/storage"
 	"gorm.io/gorm"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // CreateStepUp stores a new step-up transaction.

@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
 	"github.com/stepgate/stepgate/pdp/pdptest"
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 const (

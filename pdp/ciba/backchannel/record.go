@@ -70,7 +70,7 @@ type State struct {
 	Interval  time.Duration
 	ExpiresAt time.Time
 	// IDToken is set for StatusApproved: raw and unverified. Verify it with
-	// pdp.Verifier.VerifyIDToken (issuer, audience = the CIBA client id,
+	// trust.Verifier.VerifyIDToken (issuer, audience = the CIBA client id,
 	// signature, auth_time, acr/amr against the decision's requirements),
 	// then call Poller.Settle.
 	IDToken string

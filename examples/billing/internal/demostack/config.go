@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/stepgate/stepgate/pdp/trust"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // Names and development secrets shared by the provider, stepgate and the
