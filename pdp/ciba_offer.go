@@ -2,6 +2,7 @@ package pdp
 
 import (
 	"context"
+	"crypto/rand"
 
 	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/trust"
@@ -17,11 +18,7 @@ func (s *Service) offerCIBA(ctx context.Context, c *call, d *Decision, issuer *t
 	if s.cfg.CIBAOffers == nil || d.CIBA == nil || issuer == nil || issuer.CIBA == nil {
 		return
 	}
-	id, err := randomToken(16)
-	if err != nil {
-		s.log.ErrorContext(ctx, "ciba offer id", "decision_id", d.ID, "err", err)
-		return
-	}
+	id := rand.Text()
 	now := s.now()
 	o := ciba.Offer{ID: id, DecisionID: d.ID, ClientID: c.client.ID, Issuer: issuer.Issuer,
 		Subject: c.input.Subject.ID, Action: c.input.Action.Name, Request: d.CIBA.Request,

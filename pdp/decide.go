@@ -7,6 +7,7 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -109,7 +110,7 @@ func (s *Service) tokenRejected(ctx context.Context, d *Decision, err error) {
 		return
 	}
 	d.Reasons = []string{err.Error()}
-	d.WWWAuthenticate = InvalidTokenChallenge(err.Error())
+	d.WWWAuthenticate = stepup.InvalidTokenChallenge(err.Error())
 }
 
 // issuerForClaims picks the issuer for asserted claims: the one named by
@@ -138,8 +139,8 @@ func (s *Service) shapeStepUp(ctx context.Context, c *call, d *Decision, issuer 
 	if len(res.Reasons) > 0 {
 		reason = res.Reasons[0]
 	}
-	ans, err := s.buildStepUp(ctx, stepUpPlan{issuer: issuer, claims: c.input.Subject.Claims, req: res.Requirements,
-		reason: reason, decisionID: d.ID, clientID: c.client.ID, returnTo: c.returnTo, action: c.input.Action.Name})
+	ans, err := s.stepUp.Begin(ctx, stepup.Plan{Issuer: issuer, Claims: c.input.Subject.Claims, Requirements: res.Requirements,
+		Reason: reason, DecisionID: d.ID, ClientID: c.client.ID, ReturnTo: c.returnTo, Action: c.input.Action.Name})
 	if err != nil {
 		s.log.ErrorContext(ctx, "step-up could not be prepared; failing closed", "decision_id", d.ID, "err", err)
 		d.Outcome = policy.Deny

@@ -14,15 +14,17 @@
 //	    atomically, with its caches
 //	  → a session ended by a logout (session.Logouts) becomes a step-up to
 //	    a fresh login
-//	  → shape the answer: step_up (authorize URL built with x/oauth2, PKCE,
-//	    state, nonce, RFC 9470 challenge, a stored Transaction) or ciba
+//	  → shape the answer: step_up (stepup.Service.Begin: authorize URL built
+//	    with x/oauth2, PKCE, state, nonce, RFC 9470 challenge, a stored
+//	    Transaction) or ciba
 //	    (request parameters in the issuer's dialect, an offer for ciba.Runner)
 //	  → AuditSink.Record (sync mode: after the commit), then the Decision
 //	    goes back to the caller.
 //
-// After the user comes back, VerifyStepUp checks the ID token with
-// trust.CheckProof against the transaction's requirements, records every
-// attempt as a flow.Event, and VerifyStepUpSession elevates the session.
+// After the user comes back, VerifyStepUp (stepup.Service.Verify) checks the
+// ID token with trust.CheckProof against the transaction's requirements and
+// records every attempt as a flow.Event; VerifyStepUpSession then elevates
+// the session.
 //
 // Any failure after the calling client is authenticated becomes a deny with
 // a reason; nothing in this package turns an error into an allow.

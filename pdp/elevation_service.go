@@ -9,6 +9,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/session"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -61,7 +62,7 @@ func (s *Service) applyElevation(ctx context.Context, c *call, in *policy.Input,
 // (without max_age, until the ID token expires). It returns a nil
 // Elevation when there is no session to elevate, no elevation store, or the
 // elevation could not be stored (logged: the step-up itself stands).
-func (s *Service) VerifyStepUpSession(ctx context.Context, c clientauth.Client, transactionID, idToken, sessionID string) (*StepUpResult, *session.Elevation, error) {
+func (s *Service) VerifyStepUpSession(ctx context.Context, c clientauth.Client, transactionID, idToken, sessionID string) (*stepup.Result, *session.Elevation, error) {
 	if sessionID != "" && !session.ValidSessionID(sessionID) {
 		return nil, nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "session_id must be 1 to %d visible ASCII characters", session.MaxSessionIDLen)
 	}
@@ -84,7 +85,7 @@ func (s *Service) VerifyStepUpSession(ctx context.Context, c clientauth.Client, 
 	return res, &e, nil
 }
 
-func (s *Service) elevationFor(c clientauth.Client, res *StepUpResult, sessionID string) (session.Elevation, bool) {
+func (s *Service) elevationFor(c clientauth.Client, res *stepup.Result, sessionID string) (session.Elevation, bool) {
 	claims, tx := res.Claims, res.Transaction
 	sid, _ := claims["sid"].(string)
 	if sessionID == "" {

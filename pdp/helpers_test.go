@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/policies"
 )
@@ -41,12 +41,12 @@ func TestReturnToAllowed(t *testing.T) {
 
 func TestInsufficientAuthChallenge(t *testing.T) {
 	age := int64(900)
-	got := pdp.InsufficientAuthChallenge(`needs "mfa" \ now`+"\n", []string{"urn:a", "urn:b"}, &age)
+	got := stepup.InsufficientAuthChallenge(`needs "mfa" \ now`+"\n", []string{"urn:a", "urn:b"}, &age)
 	want := `Bearer error="insufficient_user_authentication", error_description="needs 'mfa' ' now?", acr_values="urn:a urn:b", max_age="900"`
 	if got != want {
 		t.Errorf("challenge\n got %s\nwant %s", got, want)
 	}
-	if got := pdp.InsufficientAuthChallenge("", nil, nil); got != `Bearer error="insufficient_user_authentication"` {
+	if got := stepup.InsufficientAuthChallenge("", nil, nil); got != `Bearer error="insufficient_user_authentication"` {
 		t.Errorf("bare challenge %s", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/session"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -42,7 +43,7 @@ type Observer interface {
 type ServiceConfig struct {
 	Engine       *policy.Engine
 	Verifier     TokenVerifier
-	Transactions TransactionStore
+	Transactions stepup.TransactionStore
 	// Audit records every decision; nil records nothing (tests, dry runs).
 	Audit AuditSink
 	// Observer gets metrics; nil observes nothing.
@@ -67,7 +68,8 @@ type ServiceConfig struct {
 	// Logouts, when set, answers step_up (a fresh login) for a token of a
 	// session that a back-channel logout or a client's revocation ended.
 	Logouts *session.Logouts
-	// Flows audits session elevations; nil records nothing.
+	// Flows audits step-up verifications and session elevations; nil
+	// records nothing.
 	Flows flow.Auditor
 	// Now is the clock; default time.Now. Callers can never supply `now`.
 	Now    func() time.Time
@@ -76,8 +78,9 @@ type ServiceConfig struct {
 
 // Service answers decision requests. It is safe for concurrent use.
 type Service struct {
-	cfg ServiceConfig
-	log *slog.Logger
+	cfg    ServiceConfig
+	log    *slog.Logger
+	stepUp *stepup.Service
 }
 
 // NewService validates cfg and returns a Service.
@@ -101,7 +104,18 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger}, nil
+	su, err := stepup.New(stepup.Config{Verifier: cfg.Verifier, Transactions: cfg.Transactions, Flows: cfg.Flows,
+		TTL: cfg.StepUpTTL, Skew: cfg.AuthTimeSkew, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("pdp: service config: %w", err)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, stepUp: su}, nil
+}
+
+// VerifyStepUp checks the ID token a user came back with against the
+// step-up transaction (see stepup.Service.Verify) and records the attempt.
+func (s *Service) VerifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string) (*stepup.Result, error) {
+	return s.stepUp.Verify(ctx, c, transactionID, idToken)
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }

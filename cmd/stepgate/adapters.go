@@ -11,6 +11,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -21,7 +22,7 @@ import (
 // transactionStore adapts storage.Store to pdp.TransactionStore.
 type transactionStore struct{ s storage.Store }
 
-func (t transactionStore) CreateStepUp(ctx context.Context, tx pdp.Transaction) error {
+func (t transactionStore) CreateStepUp(ctx context.Context, tx stepup.Transaction) error {
 	req, err := json.Marshal(tx.Requirements)
 	if err != nil {
 		return fmt.Errorf("encode requirements: %w", err)
@@ -34,20 +35,20 @@ func (t transactionStore) CreateStepUp(ctx context.Context, tx pdp.Transaction) 
 	})
 }
 
-func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time.Time) (pdp.Transaction, error) {
+func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time.Time) (stepup.Transaction, error) {
 	st, err := t.s.ConsumeStepUp(ctx, id, now)
 	var refused error
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return pdp.Transaction{}, pdp.ErrTransactionNotFound
+		return stepup.Transaction{}, stepup.ErrTransactionNotFound
 	case errors.Is(err, storage.ErrUsed):
-		refused = pdp.ErrTransactionUsed
+		refused = stepup.ErrTransactionUsed
 	case errors.Is(err, storage.ErrExpired):
-		refused = pdp.ErrTransactionExpired
+		refused = stepup.ErrTransactionExpired
 	case err != nil:
-		return pdp.Transaction{}, err
+		return stepup.Transaction{}, err
 	}
-	tx := pdp.Transaction{
+	tx := stepup.Transaction{
 		ID: st.ID, ClientID: st.ClientID, Issuer: st.Issuer, AppClientID: st.ClientAppID,
 		State: st.State, Nonce: st.Nonce, CodeVerifier: st.CodeVerifier, DecisionID: st.DecisionID,
 		Subject: st.Subject, ReturnTo: st.ReturnTo, Action: st.Action,
@@ -55,7 +56,7 @@ func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time
 	}
 	if len(st.Requirements) > 0 {
 		if err := json.Unmarshal(st.Requirements, &tx.Requirements); err != nil {
-			return pdp.Transaction{}, fmt.Errorf("decode requirements of transaction %s: %w", id, err)
+			return stepup.Transaction{}, fmt.Errorf("decode requirements of transaction %s: %w", id, err)
 		}
 	}
 	return tx, refused

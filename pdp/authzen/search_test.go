@@ -10,6 +10,7 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -104,9 +105,9 @@ func TestAZParseCandidate(t *testing.T) {
 // azTxStore is a TransactionStore that is never used by these searches.
 type azTxStore struct{}
 
-func (azTxStore) CreateStepUp(context.Context, pdp.Transaction) error { return nil }
-func (azTxStore) ConsumeStepUp(context.Context, string, time.Time) (pdp.Transaction, error) {
-	return pdp.Transaction{}, pdp.ErrTransactionNotFound
+func (azTxStore) CreateStepUp(context.Context, stepup.Transaction) error { return nil }
+func (azTxStore) ConsumeStepUp(context.Context, string, time.Time) (stepup.Transaction, error) {
+	return stepup.Transaction{}, stepup.ErrTransactionNotFound
 }
 
 const azDecisionModule = `package stepgate

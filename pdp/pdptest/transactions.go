@@ -5,13 +5,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
+	"github.com/stepgate/stepgate/pdp/stepup"
 )
 
 // Transactions is an in-memory pdp.TransactionStore for tests.
 type Transactions struct {
 	mu   sync.Mutex
-	txs  map[string]pdp.Transaction
+	txs  map[string]stepup.Transaction
 	used map[string]bool
 	// Err, when set, is returned by every call (to test fail-closed paths).
 	Err error
@@ -19,11 +19,11 @@ type Transactions struct {
 
 // NewTransactions returns an empty store.
 func NewTransactions() *Transactions {
-	return &Transactions{txs: map[string]pdp.Transaction{}, used: map[string]bool{}}
+	return &Transactions{txs: map[string]stepup.Transaction{}, used: map[string]bool{}}
 }
 
 // CreateStepUp stores t.
-func (s *Transactions) CreateStepUp(_ context.Context, t pdp.Transaction) error {
+func (s *Transactions) CreateStepUp(_ context.Context, t stepup.Transaction) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -34,27 +34,27 @@ func (s *Transactions) CreateStepUp(_ context.Context, t pdp.Transaction) error 
 }
 
 // ConsumeStepUp marks the transaction used, once.
-func (s *Transactions) ConsumeStepUp(_ context.Context, id string, now time.Time) (pdp.Transaction, error) {
+func (s *Transactions) ConsumeStepUp(_ context.Context, id string, now time.Time) (stepup.Transaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
-		return pdp.Transaction{}, s.Err
+		return stepup.Transaction{}, s.Err
 	}
 	t, ok := s.txs[id]
 	switch {
 	case !ok:
-		return pdp.Transaction{}, pdp.ErrTransactionNotFound
+		return stepup.Transaction{}, stepup.ErrTransactionNotFound
 	case s.used[id]:
-		return t, pdp.ErrTransactionUsed
+		return t, stepup.ErrTransactionUsed
 	case now.After(t.ExpiresAt):
-		return t, pdp.ErrTransactionExpired
+		return t, stepup.ErrTransactionExpired
 	}
 	s.used[id] = true
 	return t, nil
 }
 
 // Get returns a stored transaction without consuming it.
-func (s *Transactions) Get(id string) (pdp.Transaction, bool) {
+func (s *Transactions) Get(id string) (stepup.Transaction, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.txs[id]

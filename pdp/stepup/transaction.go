@@ -1,4 +1,4 @@
-package pdp
+package stepup
 
 import (
 	"context"

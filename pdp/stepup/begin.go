@@ -1,4 +1,4 @@
-package pdp
+package stepup
 
 import (
 	"context"
@@ -14,33 +14,34 @@ import (
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
-// stepUpPlan is what the service knows when a policy asks for step-up.
-type stepUpPlan struct {
-	issuer     *trust.IssuerConfig // nil: no IdP configured for this subject
-	claims     map[string]any
-	req        policy.Requirements
-	reason     string
-	decisionID string
-	clientID   string
-	returnTo   string
-	action     string
+// Plan is what the decision service knows when a policy asks for step-up.
+type Plan struct {
+	Issuer       *trust.IssuerConfig // nil: no IdP configured for this subject
+	Claims       map[string]any
+	Requirements policy.Requirements
+	// Reason is the policy's first reason, for the RFC 9470 challenge.
+	Reason     string
+	DecisionID string
+	ClientID   string
+	ReturnTo   string
+	Action     string
 }
 
-// buildStepUp creates the step-up answer and stores its transaction.
+// Begin creates the step-up answer and stores its transaction.
 // Without an IdP (or one without an authorize client) the answer still has
 // the RFC 9470 challenge, for APIs, but no authorize URL.
-func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer, error) {
-	acr := trust.EffectiveACR(p.issuer, p.req)
-	ans := &StepUpAnswer{WWWAuthenticate: InsufficientAuthChallenge(p.reason, acr, p.req.RequestMaxAge())}
-	if p.issuer == nil || p.issuer.Authorize == nil {
+func (s *Service) Begin(ctx context.Context, p Plan) (*Answer, error) {
+	acr := trust.EffectiveACR(p.Issuer, p.Requirements)
+	ans := &Answer{WWWAuthenticate: InsufficientAuthChallenge(p.Reason, acr, p.Requirements.RequestMaxAge())}
+	if p.Issuer == nil || p.Issuer.Authorize == nil {
 		return ans, nil
 	}
-	ep, err := s.cfg.Verifier.Endpoints(ctx, p.issuer.Issuer)
+	ep, err := s.cfg.Verifier.Endpoints(ctx, p.Issuer.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("discover authorization endpoint: %w", err)
 	}
 	if ep.Authorization == "" {
-		return nil, fmt.Errorf("issuer %s advertises no authorization_endpoint", p.issuer.Issuer)
+		return nil, fmt.Errorf("issuer %s advertises no authorization_endpoint", p.Issuer.Issuer)
 	}
 	var tx Transaction
 	if tx.ID, err = randomToken(16); err != nil {
@@ -54,17 +55,17 @@ func (s *Service) buildStepUp(ctx context.Context, p stepUpPlan) (*StepUpAnswer,
 	}
 	tx.CodeVerifier = oauth2.GenerateVerifier()
 	now := s.now()
-	tx.ClientID, tx.Issuer, tx.AppClientID = p.clientID, p.issuer.Issuer, p.issuer.Authorize.ClientID
-	tx.DecisionID, tx.Action, tx.ReturnTo = p.decisionID, p.action, p.returnTo
-	tx.Subject, _ = p.claims["sub"].(string)
-	tx.Requirements = p.req
+	tx.ClientID, tx.Issuer, tx.AppClientID = p.ClientID, p.Issuer.Issuer, p.Issuer.Authorize.ClientID
+	tx.DecisionID, tx.Action, tx.ReturnTo = p.DecisionID, p.Action, p.ReturnTo
+	tx.Subject, _ = p.Claims["sub"].(string)
+	tx.Requirements = p.Requirements
 	tx.Requirements.ACRValues = acr
-	tx.IssuedAt, tx.ExpiresAt = now, now.Add(s.cfg.StepUpTTL)
+	tx.IssuedAt, tx.ExpiresAt = now, now.Add(s.cfg.TTL)
 
 	if err := s.cfg.Transactions.CreateStepUp(ctx, tx); err != nil {
 		return nil, fmt.Errorf("store step-up transaction: %w", err)
 	}
-	ans.AuthorizeURL = authorizeURL(ep.Authorization, p.issuer, p.claims, tx)
+	ans.AuthorizeURL = authorizeURL(ep.Authorization, p.Issuer, p.Claims, tx)
 	ans.TransactionID, ans.State, ans.Nonce, ans.CodeVerifier = tx.ID, tx.State, tx.Nonce, tx.CodeVerifier
 	ans.ExpiresAt = tx.ExpiresAt.UTC().Truncate(time.Second)
 	return ans, nil

@@ -1,4 +1,4 @@
-package pdp
+package stepup
 
 import (
 	"context"
@@ -11,22 +11,22 @@ import (
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
-// StepUpResult is a successfully verified step-up.
-type StepUpResult struct {
+// Result is a successfully verified step-up.
+type Result struct {
 	Claims      map[string]any
 	Transaction Transaction
 	// Proof holds the authentication facts the ID token showed.
 	Proof trust.ProofFacts
 }
 
-// VerifyStepUp checks the ID token the user came back with against the
+// Verify checks the ID token the user came back with against the
 // transaction the step-up created (see CheckProof for what it must show),
 // and records the attempt, accepted or refused, in the audit trail linked to
 // the decision. The transaction is consumed first, so every transaction is
 // tried at most once whatever the outcome: a token cannot be retried against
 // it, and an attacker cannot probe it. An accepted step-up that cannot be
 // recorded is refused (temporarily_unavailable): no proof without a record.
-func (s *Service) VerifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string) (*StepUpResult, error) {
+func (s *Service) Verify(ctx context.Context, c clientauth.Client, transactionID, idToken string) (*Result, error) {
 	now := s.now()
 	ev := flow.Event{Time: now, Kind: flow.KindStepUp, ClientID: c.ID, StepUpID: auditableID(transactionID)}
 	res, verr := s.verifyStepUp(ctx, c, transactionID, idToken, now, &ev)
@@ -52,7 +52,7 @@ func (s *Service) VerifyStepUp(ctx context.Context, c clientauth.Client, transac
 
 // verifyStepUp does the checks and fills what the audit record should say
 // about the transaction and the token into ev.
-func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string, now time.Time, ev *flow.Event) (*StepUpResult, *trust.VerifyError) {
+func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transactionID, idToken string, now time.Time, ev *flow.Event) (*Result, *trust.VerifyError) {
 	if transactionID == "" || idToken == "" {
 		return nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "transaction_id and id_token are required")
 	}
@@ -84,12 +84,12 @@ func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transac
 		ev.Subject = tok.Subject
 	}
 	facts, verr := trust.CheckProof(tok.Claims, trust.Proof{Nonce: tx.Nonce, Subject: tx.Subject, Requirements: tx.Requirements,
-		RequestedAt: tx.IssuedAt, Skew: s.cfg.AuthTimeSkew, MFAACR: tok.Issuer.EffectiveMFAACRValues()}, now)
+		RequestedAt: tx.IssuedAt, Skew: s.cfg.Skew, MFAACR: tok.Issuer.EffectiveMFAACRValues()}, now)
 	ev.Proof = &facts
 	if verr != nil {
 		return nil, verr
 	}
-	return &StepUpResult{Claims: tok.Claims, Transaction: tx, Proof: facts}, nil
+	return &Result{Claims: tok.Claims, Transaction: tx, Proof: facts}, nil
 }
 
 // auditableID keeps a caller-supplied transaction id for the audit record
