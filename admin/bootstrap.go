@@ -22,8 +22,7 @@ const SettingBootstrapPasswordHash = "admin.bootstrap_password_hash"
 
 // SettingStore is the part of storage.Store holding settings.
 type SettingStore interface {
-	GetSetting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
+	storage.Settings
 }
 
 // EnsureBootstrapPassword sets the bootstrap admin password on first start

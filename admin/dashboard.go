@@ -10,15 +10,10 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// AuditStats aggregates the audit trail in the database; *sqlstore.Store
-// implements it.
+// AuditStats aggregates the audit trail in the database: the dashboard
+// part of storage.Store, whose contract the conformance suite checks.
 type AuditStats interface {
-	// CountAuditBuckets counts records of kind in [since, until) per time
-	// bucket (keyed by the bucket's start, Unix seconds) and outcome.
-	CountAuditBuckets(ctx context.Context, kind string, since, until time.Time, bucket time.Duration) (map[int64]map[string]int64, error)
-	// CountAuditByAction counts records of kind in [since, until) per action
-	// and outcome.
-	CountAuditByAction(ctx context.Context, kind string, since, until time.Time) (map[string]map[string]int64, error)
+	storage.AuditStats
 }
 
 // QueueStats describes the audit writer's queue for the dashboard.

@@ -22,12 +22,10 @@ var ErrNoSession = errors.New("no valid admin session")
 
 // SessionStore keeps sessions server-side as opaque records keyed by the
 // SHA-256 of the cookie value, so a copy of the database holds no usable
-// session token. *sqlstore.Store implements it.
+// session token. It is the admin-session part of storage.Store, whose
+// contract the conformance suite checks.
 type SessionStore interface {
-	PutAdminSession(ctx context.Context, keyHash string, data []byte, expiresAt time.Time) error
-	GetAdminSession(ctx context.Context, keyHash string) ([]byte, error)
-	DeleteAdminSession(ctx context.Context, keyHash string) error
-	DeleteExpiredAdminSessions(ctx context.Context, before time.Time) (int64, error)
+	storage.AdminSessions
 }
 
 // Session is one signed-in person.

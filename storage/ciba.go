@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // CIBARequest is one backchannel authentication request stepgate polls
 // (the persistent form of pdp/ciba/backchannel.Record). Status is pending,
@@ -42,30 +45,45 @@ type CIBAOffer struct {
 	StartedAt    *time.Time
 }
 
-// SessionElevation is a session that a verified step-up elevated, keyed by
-// (ClientID, SessionID), valid until ExpiresAt.
-type SessionElevation struct {
-	ClientID   string
-	SessionID  string
-	Issuer     string
-	Subject    string
-	SID        string
-	Methods    []string
-	ACR        string
-	AuthTime   time.Time
-	DecisionID string
-	StepUpID   string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+// CIBAOffers keeps CIBA offers, each started at most once.
+type CIBAOffers interface {
+	// SaveCIBAOffer stores a new offer; ErrAlreadyExists on a duplicate id,
+	// ErrInvalid without an id or an expiry.
+	SaveCIBAOffer(ctx context.Context, o CIBAOffer) error
+	// GetCIBAOffer returns an offer by id, started or not, or ErrNotFound.
+	GetCIBAOffer(ctx context.Context, id string) (CIBAOffer, error)
+	// CIBAOfferByDecision returns the offer the decision decisionID left, or
+	// ErrNotFound; an empty decisionID (an explicit start) never matches.
+	CIBAOfferByDecision(ctx context.Context, decisionID string) (CIBAOffer, error)
+	// StartCIBAOffer marks the offer started at now and returns it. Exactly
+	// one of any number of concurrent callers (goroutines or processes)
+	// succeeds; the others get ErrUsed. An offer whose ExpiresAt is before
+	// now is refused with ErrExpired and stays unstarted; ErrNotFound for an
+	// unknown id.
+	StartCIBAOffer(ctx context.Context, id string, now time.Time) (CIBAOffer, error)
 }
 
-// ElevationFilter selects elevations: every non-empty field must match, and
-// a non-zero CreatedBefore spares elevations created at or after it.
-type ElevationFilter struct {
-	ClientID      string
-	SessionID     string
-	Issuer        string
-	SID           string
-	Subject       string
-	CreatedBefore time.Time
+// CIBARequests keeps the CIBA requests stepgate polls. Replicas share the
+// polling through leases: a replica works on a request only while it holds
+// the request's lease, so that each IdP answer is settled exactly once.
+type CIBARequests interface {
+	// SaveCIBARequest stores a new request; ErrAlreadyExists on a duplicate
+	// id, ErrInvalid without an id or status.
+	SaveCIBARequest(ctx context.Context, r CIBARequest) error
+	// UpdateCIBARequest replaces every field of request r.ID (its lease
+	// included, so an update can release or hand on the lease) but only
+	// while the stored LeaseOwner is owner: ErrConflict when another replica
+	// holds it or nobody does, ErrNotFound when there is no such request.
+	UpdateCIBARequest(ctx context.Context, r CIBARequest, owner string) error
+	// GetCIBARequest returns one request, or ErrNotFound.
+	GetCIBARequest(ctx context.Context, id string) (CIBARequest, error)
+	// PendingCIBARequests returns up to limit requests in status pending,
+	// earliest NextPollAt first (all of them when limit is not positive).
+	PendingCIBARequests(ctx context.Context, limit int) ([]CIBARequest, error)
+	// TryLeaseCIBARequest gives owner the lease until `until` and reports
+	// true when nobody else holds it at now (no owner, owner itself, or a
+	// lease ending at or before now); otherwise it changes nothing and
+	// reports false. Exactly one of any number of concurrent callers wins a
+	// free lease. ErrNotFound for an unknown id.
+	TryLeaseCIBARequest(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
 }

@@ -2,9 +2,18 @@
 // the plain types that cross it, the sentinel errors callers branch on, and the
 // canonical, versioned encoding that makes the audit trail tamper-evident.
 //
-// Data flows one way: the decision core and the admin logic never see storage
-// types directly; cmd/stepgate adapts a Store to the narrow interfaces those
-// packages declare (policy source, audit sink, step-up transaction store).
+// Store is the one seam to the database. It declares every persisted record
+// once, as a plain type (PolicyRevision, Client, StepUpTransaction,
+// AuditRecord, SessionLogout, SessionElevation, CIBAOffer, CIBARequest, and
+// the admin UI's opaque sessions), and is composed of one small interface
+// per record (Revisions, Clients, StepUps, Settings, AuditTrail, AuditStats,
+// Logouts, Elevations, CIBAOffers, CIBARequests, AdminSessions) whose method
+// comments are the contract.
+//
+// Data flows one way: the decision core never sees storage types;
+// cmd/stepgate adapts a Store to the narrow interfaces the pdp packages
+// declare (policy source, audit sink, step-up, CIBA and session stores).
+// The admin logic names the parts of Store it uses.
 //
 // Implementations live in sub-packages: sqlstore (gorm on SQLite or PostgreSQL)
 // is the production one. conformance holds the behavioural suite every

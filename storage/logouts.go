@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SessionLogout is a "logout mark": a session that ended, so that a token
 // of it no longer counts as a login. It names either an IdP session
@@ -33,4 +36,19 @@ type SessionLogout struct {
 func (l SessionLogout) Valid() bool {
 	named := (l.ClientID != "" && l.SessionID != "") || (l.Issuer != "" && (l.SID != "" || l.Subject != ""))
 	return named && !l.At.IsZero() && !l.ExpiresAt.IsZero()
+}
+
+// Logouts keeps logout marks (SessionLogout), which every replica follows.
+type Logouts interface {
+	// SaveLogout stores a logout mark and returns it with its store-assigned
+	// ID (positive, increasing in commit order as far as the database
+	// allows) and CreatedAt (now when zero). A mark that is not Valid is
+	// refused with ErrInvalid.
+	SaveLogout(ctx context.Context, l SessionLogout) (SessionLogout, error)
+	// LogoutsAfter returns up to limit marks with an ID greater than
+	// afterID that have not expired at now, in ascending ID order.
+	LogoutsAfter(ctx context.Context, afterID int64, now time.Time, limit int) ([]SessionLogout, error)
+	// DeleteExpiredLogouts removes marks that expired before the cut-off
+	// and returns how many it removed.
+	DeleteExpiredLogouts(ctx context.Context, before time.Time) (int64, error)
 }

@@ -10,13 +10,11 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// Store is the part of the database the admin UI reads and writes:
-// storage.Store's methods plus the admin session and audit statistics
-// methods that *sqlstore.Store adds.
+// Store is the database the admin UI reads and writes: all of
+// storage.Store, whose parts admin's services name (sessions, clients,
+// policy revisions, audit search and statistics).
 type Store interface {
 	storage.Store
-	admin.SessionStore
-	admin.AuditStats
 }
 
 // SSOConfig enables OIDC single sign-on for admins. When set, the password

@@ -21,7 +21,7 @@ import (
 type app struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *sqlstore.Store
+	store    storage.Store
 	audit    *audit.Writer
 	engine   *policy.Engine
 	policies *admin.Policies

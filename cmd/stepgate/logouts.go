@@ -7,12 +7,11 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/session"
 	"github.com/stepgate/stepgate/storage"
-	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
-// logoutStore adapts the store to pdp.LogoutStore: logout marks live in
+// logoutStore adapts the store to session.LogoutStore: logout marks live in
 // the database so that every replica, and every restart, sees them.
-type logoutStore struct{ s *sqlstore.Store }
+type logoutStore struct{ s storage.Store }
 
 var _ session.LogoutStore = logoutStore{}
 

@@ -11,23 +11,16 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// cibaOfferBackend is the part of the store cibaOfferStore uses;
-// *sqlstore.Store implements it.
-type cibaOfferBackend interface {
-	SaveCIBAOffer(ctx context.Context, o storage.CIBAOffer) error
-	GetCIBAOffer(ctx context.Context, id string) (storage.CIBAOffer, error)
-	CIBAOfferByDecision(ctx context.Context, decisionID string) (storage.CIBAOffer, error)
-	StartCIBAOffer(ctx context.Context, id string, now time.Time) (storage.CIBAOffer, error)
-}
-
-// cibaOfferStore is a pdp.cibaOfferStore on a storage backend.
+// cibaOfferStore is a ciba.Offers on the store: it turns offers into
+// storage.CIBAOffer records (request and requirements as JSON) and storage
+// sentinels into ciba's.
 type cibaOfferStore struct {
-	Backend cibaOfferBackend
+	Backend storage.Store
 }
 
 var _ ciba.Offers = cibaOfferStore{}
 
-// SaveCIBAOffer implements pdp.CIBAOfferStore.
+// SaveCIBAOffer implements ciba.Offers.
 func (s cibaOfferStore) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
 	req, err := json.Marshal(o.Request)
 	if err != nil {
@@ -42,19 +35,19 @@ func (s cibaOfferStore) SaveCIBAOffer(ctx context.Context, o ciba.Offer) error {
 		CreatedAt: o.CreatedAt, ExpiresAt: o.ExpiresAt, StartedAt: o.StartedAt})
 }
 
-// GetCIBAOffer implements pdp.cibaOfferStore.
+// GetCIBAOffer implements ciba.Offers.
 func (s cibaOfferStore) GetCIBAOffer(ctx context.Context, id string) (ciba.Offer, error) {
 	o, err := s.Backend.GetCIBAOffer(ctx, id)
 	return offerOf(o, err)
 }
 
-// CIBAOfferByDecision implements pdp.cibaOfferStore.
+// CIBAOfferByDecision implements ciba.Offers.
 func (s cibaOfferStore) CIBAOfferByDecision(ctx context.Context, decisionID string) (ciba.Offer, error) {
 	o, err := s.Backend.CIBAOfferByDecision(ctx, decisionID)
 	return offerOf(o, err)
 }
 
-// StartCIBAOffer implements pdp.cibaOfferStore.
+// StartCIBAOffer implements ciba.Offers.
 func (s cibaOfferStore) StartCIBAOffer(ctx context.Context, id string, now time.Time) (ciba.Offer, error) {
 	o, err := s.Backend.StartCIBAOffer(ctx, id, now)
 	return offerOf(o, err)

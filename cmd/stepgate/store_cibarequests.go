@@ -10,19 +10,11 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// cibaRequestBackend is the part of the store cibaRequestStore uses;
-// *sqlstore.Store implements it.
-type cibaRequestBackend interface {
-	SaveCIBARequest(ctx context.Context, r storage.CIBARequest) error
-	UpdateCIBARequest(ctx context.Context, r storage.CIBARequest, owner string) error
-	GetCIBARequest(ctx context.Context, id string) (storage.CIBARequest, error)
-	PendingCIBARequests(ctx context.Context, limit int) ([]storage.CIBARequest, error)
-	TryLeaseCIBARequest(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
-}
-
-// cibaRequestStore is a backchannel.Store on a storage backend.
+// cibaRequestStore is a backchannel.Store on the store: backchannel.Record
+// and storage.CIBARequest are the same record in the protocol's and in
+// storage's terms.
 type cibaRequestStore struct {
-	Backend cibaRequestBackend
+	Backend storage.Store
 }
 
 var _ backchannel.Store = cibaRequestStore{}

@@ -10,18 +10,10 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// elevationBackend is the part of the store elevationStore uses;
-// *sqlstore.Store implements it.
-type elevationBackend interface {
-	SaveElevation(ctx context.Context, e storage.SessionElevation) error
-	FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (storage.SessionElevation, error)
-	RevokeElevations(ctx context.Context, f storage.ElevationFilter) ([]storage.SessionElevation, error)
-}
-
-// elevationStore is a pdp.ElevationStore and pdp.ElevationRevoker on a storage
-// backend.
+// elevationStore is a session.ElevationStore and session.ElevationRevoker
+// on the store.
 type elevationStore struct {
-	Backend elevationBackend
+	Backend storage.Store
 }
 
 var (
@@ -29,14 +21,14 @@ var (
 	_ session.ElevationRevoker = elevationStore{}
 )
 
-// SaveElevation implements pdp.ElevationStore.
+// SaveElevation implements session.ElevationStore.
 func (s elevationStore) SaveElevation(ctx context.Context, e session.Elevation) error {
 	return s.Backend.SaveElevation(ctx, storage.SessionElevation{ClientID: e.ClientID, SessionID: e.SessionID,
 		Issuer: e.Issuer, Subject: e.Subject, SID: e.SID, Methods: e.Methods, ACR: e.ACR, AuthTime: e.AuthTime,
 		DecisionID: e.DecisionID, StepUpID: e.StepUpID, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
 }
 
-// FindElevation implements pdp.ElevationStore.
+// FindElevation implements session.ElevationStore.
 func (s elevationStore) FindElevation(ctx context.Context, clientID, sessionID string, now time.Time) (session.Elevation, error) {
 	e, err := s.Backend.FindElevation(ctx, clientID, sessionID, now)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -48,7 +40,7 @@ func (s elevationStore) FindElevation(ctx context.Context, clientID, sessionID s
 	return elevationOf(e), nil
 }
 
-// RevokeElevations implements pdp.ElevationRevoker.
+// RevokeElevations implements session.ElevationRevoker.
 func (s elevationStore) RevokeElevations(ctx context.Context, f session.ElevationFilter) ([]session.Elevation, error) {
 	gone, err := s.Backend.RevokeElevations(ctx, storage.ElevationFilter{ClientID: f.ClientID, SessionID: f.SessionID,
 		Issuer: f.Issuer, SID: f.SID, Subject: f.Subject, CreatedBefore: f.CreatedBefore})

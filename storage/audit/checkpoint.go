@@ -2,10 +2,12 @@ package audit
 
 import "context"
 
-// walCheckpointer is implemented by stores whose commits append to a
-// write-ahead log that must be copied into the database now and then
-// (sqlstore on SQLite). The writer does that beside the commit loop, so no
-// commit, and no sync caller waiting on one, pays for the copy.
+// walCheckpointer is the part of storage.Store (storage.AuditTrail) that
+// copies a write-ahead log into the database now and then (sqlstore on
+// SQLite). The writer does that beside the commit loop, so no commit, and
+// no sync caller waiting on one, pays for the copy. The writer's Store
+// needs only AppendAudit, so the checkpointer is optional: a store without
+// it (a test fake) is simply never checkpointed.
 type walCheckpointer interface {
 	CheckpointWAL(ctx context.Context) error
 }

@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// AuditTrail keeps the tamper-evident audit trail (AuditRecord), one hash
+// chain per ChainID.
+type AuditTrail interface {
+	// AppendAudit appends a batch of records in one transaction. The store
+	// assigns ID, Seq, PrevHash and Hash per ChainID (reading the chain head
+	// inside the transaction, so it is correct across restarts and processes)
+	// and writes them back into recs. Time is normalised to UTC microseconds
+	// and set to now when zero. Either every record commits or none does.
+	AppendAudit(ctx context.Context, recs []AuditRecord) error
+	// SearchAudit returns one page of records matching q, newest first.
+	SearchAudit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// ExportAudit calls fn for every record matching q (ignoring Limit and
+	// Cursor) while streaming rows from the database, so memory stays bounded.
+	// An error from fn stops the export and is returned wrapped.
+	ExportAudit(ctx context.Context, q AuditQuery, fn func(AuditRecord) error) error
+	// VerifyAudit walks every chain in sequence order and reports the first
+	// record whose content, order or link is wrong.
+	VerifyAudit(ctx context.Context) (VerifyReport, error)
+	// DeleteAuditBefore deletes, per chain, the longest prefix of records older
+	// than before, then appends a checkpoint record to each trimmed chain so
+	// the remaining chain still verifies. It returns how many records it deleted.
+	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
+	// CheckpointWAL moves committed writes from a write-ahead log into the
+	// database proper, where the backend keeps one the application must
+	// checkpoint (SQLite); elsewhere it does nothing and returns nil. It
+	// never blocks writers, so the audit writer can call it beside commits.
+	CheckpointWAL(ctx context.Context) error
+}
+
+// AuditStats aggregates the audit trail in the database, so that the
+// dashboard never loads the records it counts.
+type AuditStats interface {
+	// CountAuditBuckets counts records of kind with Time in [since, until)
+	// per time bucket and Outcome. Buckets are keyed by their start in Unix
+	// seconds, aligned to since; empty buckets are absent. A bucket that is
+	// not positive is refused with ErrInvalid.
+	CountAuditBuckets(ctx context.Context, kind string, since, until time.Time, bucket time.Duration) (map[int64]map[string]int64, error)
+	// CountAuditByAction counts records of kind with Time in [since, until)
+	// per Action and Outcome.
+	CountAuditByAction(ctx context.Context, kind string, since, until time.Time) (map[string]map[string]int64, error)
+}

@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Revisions keeps policy revisions (PolicyRevision) and their lifecycle.
+type Revisions interface {
+	// CreateRevision stores a new policy revision in state RevisionDraft and
+	// returns it with its store-assigned ID (positive, monotonically increasing)
+	// and CreatedAt (set to now when zero).
+	CreateRevision(ctx context.Context, r PolicyRevision) (PolicyRevision, error)
+	// GetRevision returns one revision including its bundle, or ErrNotFound.
+	GetRevision(ctx context.Context, id int64) (PolicyRevision, error)
+	// ListRevisions returns all revisions newest first with Bundle left nil.
+	ListRevisions(ctx context.Context) ([]PolicyRevision, error)
+	// ActiveRevision returns the active revision with its bundle, or ErrNotFound.
+	ActiveRevision(ctx context.Context) (PolicyRevision, error)
+	// ActiveRevisionID returns the id and hash of the active revision without
+	// its bundle, or ErrNotFound: the cheap query every replica polls to
+	// notice an activation.
+	ActiveRevisionID(ctx context.Context) (id int64, hash string, err error)
+	// ActivateRevision makes id active and archives the previously active one
+	// in one transaction, recording actor and at. Activating the already active
+	// revision is a no-op that returns it unchanged.
+	ActivateRevision(ctx context.Context, id int64, actor string, at time.Time) (PolicyRevision, error)
+}
+
+// Clients keeps the decision API's clients (Client).
+type Clients interface {
+	// CreateClient stores a decision API client; ErrAlreadyExists when the id
+	// or the key hash is taken.
+	CreateClient(ctx context.Context, c Client) error
+	// GetClient returns a client by id, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ClientByKeyHash returns the client whose key hashes to keyHash (hex
+	// SHA-256), or ErrNotFound.
+	ClientByKeyHash(ctx context.Context, keyHash string) (Client, error)
+	// ListClients returns all clients ordered by id.
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient replaces every field of an existing client except CreatedAt;
+	// ErrNotFound when it does not exist, ErrAlreadyExists when the new key
+	// hash belongs to another client.
+	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient removes a client, or returns ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// StepUps keeps step-up transactions (StepUpTransaction), each consumed once.
+type StepUps interface {
+	// CreateStepUp stores a new step-up transaction; ErrAlreadyExists on a
+	// duplicate id.
+	CreateStepUp(ctx context.Context, t StepUpTransaction) error
+	// GetStepUp returns a transaction without consuming it, or ErrNotFound.
+	GetStepUp(ctx context.Context, id string) (StepUpTransaction, error)
+	// ConsumeStepUp atomically marks the transaction used at now and returns
+	// it. It returns ErrNotFound, ErrUsed when it was already consumed, or
+	// ErrExpired when now is after ExpiresAt — with ErrUsed and ErrExpired
+	// also the transaction, so that the refusal can be audited against its
+	// decision. Exactly one of any number of concurrent callers (goroutines
+	// or processes) succeeds.
+	ConsumeStepUp(ctx context.Context, id string, now time.Time) (StepUpTransaction, error)
+	// DeleteExpiredStepUps removes transactions that expired before the given
+	// time and returns how many it removed.
+	DeleteExpiredStepUps(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Settings keeps small named values, such as the bootstrap password hash.
+type Settings interface {
+	// GetSetting returns a setting value, or ErrNotFound.
+	GetSetting(ctx context.Context, key string) (string, error)
+	// SetSetting creates or replaces a setting.
+	SetSetting(ctx context.Context, key, value string) error
+}
