@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
@@ -71,17 +70,7 @@ func Playground(ctx context.Context, comp Compiler, files policy.Files, input []
 // traceRules evaluates the decision with OPA's tracer and collects the
 // rules whose evaluation exited successfully.
 func traceRules(ctx context.Context, files policy.Files, in *policy.Input) ([]FiredRule, error) {
-	decisionFiles := make(policy.Files, len(files))
-	for n, b := range files {
-		if !policy.IsTestModule(n) {
-			decisionFiles[n] = b
-		}
-	}
-	tgz, err := decisionFiles.Tarball()
-	if err != nil {
-		return nil, err
-	}
-	b, err := bundle.NewReader(bytes.NewReader(tgz)).WithRegoVersion(ast.RegoV1).WithSkipBundleVerification(true).Read()
+	b, err := policy.LoadBundle(files.WithoutTests(), false)
 	if err != nil {
 		return nil, fmt.Errorf("trace: read bundle: %w", err)
 	}
@@ -94,7 +83,7 @@ func traceRules(ctx context.Context, files policy.Files, in *policy.Input) ([]Fi
 		return nil, fmt.Errorf("trace: decode input: %w", err)
 	}
 	tracer := topdown.NewBufferTracer()
-	r := rego.New(rego.Query(policy.DecisionQuery), rego.ParsedBundle("stepgate", &b), rego.Input(doc),
+	r := rego.New(rego.Query(policy.DecisionQuery), rego.ParsedBundle("stepgate", b), rego.Input(doc),
 		rego.SetRegoVersion(ast.RegoV1), rego.QueryTracer(tracer))
 	if _, err := r.Eval(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("trace: evaluate: %w", err)

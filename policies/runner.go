@@ -15,6 +15,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/stepgate/stepgate/pdp/policy"
 )
 
 // testTimeout bounds a single Rego test so a runaway policy cannot hang the
@@ -70,7 +72,7 @@ func RunTests(ctx context.Context, fsys fs.FS) ([]TestResult, error) {
 		SetCompiler(compiler).
 		SetStore(store).
 		SetDefaultRegoVersion(ast.RegoV1).
-		SetBundles(map[string]*bundle.Bundle{"bundle": &b}).
+		SetBundles(map[string]*bundle.Bundle{"bundle": b}).
 		CapturePrintOutput(true).
 		SetTimeout(testTimeout)
 
@@ -92,19 +94,21 @@ func RunTests(ctx context.Context, fsys fs.FS) ([]TestResult, error) {
 	return results, nil
 }
 
-// readBundle reads fsys with OPA's bundle reader, so tests see exactly the
-// modules and data documents the engine will see (plus the test modules).
-func readBundle(fsys fs.FS) (bundle.Bundle, error) {
+// readBundle reads fsys the way the engine reads a revision
+// (policy.LoadBundle), so tests see exactly the modules and data documents
+// the engine will see, plus the test modules, with METADATA annotations
+// processed as `opa test` does.
+func readBundle(fsys fs.FS) (*bundle.Bundle, error) {
 	if fsys == nil {
-		return bundle.Bundle{}, errors.New("policies: read bundle: no file system")
+		return nil, errors.New("policies: read bundle: no file system")
 	}
-	b, err := bundle.NewCustomReader(bundle.NewFSLoaderWithRoot(fsys, ".")).
-		WithRegoVersion(ast.RegoV1).
-		WithProcessAnnotations(true).
-		WithSkipBundleVerification(true).
-		Read()
+	files, err := policy.ReadFS(fsys)
 	if err != nil {
-		return bundle.Bundle{}, fmt.Errorf("policies: read bundle: %w", err)
+		return nil, fmt.Errorf("policies: read bundle: %w", err)
+	}
+	b, err := policy.LoadBundle(files, true)
+	if err != nil {
+		return nil, fmt.Errorf("policies: read bundle: %w", err)
 	}
 	return b, nil
 }

@@ -29,6 +29,8 @@ type CompileIssue struct {
 	Line    int    `json:"line"`
 	Column  int    `json:"column"`
 	Message string `json:"message"`
+	// Code is OPA's error code, e.g. rego_parse_error.
+	Code string `json:"code,omitempty"`
 }
 
 // CompileError reports why a bundle did not compile, with positions so an
@@ -47,7 +49,11 @@ func (e *CompileError) Error() string {
 	if len(e.Issues) > 1 {
 		more = fmt.Sprintf(" (and %d more)", len(e.Issues)-1)
 	}
-	return fmt.Sprintf("compile policy: %s:%d:%d: %s%s", i.File, i.Line, i.Column, i.Message, more)
+	code := ""
+	if i.Code != "" {
+		code = i.Code + ": "
+	}
+	return fmt.Sprintf("compile policy: %s:%d:%d: %s%s%s", i.File, i.Line, i.Column, code, i.Message, more)
 }
 
 func (e *CompileError) Unwrap() error { return e.Err }
@@ -125,21 +131,42 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 	return pol, nil
 }
 
-// loadBundle turns files into an OPA bundle through OPA's own reader, so
-// data placement, manifests and YAML follow `opa build` exactly.
-func loadBundle(files Files) (*bundle.Bundle, error) {
+// loadBundle is LoadBundle for compiling: METADATA annotations are not
+// processed (the engine has no use for them).
+func loadBundle(files Files) (*bundle.Bundle, error) { return LoadBundle(files, false) }
+
+// LoadBundle turns files into an OPA bundle through OPA's own reader, so
+// data placement, manifests and YAML follow `opa build` exactly. It is the
+// one way stepgate loads bundles: for compiling a revision, for its Rego
+// tests (annotations processed, as `opa test` does) and for the admin UI's
+// rule trace. A bundle that does not parse is a *CompileError naming the
+// file and line.
+func LoadBundle(files Files, annotations bool) (*bundle.Bundle, error) {
 	tgz, err := files.Tarball()
 	if err != nil {
 		return nil, &CompileError{Err: err}
 	}
 	b, err := bundle.NewReader(bytes.NewReader(tgz)).
 		WithRegoVersion(ast.RegoV1).
+		WithProcessAnnotations(annotations).
 		WithSkipBundleVerification(true).
 		Read()
 	if err != nil {
 		return nil, compileError(err)
 	}
 	return &b, nil
+}
+
+// WithoutTests returns the files minus the Rego test modules: what a
+// revision decides with.
+func (f Files) WithoutTests() Files {
+	out := make(Files, len(f))
+	for n, b := range f {
+		if !IsTestModule(n) {
+			out[n] = b
+		}
+	}
+	return out
 }
 
 // compileError extracts positions from OPA's ast errors.
@@ -160,7 +187,7 @@ func compileError(err error) error {
 }
 
 func astIssue(e *ast.Error) CompileIssue {
-	ci := CompileIssue{Message: e.Message}
+	ci := CompileIssue{Message: e.Message, Code: e.Code}
 	if e.Location != nil {
 		ci.File = trimBundlePath(e.Location.File)
 		ci.Line = e.Location.Row
