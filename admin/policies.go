@@ -154,7 +154,9 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 		return rev, v, err
 	}
 	if activate {
-		rev, err = p.Activate(ctx, actor, rev.ID, message)
+		// The bytes were validated a moment ago: activating them compiles
+		// and tests nothing again.
+		rev, err = p.activate(ctx, actor, rev.ID, message, "policy.activate", v)
 	}
 	return rev, v, err
 }
@@ -162,21 +164,26 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 // Activate makes revision id active after compiling it and running its tests
 // again (the store might hold a revision pushed by an older version).
 func (p *Policies) Activate(ctx context.Context, actor string, id int64, reason string) (storage.PolicyRevision, error) {
-	return p.activate(ctx, actor, id, reason, "policy.activate")
+	return p.activate(ctx, actor, id, reason, "policy.activate", nil)
 }
 
-func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string) (storage.PolicyRevision, error) {
+// activate makes revision id active. validated, when set, is the
+// validation of exactly the revision's bytes (same hash), just made by
+// Push; otherwise the revision is compiled and tested here.
+func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string, validated *Validation) (storage.PolicyRevision, error) {
 	rev, err := p.cfg.Store.GetRevision(ctx, id)
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
 	}
-	files, err := policy.ReadTarball(rev.Bundle)
-	if err != nil {
-		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
-	}
-	v, err := p.Validate(ctx, files)
-	if err != nil {
-		return storage.PolicyRevision{}, err
+	v := validated
+	if v == nil || v.Hash != rev.Hash {
+		files, err := policy.ReadTarball(rev.Bundle)
+		if err != nil {
+			return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
+		}
+		if v, err = p.Validate(ctx, files); err != nil {
+			return storage.PolicyRevision{}, err
+		}
 	}
 	if v.Compile != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("%w: revision %d: %v", ErrInvalid, id, v.Compile)
@@ -220,7 +227,7 @@ func (p *Policies) Rollback(ctx context.Context, actor, reason string) (storage.
 	if target == nil {
 		return storage.PolicyRevision{}, ErrNoPrevious
 	}
-	return p.activate(ctx, actor, target.ID, reason, "policy.rollback")
+	return p.activate(ctx, actor, target.ID, reason, "policy.rollback", nil)
 }
 
 // List returns every revision, newest first, without bundles.
@@ -236,6 +243,25 @@ func (p *Policies) Files(ctx context.Context, id int64) (storage.PolicyRevision,
 	}
 	files, err := policy.ReadTarball(rev.Bundle)
 	return rev, files, err
+}
+
+// ActiveActions lists the action names of the active revision's
+// requirements table, which search forms offer as suggestions.
+func (p *Policies) ActiveActions(ctx context.Context) ([]string, error) {
+	rev, err := p.cfg.Store.ActiveRevision(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("active revision: %w", err)
+	}
+	_, files, err := p.Files(ctx, rev.ID)
+	if err != nil {
+		return nil, err
+	}
+	rules, _, err := ReadActions(files)
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = r.Name
+	}
+	return names, err
 }
 
 func (p *Policies) audit(ctx context.Context, actor, what, outcome string, detail map[string]any) error {
