@@ -16,6 +16,8 @@ func concurrencyTests() []subTest {
 		{"ActivateOneAtATime", testConcurrentActivate},
 		{"CreateClientOnce", testConcurrentCreateClient},
 		{"AuditChainsUnderLoad", testConcurrentAudit},
+		{"StartCIBAOfferOnce", testConcurrentStartOffer},
+		{"LeaseCIBARequestOnce", testConcurrentLease},
 	}
 }
 

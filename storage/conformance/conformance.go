@@ -29,6 +29,11 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, auditSearchTests()...)
 	tests = append(tests, auditRetentionTests()...)
 	tests = append(tests, logoutTests()...)
+	tests = append(tests, elevationTests()...)
+	tests = append(tests, cibaOfferTests()...)
+	tests = append(tests, cibaRequestTests()...)
+	tests = append(tests, adminSessionTests()...)
+	tests = append(tests, auditStatsTests()...)
 	runAll(t, newStore, tests)
 }
 

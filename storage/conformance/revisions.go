@@ -83,6 +83,8 @@ func testRevisionActivate(t *testing.T, s storage.Store) {
 	ctx := ctxFor(t)
 	_, err := s.ActiveRevision(ctx)
 	wantErr(t, err, storage.ErrNotFound, "active revision of empty store")
+	_, _, err = s.ActiveRevisionID(ctx)
+	wantErr(t, err, storage.ErrNotFound, "active revision id of empty store")
 	first, err := s.CreateRevision(ctx, newRevision(1))
 	mustNoErr(t, err, "create first")
 	second, err := s.CreateRevision(ctx, newRevision(2))
@@ -107,6 +109,9 @@ func testRevisionActivate(t *testing.T, s storage.Store) {
 	mustNoErr(t, err, "active revision")
 	if active.ID != second.ID || !bytes.Equal(active.Bundle, newRevision(2).Bundle) || active.ActivatedBy != "carol" {
 		t.Errorf("active = %+v, want revision %d with its bundle, activated by carol", active, second.ID)
+	}
+	if id, hash, err := s.ActiveRevisionID(ctx); err != nil || id != second.ID || hash != newRevision(2).Hash {
+		t.Errorf("active revision id = %d, %q, %v; want %d, %q", id, hash, err, second.ID, newRevision(2).Hash)
 	}
 	old, err := s.GetRevision(ctx, first.ID)
 	mustNoErr(t, err, "get first")
