@@ -7,77 +7,86 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"time"
 
 	"github.com/stepgate/stepgate/storage"
 )
 
-// AuditExporter streams audit records matching a query.
-type AuditExporter interface {
-	ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error
-}
+// ExportFormat is the file format of an audit export.
+type ExportFormat string
 
-// Export formats.
+// Export formats. NDJSON is for machines and offline verification: each
+// line is a storage.AuditRecord as JSON, input and detail the exact hashed
+// bytes (base64), so storage.NewChainVerifier recomputes every hash. CSV is
+// for people and spreadsheets (see CSVHeader).
 const (
-	FormatCSV    = "csv"
-	FormatNDJSON = "ndjson"
+	FormatCSV    ExportFormat = "csv"
+	FormatNDJSON ExportFormat = "ndjson"
 )
 
-// CSVHeader names the columns of a CSV export. Every field that the chain
-// hash covers is present, so an auditor can recompute hashes offline
-// (storage.CanonicalAudit documents the canonical form); input and detail
-// are the exact JSON bytes that were hashed.
-var CSVHeader = []string{
-	"id", "chain_id", "seq", "time", "kind", "decision_id", "request_id", "client_id", "subject", "issuer",
-	"action", "resource_type", "resource_id", "outcome", "reasons", "policy_revision", "policy_hash",
-	"latency_micros", "input", "input_digest", "step_up_id", "ciba_id", "actor", "detail", "prev_hash", "hash",
+// ParseExportFormat reads "csv" or "ndjson".
+func ParseExportFormat(s string) (ExportFormat, error) {
+	switch f := ExportFormat(s); f {
+	case FormatCSV, FormatNDJSON:
+		return f, nil
+	}
+	return "", fmt.Errorf("%w: export format %q: want csv or ndjson", ErrInvalid, s)
 }
 
-// ExportAudit writes the records matching q to w as CSV or NDJSON while
-// they stream from the store, so memory stays bounded whatever the size.
-func ExportAudit(ctx context.Context, src AuditExporter, q storage.AuditQuery, format string, w io.Writer) error {
+// ContentType is the media type of an export in format f.
+func (f ExportFormat) ContentType() string {
+	if f == FormatCSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/x-ndjson"
+}
+
+// Export writes every record matching f to w, newest first (or in chain
+// order when f.Query.ChainOrder is set), while the records stream from the
+// store, so memory stays bounded whatever the size. The paging cursor and
+// limit of f.Query are ignored: an export is the whole result of a filter,
+// whichever page a person was looking at.
+//
+// The CLI's `stepgate audit export` and the admin UI's export link both
+// call it, so the same filter gives the same bytes from either. Once a
+// record is written an error can only cut the stream short; callers that
+// already sent a status log it.
+func (t *Trail) Export(ctx context.Context, f AuditFilter, format ExportFormat, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var write func(storage.AuditRecord) error
+	var write func(AuditEntry) error
 	switch format {
 	case FormatNDJSON:
 		enc := json.NewEncoder(bw)
+		// The exact bytes matter more than HTML safety in a download.
 		enc.SetEscapeHTML(false)
-		write = func(r storage.AuditRecord) error { return enc.Encode(r) }
+		write = func(e AuditEntry) error { return enc.Encode(e.Rec) }
 	case FormatCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(CSVHeader); err != nil {
 			return err
 		}
 		row := make([]string, len(CSVHeader))
-		write = func(r storage.AuditRecord) error {
-			csvRow(row, r)
+		write = func(e AuditEntry) error {
+			csvRow(row, e)
 			if err := cw.Write(row); err != nil {
 				return err
 			}
+			// Flush into bw each row, so the csv.Writer holds no rows.
 			cw.Flush()
 			return cw.Error()
 		}
 	default:
 		return fmt.Errorf("%w: export format %q: want csv or ndjson", ErrInvalid, format)
 	}
-	if err := src.ExportAudit(ctx, q, write); err != nil {
+	q := f.Query
+	q.Cursor, q.Limit = "", 0
+	err := t.cfg.Store.ExportAudit(ctx, q, func(r storage.AuditRecord) error {
+		if !f.keeps(r) {
+			return nil
+		}
+		return write(EntryOf(r))
+	})
+	if err != nil {
 		return fmt.Errorf("export audit: %w", err)
 	}
 	return bw.Flush()
-}
-
-func csvRow(row []string, r storage.AuditRecord) {
-	reasons, _ := json.Marshal(r.Reasons)
-	if r.Reasons == nil {
-		reasons = []byte("[]")
-	}
-	vals := []string{
-		strconv.FormatInt(r.ID, 10), r.ChainID, strconv.FormatInt(r.Seq, 10), r.Time.UTC().Format(time.RFC3339Nano),
-		r.Kind, r.DecisionID, r.RequestID, r.ClientID, r.Subject, r.Issuer, r.Action, r.ResourceType, r.ResourceID,
-		r.Outcome, string(reasons), strconv.FormatInt(r.PolicyRevision, 10), r.PolicyHash,
-		strconv.FormatInt(r.LatencyMicros, 10), string(r.Input), r.InputDigest, r.StepUpID, r.CIBAID, r.Actor,
-		string(r.Detail), r.PrevHash, r.Hash,
-	}
-	copy(row, vals)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,16 @@ func seedAudit(t testing.TB, st *sqlstore.Store, n, pad int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// trailOf reads st's trail.
+func trailOf(t testing.TB, st admin.TrailStore) *admin.Trail {
+	t.Helper()
+	tr, err := admin.NewTrail(admin.TrailConfig{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 // heapPeak samples the live heap until stop is called and returns the
@@ -78,14 +89,14 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 	const rows, pad = 15000, 4000
 	st := sqlstoretest.NewSQLite(t)
 	seedAudit(t, st, rows, pad)
-	for _, format := range []string{admin.FormatCSV, admin.FormatNDJSON} {
-		t.Run(format, func(t *testing.T) {
+	for _, format := range []admin.ExportFormat{admin.FormatCSV, admin.FormatNDJSON} {
+		t.Run(string(format), func(t *testing.T) {
 			runtime.GC()
 			var base runtime.MemStats
 			runtime.ReadMemStats(&base)
 			stop := heapPeak()
 			var w countingWriter
-			if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{}, format, &w); err != nil {
+			if err := trailOf(t, st).Export(context.Background(), admin.AuditFilter{}, format, &w); err != nil {
 				t.Fatal(err)
 			}
 			peak := stop()
@@ -105,8 +116,9 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 func TestExportVerifiesOffline(t *testing.T) {
 	st := sqlstoretest.NewSQLite(t)
 	seedAudit(t, st, 500, 100)
+	trail := trailOf(t, st)
 	var buf bytes.Buffer
-	if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{ChainOrder: true}, admin.FormatNDJSON, &buf); err != nil {
+	if err := trail.Export(context.Background(), admin.AuditFilter{Query: storage.AuditQuery{ChainOrder: true}}, admin.FormatNDJSON, &buf); err != nil {
 		t.Fatal(err)
 	}
 	v := storage.NewChainVerifier()
@@ -128,14 +140,15 @@ func TestExportVerifiesOffline(t *testing.T) {
 	}
 	// The CSV carries the same hashes.
 	buf.Reset()
-	if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{}, admin.FormatCSV, &buf); err != nil {
+	if err := trail.Export(context.Background(), admin.AuditFilter{}, admin.FormatCSV, &buf); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(recs) != 501 || recs[0][len(recs[0])-1] != "hash" || len(recs[1][len(recs[1])-1]) != 64 {
+	hash := slices.Index(admin.CSVHeader, "hash")
+	if err != nil || len(recs) != 501 || recs[0][hash] != "hash" || len(recs[1][hash]) != 64 {
 		t.Fatalf("csv: %v, %d rows", err, len(recs))
 	}
-	if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{}, "xml", io.Discard); err == nil {
+	if err := trail.Export(context.Background(), admin.AuditFilter{}, "xml", io.Discard); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -145,10 +158,11 @@ func BenchmarkExportAudit(b *testing.B) {
 	st := sqlstoretest.NewSQLite(b)
 	const rows = 20000
 	seedAudit(b, st, rows, 800)
-	for _, format := range []string{admin.FormatCSV, admin.FormatNDJSON} {
-		b.Run(format, func(b *testing.B) {
+	trail := trailOf(b, st)
+	for _, format := range []admin.ExportFormat{admin.FormatCSV, admin.FormatNDJSON} {
+		b.Run(string(format), func(b *testing.B) {
 			for b.Loop() {
-				if err := admin.ExportAudit(context.Background(), st, storage.AuditQuery{}, format, io.Discard); err != nil {
+				if err := trail.Export(context.Background(), admin.AuditFilter{}, format, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,7 +1,6 @@
 package adminhttp
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -98,55 +97,7 @@ func (f auditFilter) Values() url.Values {
 	return v
 }
 
-// authnFacts are the authentication facts of a decision's stored input.
-type authnFacts struct {
-	MFA     *bool
-	Methods []string
-	Age     *int64
-}
-
-// MFAText is "yes" or "no", or "" when the input had no authentication
-// facts. Templates use it instead of MFA: html/template's if is true for
-// any non-nil pointer, so {{if .MFA}} would call a password sign-in MFA.
-func (f authnFacts) MFAText() string {
-	switch {
-	case f.MFA == nil:
-		return ""
-	case *f.MFA:
-		return "yes"
-	}
-	return "no"
-}
-
-func factsOf(input []byte) authnFacts {
-	var in struct {
-		Subject struct {
-			Authn *struct {
-				Methods []string `json:"methods"`
-				MFA     bool     `json:"mfa"`
-				Age     *int64   `json:"age"`
-			} `json:"authn"`
-		} `json:"subject"`
-	}
-	if len(input) == 0 || json.Unmarshal(input, &in) != nil || in.Subject.Authn == nil {
-		return authnFacts{}
-	}
-	a := in.Subject.Authn
-	return authnFacts{MFA: &a.MFA, Methods: a.Methods, Age: a.Age}
-}
-
-// matchesMFA applies the MFA filter, which the store cannot index: it looks
-// into the stored input. Only decisions have a sign-in to judge, so the
-// filter leaves out admin changes and follow-ups; a decision without
-// authentication facts had no MFA.
-func (f auditFilter) matchesMFA(rec storage.AuditRecord) bool {
-	if f.MFA == "" {
-		return true
-	}
-	if rec.Kind != storage.KindDecision {
-		return false
-	}
-	fa := factsOf(rec.Input)
-	mfa := fa.MFA != nil && *fa.MFA
-	return mfa == (f.MFA == "yes")
+// Trail is the filter as admin reads it.
+func (f auditFilter) Trail() admin.AuditFilter {
+	return admin.AuditFilter{Query: f.Query, MFA: f.MFA}
 }

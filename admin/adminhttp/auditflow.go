@@ -31,14 +31,16 @@ func flowFacts(d storage.FlowDetail) []flowFact {
 	return out
 }
 
-// auditRow is the view of one record: the sign-in facts of a decision's
-// input, or the detail of a flow record.
-func auditRow(r storage.AuditRecord) auditRowView {
-	row := auditRowView{Rec: r, Facts: factsOf(r.Input)}
-	if d, ok := storage.FlowDetailOf(r); ok {
-		row.FlowDetail, row.Flow = &d, flowFacts(d)
+// rowsOf adds the labelled flow facts to each entry.
+func rowsOf(entries []admin.AuditEntry) []auditRowView {
+	rows := make([]auditRowView, len(entries))
+	for i, e := range entries {
+		rows[i].AuditEntry = e
+		if e.FlowDetail != nil {
+			rows[i].Flow = flowFacts(*e.FlowDetail)
+		}
 	}
-	return row
+	return rows
 }
 
 // outcomeGroup is one <optgroup> of the search form's outcome field.
@@ -65,20 +67,4 @@ func knownOutcome(outcome string) bool {
 		}
 	}
 	return false
-}
-
-// flowCSVHeader names the columns the readable export appends for flow
-// records (empty for the others); detail is the exact JSON that was hashed.
-var flowCSVHeader = []string{"step_up_id", "ciba_id", "code", "session_id", "sid", "acr", "auth_time", "detail"}
-
-// flowCSV is the flow columns of r.
-func flowCSV(r storage.AuditRecord, d *storage.FlowDetail) []string {
-	cols := []string{r.StepUpID, r.CIBAID, "", "", "", "", "", string(r.Detail)}
-	if d != nil {
-		cols[2], cols[3], cols[4], cols[5] = d.Code, csvSafe(d.SessionID), csvSafe(d.SID), csvSafe(d.ACR)
-		if !d.AuthTime.IsZero() {
-			cols[6] = d.AuthTime.UTC().Format(time.RFC3339)
-		}
-	}
-	return cols
 }

@@ -20,6 +20,7 @@ type server struct {
 	log      *slog.Logger
 	sessions *admin.Sessions
 	clients  *admin.Clients
+	trail    *admin.Trail
 	password *admin.PasswordSignIn
 	sso      *admin.SSO
 	gate     *admin.Gate
@@ -47,6 +48,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Audit: cfg.Audit,
 		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if s.trail, err = admin.NewTrail(admin.TrailConfig{Store: cfg.Store}); err != nil {
 		return nil, err
 	}
 	s.password = &admin.PasswordSignIn{Settings: cfg.Store,

@@ -34,6 +34,7 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 	fs.StringVar(&q.Kind, "kind", "", "only this record kind (decision, stepup, ciba, session, admin, checkpoint)")
 	fs.StringVar(&q.DecisionID, "decision-id", "", "only this decision")
 	fs.Int64Var(&q.PolicyRevision, "revision", 0, "only decisions by this policy revision")
+	mfa := fs.String("mfa", "", "only decisions whose sign-in had MFA (yes) or not (no)")
 	fs.BoolVar(&q.ChainOrder, "chain-order", false, "order by chain and sequence (for offline chain verification)")
 	olderThan := fs.String("older-than", "", "prune: delete records older than this (e.g. 90d, 2160h)")
 	pos, err := parseInterspersed(fs, args)
@@ -42,6 +43,9 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 	}
 	if len(pos) > 0 {
 		return exitError{code: 2, msg: fmt.Sprintf("audit %s: unexpected argument %q", sub, pos[0])}
+	}
+	if *mfa != "" && *mfa != "yes" && *mfa != "no" {
+		return exitError{code: 2, msg: "--mfa: want yes or no"}
 	}
 	now := time.Now()
 	if q.Since, err = parseWhen(*since, now); err != nil {
@@ -56,14 +60,21 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 		return fmt.Errorf("open database %s: %w", redactURL(cfg.databaseURL()), err)
 	}
 	defer st.Close()
+	// The admin UI reads through the same Trail, so an export of one filter
+	// is the same file from either.
+	trail, err := admin.NewTrail(admin.TrailConfig{Store: st})
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "export":
-		if *format != admin.FormatCSV && *format != admin.FormatNDJSON {
+		f, err := admin.ParseExportFormat(*format)
+		if err != nil {
 			return exitError{code: 2, msg: "audit export: --format csv or --format ndjson is required"}
 		}
-		return admin.ExportAudit(ctx, st, q, *format, stdout)
+		return trail.Export(ctx, admin.AuditFilter{Query: q, MFA: *mfa}, f, stdout)
 	case "verify":
-		rep, err := st.VerifyAudit(ctx)
+		rep, err := trail.Verify(ctx)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,143 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// TrailStore is the part of storage.Store that reading the audit trail uses.
+type TrailStore interface {
+	SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error)
+	ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error
+	VerifyAudit(ctx context.Context) (storage.VerifyReport, error)
+}
+
+// TrailConfig wires Trail.
+type TrailConfig struct {
+	Store TrailStore
+}
+
+// Trail reads the tamper-evident audit trail for people: search, one
+// decision's records, export, chain verification and the admin activity
+// log. The CLI and the admin UI both read through it, so an export of one
+// filter is the same file whichever asked.
+type Trail struct{ cfg TrailConfig }
+
+// NewTrail validates cfg.
+func NewTrail(cfg TrailConfig) (*Trail, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("admin: trail config: Store is required")
+	}
+	return &Trail{cfg: cfg}, nil
+}
+
+// AuditFilter selects records: the store's query plus the MFA filter, which
+// the store cannot index because it looks into the stored input.
+type AuditFilter struct {
+	Query storage.AuditQuery
+	// MFA is "yes" or "no" to keep only decisions whose sign-in had (or
+	// lacked) MFA; "" keeps every record.
+	MFA string
+}
+
+// keeps applies the MFA filter. Only decisions have a sign-in to judge, so
+// the filter leaves out admin changes and flow records; a decision without
+// authentication facts had no MFA.
+func (f AuditFilter) keeps(rec storage.AuditRecord) bool {
+	if f.MFA == "" {
+		return true
+	}
+	if rec.Kind != storage.KindDecision {
+		return false
+	}
+	fa := AuthnFactsOf(rec.Input)
+	mfa := fa.MFA != nil && *fa.MFA
+	return mfa == (f.MFA == "yes")
+}
+
+// SearchPage is one page of search results, newest first.
+type SearchPage struct {
+	Entries []AuditEntry
+	// NextCursor continues the search; "" on the last page.
+	NextCursor string
+	// Scanned counts the records read to fill the page, which the MFA
+	// filter makes larger than the page.
+	Scanned int
+}
+
+// maxMFAScan bounds how many store pages one MFA-filtered page may read, so
+// a rare match cannot make one request walk the whole trail.
+const maxMFAScan = 20
+
+// Search returns one page of records matching f. A cursor the store does
+// not recognise is ErrInvalid: it comes from a link a person may have edited.
+func (t *Trail) Search(ctx context.Context, f AuditFilter) (SearchPage, error) {
+	q := f.Query
+	var out SearchPage
+	for range maxMFAScan {
+		page, err := t.cfg.Store.SearchAudit(ctx, q)
+		if errors.Is(err, storage.ErrInvalid) {
+			return SearchPage{}, fmt.Errorf("%w: the paging link is not valid; start the search again", ErrInvalid)
+		}
+		if err != nil {
+			return SearchPage{}, fmt.Errorf("search audit: %w", err)
+		}
+		out.Scanned += len(page.Records)
+		for _, r := range page.Records {
+			if f.keeps(r) {
+				out.Entries = append(out.Entries, EntryOf(r))
+			}
+		}
+		out.NextCursor = page.NextCursor
+		if f.MFA == "" || len(out.Entries) >= q.Limit || page.NextCursor == "" {
+			return out, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+	return out, nil
+}
+
+// DecisionTrail is every record of one decision: the decision itself and
+// the flow records that followed it.
+type DecisionTrail struct {
+	ID      string
+	Entries []AuditEntry
+	// Decision is the decision record, or the first record when the
+	// decision's own record is not (or no longer) stored.
+	Decision *AuditEntry
+}
+
+// Decision returns the records of decision id; storage.ErrNotFound when
+// there are none.
+func (t *Trail) Decision(ctx context.Context, id string) (DecisionTrail, error) {
+	page, err := t.cfg.Store.SearchAudit(ctx, storage.AuditQuery{DecisionID: id, Limit: 100})
+	if err != nil {
+		return DecisionTrail{}, fmt.Errorf("audit records of decision %s: %w", id, err)
+	}
+	if len(page.Records) == 0 {
+		return DecisionTrail{}, fmt.Errorf("audit records of decision %s: %w", id, storage.ErrNotFound)
+	}
+	d := DecisionTrail{ID: id, Entries: make([]AuditEntry, len(page.Records))}
+	for i, r := range page.Records {
+		d.Entries[i] = EntryOf(r)
+		if r.Kind == storage.KindDecision && d.Decision == nil {
+			d.Decision = &d.Entries[i]
+		}
+	}
+	if d.Decision == nil {
+		d.Decision = &d.Entries[0]
+	}
+	return d, nil
+}
+
+// Verify walks every chain and reports the first defect.
+func (t *Trail) Verify(ctx context.Context) (storage.VerifyReport, error) {
+	rep, err := t.cfg.Store.VerifyAudit(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("verify audit: %w", err)
+	}
+	return rep, nil
+}
