@@ -15,9 +15,10 @@ import (
 type ExportFormat string
 
 // Export formats. NDJSON is for machines and offline verification: each
-// line is a storage.AuditRecord as JSON, input and detail the exact hashed
-// bytes (base64), so storage.NewChainVerifier recomputes every hash. CSV is
-// for people and spreadsheets (see CSVHeader).
+// line decodes as a storage.AuditRecord, input and detail the exact hashed
+// bytes (base64), so storage.NewChainVerifier recomputes every hash; the
+// same documents as JSON ride alongside for reading (input_json,
+// detail_json). CSV is for people and spreadsheets (see CSVHeader).
 const (
 	FormatCSV    ExportFormat = "csv"
 	FormatNDJSON ExportFormat = "ndjson"
@@ -58,7 +59,7 @@ func (t *Trail) Export(ctx context.Context, f AuditFilter, format ExportFormat, 
 		enc := json.NewEncoder(bw)
 		// The exact bytes matter more than HTML safety in a download.
 		enc.SetEscapeHTML(false)
-		write = func(e AuditEntry) error { return enc.Encode(e.Rec) }
+		write = func(e AuditEntry) error { return enc.Encode(ndjsonLineOf(e.Rec)) }
 	case FormatCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(CSVHeader); err != nil {
@@ -89,4 +90,28 @@ func (t *Trail) Export(ctx context.Context, f AuditFilter, format ExportFormat, 
 		return fmt.Errorf("export audit: %w", err)
 	}
 	return bw.Flush()
+}
+
+// ndjsonLine is one NDJSON line. Input and Detail stay base64, because
+// they are hashed byte for byte and JSON re-encoding could change them;
+// InputJSON and DetailJSON repeat them as JSON so that a person or a log
+// pipeline can read the input without decoding base64. A verifier ignores
+// them.
+type ndjsonLine struct {
+	storage.AuditRecord
+	InputJSON  json.RawMessage `json:"input_json,omitempty"`
+	DetailJSON json.RawMessage `json:"detail_json,omitempty"`
+}
+
+// ndjsonLineOf repeats r's documents as JSON where they are JSON; a
+// document that is not (never written by stepgate) is left to the base64.
+func ndjsonLineOf(r storage.AuditRecord) ndjsonLine {
+	l := ndjsonLine{AuditRecord: r}
+	if json.Valid(r.Input) {
+		l.InputJSON = r.Input
+	}
+	if json.Valid(r.Detail) {
+		l.DetailJSON = r.Detail
+	}
+	return l
 }

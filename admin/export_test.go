@@ -133,6 +133,13 @@ func TestExportVerifiesOffline(t *testing.T) {
 		if b := v.Add(r); b != nil {
 			t.Fatalf("record %d does not verify offline: %+v", n, b)
 		}
+		// The input is readable too, beside the hashed base64.
+		var readable struct {
+			InputJSON json.RawMessage `json:"input_json"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &readable); err != nil || !bytes.Equal(readable.InputJSON, r.Input) {
+			t.Fatalf("input_json %s, want %s (%v)", readable.InputJSON, r.Input, err)
+		}
 		n++
 	}
 	if b := v.Finish(); b != nil || n != 500 {
