@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -125,31 +126,11 @@ func (b *bench) swap(ctx context.Context) error {
 	return nil
 }
 
-// pushRevision writes the default bundle with a changed description and
-// pushes it with the CLI, activating it.
+// pushRevision writes revision i of the default bundle (writeSwapBundle)
+// and pushes it with the CLI, activating it.
 func (b *bench) pushRevision(ctx context.Context, data string, i int) error {
 	dir := filepath.Join(b.dir, fmt.Sprintf("swap-rev-%d", i))
-	err := fs.WalkDir(policies.Bundle(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		c, err := fs.ReadFile(policies.Bundle(), path)
-		if err != nil {
-			return err
-		}
-		if filepath.Base(path) == "data.json" {
-			c = []byte(fmt.Sprintf(`{"settings":{"clock_skew":60},"actions":{
-"billing.view":{"description":"revision %d","mfa":true,"max_age":900},
-"billing.pay":{"mfa":true,"max_age":300,"ciba":{"channels":["call_center","pos"],"amount_at_least":100000}},
-"profile.update":{"max_age":300}}}`, i))
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(path))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(dst, c, 0o644)
-	})
-	if err != nil {
+	if err := writeSwapBundle(dir, i); err != nil {
 		return fmt.Errorf("write revision %d: %w", i, err)
 	}
 	cmd := exec.CommandContext(ctx, b.bin.stepgate, "policy", "push", "--activate", "-m", "bench swap", dir)
@@ -158,6 +139,48 @@ func (b *bench) pushRevision(ctx context.Context, data string, i int) error {
 		return fmt.Errorf("policy push: %w: %s", err, out)
 	}
 	return nil
+}
+
+// writeSwapBundle writes the default bundle into dir with billing.view's
+// description changed to name revision i.
+func writeSwapBundle(dir string, i int) error {
+	return fs.WalkDir(policies.Bundle(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		c, err := fs.ReadFile(policies.Bundle(), path)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(path) == "data.json" {
+			// Only the description changes, so the shipped Rego tests,
+			// which pin every requirement, still pass and allow activation.
+			if c, err = withDescription(c, "billing.view", fmt.Sprintf("revision %d", i)); err != nil {
+				return err
+			}
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, c, 0o644)
+	})
+}
+
+// withDescription sets actions[action].description in a data document,
+// keeping every other value.
+func withDescription(doc []byte, action, description string) ([]byte, error) {
+	var d map[string]any
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("decode data.json: %w", err)
+	}
+	actions, _ := d["actions"].(map[string]any)
+	entry, ok := actions[action].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("data.json has no action %q", action)
+	}
+	entry["description"] = description
+	return json.MarshalIndent(d, "", "  ")
 }
 
 // rss drives one stepgate process (audit async, so that the run is bounded
