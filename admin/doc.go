@@ -1,11 +1,11 @@
 // Package admin holds the logic behind stepgate's administration: the policy
 // lifecycle (push, validate, activate, roll back, diff, dry-run), API client
-// management, the admin audit trail, and reading the whole trail (Trail:
-// search, one decision's records, export, chain verification). Both the CLI
-// (cmd/stepgate) and the web UI (admin/adminhttp) call it, so the UI reaches
-// storage only through admin and an export of one filter is the same file
-// from either; it knows nothing about HTTP or SQL dialects, and works on
-// storage's plain types.
+// management, admin people and sessions (password and SSO sign-in, roles),
+// the dashboard, and the admin audit trail; reading the whole trail (search,
+// export, verification) is its sub-package admin/trail. Both the CLI
+// (cmd/stepgate) and the web UI (admin/adminhttp) call them, so the UI
+// reaches storage only through admin; they know nothing about HTTP or SQL
+// dialects, and work on storage's plain types.
 //
 // Every change goes through one method that validates first, changes the
 // store second and writes an admin audit record (actor, what, why) into the

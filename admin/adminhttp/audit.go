@@ -8,14 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 )
 
 // auditRowView is one search result with the facts auditors look for: the
 // sign-in facts of a decision, or the detail of a flow record.
 type auditRowView struct {
-	admin.AuditEntry
+	trail.Entry
 	Flow []flowFact
 }
 
@@ -100,7 +100,7 @@ func (s *server) auditExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	format, err := admin.ParseExportFormat(c.QueryParam("format"))
+	format, err := trail.ParseFormat(c.QueryParam("format"))
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *server) verifySubmit(c echo.Context) error {
 }
 
 type activityView struct {
-	Rows       []admin.ActivityEntry
+	Rows       []trail.ActivityEntry
 	NextCursor string
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -98,6 +99,6 @@ func (f auditFilter) Values() url.Values {
 }
 
 // Trail is the filter as admin reads it.
-func (f auditFilter) Trail() admin.AuditFilter {
-	return admin.AuditFilter{Query: f.Query, MFA: f.MFA}
+func (f auditFilter) Trail() trail.Filter {
+	return trail.Filter{Query: f.Query, MFA: f.MFA}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -32,10 +33,10 @@ func flowFacts(d storage.FlowDetail) []flowFact {
 }
 
 // rowsOf adds the labelled flow facts to each entry.
-func rowsOf(entries []admin.AuditEntry) []auditRowView {
+func rowsOf(entries []trail.Entry) []auditRowView {
 	rows := make([]auditRowView, len(entries))
 	for i, e := range entries {
-		rows[i].AuditEntry = e
+		rows[i].Entry = e
 		if e.FlowDetail != nil {
 			rows[i].Flow = flowFacts(*e.FlowDetail)
 		}

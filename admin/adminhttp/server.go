@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/webui"
 )
 
@@ -20,7 +21,7 @@ type server struct {
 	log      *slog.Logger
 	sessions *admin.Sessions
 	clients  *admin.Clients
-	trail    *admin.Trail
+	trail    *trail.Trail
 	password *admin.PasswordSignIn
 	sso      *admin.SSO
 	gate     *admin.Gate
@@ -50,7 +51,7 @@ func New(cfg Config) (http.Handler, error) {
 		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	if s.trail, err = admin.NewTrail(admin.TrailConfig{Store: cfg.Store}); err != nil {
+	if s.trail, err = trail.New(trail.Config{Store: cfg.Store}); err != nil {
 		return nil, err
 	}
 	s.password = &admin.PasswordSignIn{Settings: cfg.Store,

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
@@ -62,19 +62,19 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 	defer st.Close()
 	// The admin UI reads through the same Trail, so an export of one filter
 	// is the same file from either.
-	trail, err := admin.NewTrail(admin.TrailConfig{Store: st})
+	tr, err := trail.New(trail.Config{Store: st})
 	if err != nil {
 		return err
 	}
 	switch sub {
 	case "export":
-		f, err := admin.ParseExportFormat(*format)
+		f, err := trail.ParseFormat(*format)
 		if err != nil {
 			return exitError{code: 2, msg: "audit export: --format csv or --format ndjson is required"}
 		}
-		return trail.Export(ctx, admin.AuditFilter{Query: q, MFA: *mfa}, f, stdout)
+		return tr.Export(ctx, trail.Filter{Query: q, MFA: *mfa}, f, stdout)
 	case "verify":
-		rep, err := trail.Verify(ctx)
+		rep, err := tr.Verify(ctx)
 		if err != nil {
 			return err
 		}

@@ -1,42 +1,43 @@
-package admin
+package trail
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
 )
 
-// TrailStore is the part of storage.Store that reading the audit trail uses.
-type TrailStore interface {
+// Store is the part of storage.Store that reading the audit trail uses.
+type Store interface {
 	SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error)
 	ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error
 	VerifyAudit(ctx context.Context) (storage.VerifyReport, error)
 }
 
-// TrailConfig wires Trail.
-type TrailConfig struct {
-	Store TrailStore
+// Config wires Trail.
+type Config struct {
+	Store Store
 }
 
 // Trail reads the tamper-evident audit trail for people: search, one
 // decision's records, export, chain verification and the admin activity
 // log. The CLI and the admin UI both read through it, so an export of one
 // filter is the same file whichever asked.
-type Trail struct{ cfg TrailConfig }
+type Trail struct{ cfg Config }
 
-// NewTrail validates cfg.
-func NewTrail(cfg TrailConfig) (*Trail, error) {
+// New validates cfg.
+func New(cfg Config) (*Trail, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("admin: trail config: Store is required")
 	}
 	return &Trail{cfg: cfg}, nil
 }
 
-// AuditFilter selects records: the store's query plus the MFA filter, which
+// Filter selects records: the store's query plus the MFA filter, which
 // the store cannot index because it looks into the stored input.
-type AuditFilter struct {
+type Filter struct {
 	Query storage.AuditQuery
 	// MFA is "yes" or "no" to keep only decisions whose sign-in had (or
 	// lacked) MFA; "" keeps every record.
@@ -46,7 +47,7 @@ type AuditFilter struct {
 // keeps applies the MFA filter. Only decisions have a sign-in to judge, so
 // the filter leaves out admin changes and flow records; a decision without
 // authentication facts had no MFA.
-func (f AuditFilter) keeps(rec storage.AuditRecord) bool {
+func (f Filter) keeps(rec storage.AuditRecord) bool {
 	if f.MFA == "" {
 		return true
 	}
@@ -60,7 +61,7 @@ func (f AuditFilter) keeps(rec storage.AuditRecord) bool {
 
 // SearchPage is one page of search results, newest first.
 type SearchPage struct {
-	Entries []AuditEntry
+	Entries []Entry
 	// NextCursor continues the search; "" on the last page.
 	NextCursor string
 	// Scanned counts the records read to fill the page, which the MFA
@@ -74,13 +75,13 @@ const maxMFAScan = 20
 
 // Search returns one page of records matching f. A cursor the store does
 // not recognise is ErrInvalid: it comes from a link a person may have edited.
-func (t *Trail) Search(ctx context.Context, f AuditFilter) (SearchPage, error) {
+func (t *Trail) Search(ctx context.Context, f Filter) (SearchPage, error) {
 	q := f.Query
 	var out SearchPage
 	for range maxMFAScan {
 		page, err := t.cfg.Store.SearchAudit(ctx, q)
 		if errors.Is(err, storage.ErrInvalid) {
-			return SearchPage{}, fmt.Errorf("%w: the paging link is not valid; start the search again", ErrInvalid)
+			return SearchPage{}, fmt.Errorf("%w: the paging link is not valid; start the search again", admin.ErrInvalid)
 		}
 		if err != nil {
 			return SearchPage{}, fmt.Errorf("search audit: %w", err)
@@ -100,27 +101,27 @@ func (t *Trail) Search(ctx context.Context, f AuditFilter) (SearchPage, error) {
 	return out, nil
 }
 
-// DecisionTrail is every record of one decision: the decision itself and
+// DecisionRecords is every record of one decision: the decision itself and
 // the flow records that followed it.
-type DecisionTrail struct {
+type DecisionRecords struct {
 	ID      string
-	Entries []AuditEntry
+	Entries []Entry
 	// Decision is the decision record, or the first record when the
 	// decision's own record is not (or no longer) stored.
-	Decision *AuditEntry
+	Decision *Entry
 }
 
 // Decision returns the records of decision id; storage.ErrNotFound when
 // there are none.
-func (t *Trail) Decision(ctx context.Context, id string) (DecisionTrail, error) {
+func (t *Trail) Decision(ctx context.Context, id string) (DecisionRecords, error) {
 	page, err := t.cfg.Store.SearchAudit(ctx, storage.AuditQuery{DecisionID: id, Limit: 100})
 	if err != nil {
-		return DecisionTrail{}, fmt.Errorf("audit records of decision %s: %w", id, err)
+		return DecisionRecords{}, fmt.Errorf("audit records of decision %s: %w", id, err)
 	}
 	if len(page.Records) == 0 {
-		return DecisionTrail{}, fmt.Errorf("audit records of decision %s: %w", id, storage.ErrNotFound)
+		return DecisionRecords{}, fmt.Errorf("audit records of decision %s: %w", id, storage.ErrNotFound)
 	}
-	d := DecisionTrail{ID: id, Entries: make([]AuditEntry, len(page.Records))}
+	d := DecisionRecords{ID: id, Entries: make([]Entry, len(page.Records))}
 	for i, r := range page.Records {
 		d.Entries[i] = EntryOf(r)
 		if r.Kind == storage.KindDecision && d.Decision == nil {

@@ -1,4 +1,4 @@
-package admin_test
+package trail_test
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
@@ -45,9 +45,9 @@ func seedAudit(t testing.TB, st *sqlstore.Store, n, pad int) {
 }
 
 // trailOf reads st's trail.
-func trailOf(t testing.TB, st admin.TrailStore) *admin.Trail {
+func trailOf(t testing.TB, st trail.Store) *trail.Trail {
 	t.Helper()
-	tr, err := admin.NewTrail(admin.TrailConfig{Store: st})
+	tr, err := trail.New(trail.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +89,14 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 	const rows, pad = 15000, 4000
 	st := sqlstoretest.NewSQLite(t)
 	seedAudit(t, st, rows, pad)
-	for _, format := range []admin.ExportFormat{admin.FormatCSV, admin.FormatNDJSON} {
+	for _, format := range []trail.Format{trail.FormatCSV, trail.FormatNDJSON} {
 		t.Run(string(format), func(t *testing.T) {
 			runtime.GC()
 			var base runtime.MemStats
 			runtime.ReadMemStats(&base)
 			stop := heapPeak()
 			var w countingWriter
-			if err := trailOf(t, st).Export(context.Background(), admin.AuditFilter{}, format, &w); err != nil {
+			if err := trailOf(t, st).Export(context.Background(), trail.Filter{}, format, &w); err != nil {
 				t.Fatal(err)
 			}
 			peak := stop()
@@ -116,9 +116,9 @@ func TestExportStreamsWithBoundedMemory(t *testing.T) {
 func TestExportVerifiesOffline(t *testing.T) {
 	st := sqlstoretest.NewSQLite(t)
 	seedAudit(t, st, 500, 100)
-	trail := trailOf(t, st)
+	tr := trailOf(t, st)
 	var buf bytes.Buffer
-	if err := trail.Export(context.Background(), admin.AuditFilter{Query: storage.AuditQuery{ChainOrder: true}}, admin.FormatNDJSON, &buf); err != nil {
+	if err := tr.Export(context.Background(), trail.Filter{Query: storage.AuditQuery{ChainOrder: true}}, trail.FormatNDJSON, &buf); err != nil {
 		t.Fatal(err)
 	}
 	v := storage.NewChainVerifier()
@@ -147,15 +147,15 @@ func TestExportVerifiesOffline(t *testing.T) {
 	}
 	// The CSV carries the same hashes.
 	buf.Reset()
-	if err := trail.Export(context.Background(), admin.AuditFilter{}, admin.FormatCSV, &buf); err != nil {
+	if err := tr.Export(context.Background(), trail.Filter{}, trail.FormatCSV, &buf); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&buf).ReadAll()
-	hash := slices.Index(admin.CSVHeader, "hash")
+	hash := slices.Index(trail.CSVHeader, "hash")
 	if err != nil || len(recs) != 501 || recs[0][hash] != "hash" || len(recs[1][hash]) != 64 {
 		t.Fatalf("csv: %v, %d rows", err, len(recs))
 	}
-	if err := trail.Export(context.Background(), admin.AuditFilter{}, "xml", io.Discard); err == nil {
+	if err := tr.Export(context.Background(), trail.Filter{}, "xml", io.Discard); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -165,11 +165,11 @@ func BenchmarkExportAudit(b *testing.B) {
 	st := sqlstoretest.NewSQLite(b)
 	const rows = 20000
 	seedAudit(b, st, rows, 800)
-	trail := trailOf(b, st)
-	for _, format := range []admin.ExportFormat{admin.FormatCSV, admin.FormatNDJSON} {
+	tr := trailOf(b, st)
+	for _, format := range []trail.Format{trail.FormatCSV, trail.FormatNDJSON} {
 		b.Run(string(format), func(b *testing.B) {
 			for b.Loop() {
-				if err := trail.Export(context.Background(), admin.AuditFilter{}, format, io.Discard); err != nil {
+				if err := tr.Export(context.Background(), trail.Filter{}, format, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-package admin
+package trail
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -52,9 +53,9 @@ func AuthnFactsOf(input []byte) AuthnFacts {
 	return AuthnFacts{MFA: &a.MFA, Methods: a.Methods, Age: a.Age}
 }
 
-// AuditEntry is one record with the facts read out of its opaque JSON: the
+// Entry is one record with the facts read out of its opaque JSON: the
 // sign-in facts of a decision, or the detail of a flow record.
-type AuditEntry struct {
+type Entry struct {
 	Rec   storage.AuditRecord
 	Facts AuthnFacts
 	// FlowDetail is set for flow records (step-up, CIBA, session).
@@ -62,8 +63,8 @@ type AuditEntry struct {
 }
 
 // EntryOf reads the facts of r.
-func EntryOf(r storage.AuditRecord) AuditEntry {
-	e := AuditEntry{Rec: r, Facts: AuthnFactsOf(r.Input)}
+func EntryOf(r storage.AuditRecord) Entry {
+	e := Entry{Rec: r, Facts: AuthnFactsOf(r.Input)}
 	if d, ok := storage.FlowDetailOf(r); ok {
 		e.FlowDetail = &d
 	}
@@ -89,7 +90,7 @@ type ActivityPage struct {
 func (t *Trail) AdminActivity(ctx context.Context, cursor string) (ActivityPage, error) {
 	page, err := t.cfg.Store.SearchAudit(ctx, storage.AuditQuery{Kind: storage.KindAdmin, Limit: 50, Cursor: cursor})
 	if errors.Is(err, storage.ErrInvalid) {
-		return ActivityPage{}, fmt.Errorf("%w: the paging link is not valid", ErrInvalid)
+		return ActivityPage{}, fmt.Errorf("%w: the paging link is not valid", admin.ErrInvalid)
 	}
 	if err != nil {
 		return ActivityPage{}, fmt.Errorf("admin activity: %w", err)

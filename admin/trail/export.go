@@ -1,4 +1,4 @@
-package admin
+package trail
 
 import (
 	"bufio"
@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
 )
 
-// ExportFormat is the file format of an audit export.
-type ExportFormat string
+// Format is the file format of an audit export.
+type Format string
 
 // Export formats. NDJSON is for machines and offline verification: each
 // line decodes as a storage.AuditRecord, input and detail the exact hashed
@@ -20,21 +21,21 @@ type ExportFormat string
 // same documents as JSON ride alongside for reading (input_json,
 // detail_json). CSV is for people and spreadsheets (see CSVHeader).
 const (
-	FormatCSV    ExportFormat = "csv"
-	FormatNDJSON ExportFormat = "ndjson"
+	FormatCSV    Format = "csv"
+	FormatNDJSON Format = "ndjson"
 )
 
-// ParseExportFormat reads "csv" or "ndjson".
-func ParseExportFormat(s string) (ExportFormat, error) {
-	switch f := ExportFormat(s); f {
+// ParseFormat reads "csv" or "ndjson".
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
 	case FormatCSV, FormatNDJSON:
 		return f, nil
 	}
-	return "", fmt.Errorf("%w: export format %q: want csv or ndjson", ErrInvalid, s)
+	return "", fmt.Errorf("%w: export format %q: want csv or ndjson", admin.ErrInvalid, s)
 }
 
 // ContentType is the media type of an export in format f.
-func (f ExportFormat) ContentType() string {
+func (f Format) ContentType() string {
 	if f == FormatCSV {
 		return "text/csv; charset=utf-8"
 	}
@@ -51,22 +52,22 @@ func (f ExportFormat) ContentType() string {
 // call it, so the same filter gives the same bytes from either. Once a
 // record is written an error can only cut the stream short; callers that
 // already sent a status log it.
-func (t *Trail) Export(ctx context.Context, f AuditFilter, format ExportFormat, w io.Writer) error {
+func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var write func(AuditEntry) error
+	var write func(Entry) error
 	switch format {
 	case FormatNDJSON:
 		enc := json.NewEncoder(bw)
 		// The exact bytes matter more than HTML safety in a download.
 		enc.SetEscapeHTML(false)
-		write = func(e AuditEntry) error { return enc.Encode(ndjsonLineOf(e.Rec)) }
+		write = func(e Entry) error { return enc.Encode(ndjsonLineOf(e.Rec)) }
 	case FormatCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(CSVHeader); err != nil {
 			return err
 		}
 		row := make([]string, len(CSVHeader))
-		write = func(e AuditEntry) error {
+		write = func(e Entry) error {
 			csvRow(row, e)
 			if err := cw.Write(row); err != nil {
 				return err
@@ -76,7 +77,7 @@ func (t *Trail) Export(ctx context.Context, f AuditFilter, format ExportFormat, 
 			return cw.Error()
 		}
 	default:
-		return fmt.Errorf("%w: export format %q: want csv or ndjson", ErrInvalid, format)
+		return fmt.Errorf("%w: export format %q: want csv or ndjson", admin.ErrInvalid, format)
 	}
 	q := f.Query
 	q.Cursor, q.Limit = "", 0

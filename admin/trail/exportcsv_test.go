@@ -1,4 +1,4 @@
-package admin_test
+package trail_test
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
 )
@@ -67,9 +67,9 @@ func TestExportCSVDefusesFormulas(t *testing.T) {
 	if err := st.AppendAudit(context.Background(), []storage.AuditRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
-	trail := trailOf(t, st)
+	tr := trailOf(t, st)
 	var buf bytes.Buffer
-	if err := trail.Export(context.Background(), admin.AuditFilter{}, admin.FormatCSV, &buf); err != nil {
+	if err := tr.Export(context.Background(), trail.Filter{}, trail.FormatCSV, &buf); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -94,7 +94,7 @@ func TestExportCSVDefusesFormulas(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := trail.Export(context.Background(), admin.AuditFilter{}, admin.FormatNDJSON, &buf); err != nil {
+	if err := tr.Export(context.Background(), trail.Filter{}, trail.FormatNDJSON, &buf); err != nil {
 		t.Fatal(err)
 	}
 	var got storage.AuditRecord

@@ -1,4 +1,4 @@
-package admin
+package trail
 
 import (
 	"encoding/json"
@@ -33,7 +33,7 @@ var CSVHeader = []string{
 const csvTime = "2006-01-02T15:04:05.000000Z"
 
 // csvRow fills row with the columns of e, in CSVHeader's order.
-func csvRow(row []string, e AuditEntry) {
+func csvRow(row []string, e Entry) {
 	r := e.Rec
 	reasons := []byte("[]")
 	if len(r.Reasons) > 0 {
