@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -68,32 +66,13 @@ func (s *Store) CIBAOfferByDecision(ctx context.Context, decisionID string) (sto
 	return row.toOffer(), nil
 }
 
-// StartCIBAOffer marks the offer started with one conditional UPDATE, so
-// exactly one of concurrent callers in any process wins; the others get
-// ErrUsed, and an offer past its expiry ErrExpired (never marked).
+// StartCIBAOffer marks the offer started once (useOnce): exactly one of
+// concurrent callers in any process wins; the others get ErrUsed, and an
+// offer past its expiry ErrExpired (never marked).
 func (s *Store) StartCIBAOffer(ctx context.Context, id string, now time.Time) (storage.CIBAOffer, error) {
 	const op = "start ciba offer"
-	nowUS := toMicros(now)
 	var row cibaOfferRow
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&cibaOfferRow{}).Where("id = ? AND started_at IS NULL AND expires_at >= ?", id, nowUS).
-			Update("started_at", nowUS)
-		if res.Error != nil {
-			return res.Error
-		}
-		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
-			return err
-		}
-		switch {
-		case res.RowsAffected == 1:
-			return nil
-		case row.StartedAt != nil:
-			return storage.ErrUsed
-		case row.ExpiresAt < nowUS:
-			return storage.ErrExpired
-		}
-		return errors.New("conditional update matched no row although the offer is unstarted and unexpired")
-	})
+	err := useOnce(ctx, s.w, id, "started_at", now, &row)
 	switch {
 	case errors.Is(err, storage.ErrUsed), errors.Is(err, storage.ErrExpired):
 		return storage.CIBAOffer{}, fmt.Errorf("sqlstore: %s %q: %w", op, id, err)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -33,36 +31,13 @@ func (s *Store) GetStepUp(ctx context.Context, id string) (storage.StepUpTransac
 	return row.toStepUp(), nil
 }
 
-// ConsumeStepUp marks the transaction used with one conditional UPDATE, so
-// the database decides the winner among concurrent callers in any process:
-// only an update that changed a row succeeded. The loser then reads the row
-// to say why it lost. Expiry is checked in the same statement, so an expired
-// transaction is never marked used.
+// ConsumeStepUp marks the transaction used once (useOnce): exactly one of
+// any number of concurrent callers wins; a used or expired transaction is
+// returned with its error, so the refusal can be audited.
 func (s *Store) ConsumeStepUp(ctx context.Context, id string, now time.Time) (storage.StepUpTransaction, error) {
 	const op = "consume step-up"
-	nowUS := toMicros(now)
 	var row stepUpRow
-	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&stepUpRow{}).
-			Where("id = ? AND used_at IS NULL AND expires_at >= ?", id, nowUS).
-			Update("used_at", nowUS)
-		if res.Error != nil {
-			return res.Error
-		}
-		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
-			return err
-		}
-		if res.RowsAffected == 1 {
-			return nil
-		}
-		switch {
-		case row.UsedAt != nil:
-			return storage.ErrUsed
-		case row.ExpiresAt < nowUS:
-			return storage.ErrExpired
-		}
-		return errors.New("conditional update matched no row although the transaction is unused and unexpired")
-	})
+	err := useOnce(ctx, s.w, id, "used_at", now, &row)
 	switch {
 	case errors.Is(err, storage.ErrUsed), errors.Is(err, storage.ErrExpired):
 		return row.toStepUp(), fmt.Errorf("sqlstore: %s %q: %w", op, id, err)
