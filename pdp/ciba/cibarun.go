@@ -79,7 +79,14 @@ type Runner struct {
 	cfg    RunnerConfig
 	poller *backchannel.Poller
 	log    *slog.Logger
+	// changes carries the poller's reports to the runner, which handles
+	// them on its own call stack (drain), never inside the poller's.
+	changes chan backchannel.Change
 }
+
+// changesBuffer bounds the reports waiting to be handled; a full buffer
+// holds the poller back until the runner catches up.
+const changesBuffer = 256
 
 // NewRunner validates cfg and builds the runner and its poller. Call Run
 // to poll.
@@ -96,10 +103,10 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger}
+	r := &Runner{cfg: cfg, log: cfg.Logger, changes: make(chan backchannel.Change, changesBuffer)}
 	p, err := backchannel.New(backchannel.Config{
 		Store: cfg.Requests, Resolver: Resolver{Verifier: cfg.Verifier}, Client: backchannel.NewClient(cfg.HTTPClient),
-		OnChange: r.onChange, Owner: cfg.Owner, DefaultInterval: cfg.DefaultInterval, MinInterval: cfg.MinInterval,
+		Changes: r.changes, Owner: cfg.Owner, DefaultInterval: cfg.DefaultInterval, MinInterval: cfg.MinInterval,
 		LeaseDuration: cfg.LeaseDuration, Rescan: cfg.Rescan, Now: cfg.Now, After: cfg.After, Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -110,11 +117,45 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 }
 
 // Run polls pending requests until ctx ends, resuming those a previous
-// process (or a crashed replica) left pending.
-func (r *Runner) Run(ctx context.Context) error { return r.poller.Run(ctx) }
+// process (or a crashed replica) left pending, and handles what the poller
+// reports as it comes.
+func (r *Runner) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case c := <-r.changes:
+				r.handle(ctx, c)
+			}
+		}
+	}()
+	err := r.poller.Run(ctx)
+	<-done
+	return err
+}
 
-// RunOnce makes one polling pass (tests drive the runner with it).
-func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) { return r.poller.RunOnce(ctx) }
+// RunOnce makes one polling pass and handles its reports before it
+// returns (tests drive the runner with it).
+func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) {
+	next, err := r.poller.RunOnce(ctx)
+	r.drain(ctx)
+	return next, err
+}
+
+// drain handles every report waiting in changes.
+func (r *Runner) drain(ctx context.Context) {
+	for {
+		select {
+		case c := <-r.changes:
+			r.handle(ctx, c)
+		default:
+			return
+		}
+	}
+}
 
 // Resolver resolves an issuer to its CIBA endpoints (discovery:
 // backchannel_authentication_endpoint, token_endpoint) and the credentials

@@ -21,7 +21,7 @@ import (
 //	error     Start: the IdP refused it or could not be reached (Code: its error)
 //	approved  settle: the approval's ID token verified (Proof: its acr/amr/auth_time)
 //	error     settle: the approval's ID token failed verification (Code, reason)
-//	denied, expired, error   onChange: the IdP's answer to a poll (Code: its error)
+//	denied, expired, error   handle: the IdP's answer to a poll (Code: its error)
 //
 // Exactly once: Start records only the call that started the offer
 // (StartCIBAOffer lets one caller through); the poller reports a terminal
@@ -42,9 +42,10 @@ const (
 	CodeInvalidResponse = "invalid_response"
 )
 
-// onChange is the poller's callback: approvals are verified and settled,
-// denials, expiries and errors recorded.
-func (r *Runner) onChange(ctx context.Context, id string, st backchannel.State) {
+// handle acts on one report of the poller: approvals are verified and
+// settled, denials, expiries and errors recorded.
+func (r *Runner) handle(ctx context.Context, c backchannel.Change) {
+	id, st := c.ID, c.State
 	if st.Status == backchannel.StatusPending {
 		return
 	}

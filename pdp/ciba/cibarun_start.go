@@ -78,6 +78,7 @@ func (r *Runner) Start(ctx context.Context, c clientauth.Client, in StartRequest
 		BindingMessage: started.Request.BindingMessage, RequestedExpiry: started.Request.RequestedExpiry,
 		ACRValues: strings.Fields(started.Request.ACRValues)}
 	rec, err := r.poller.Begin(ctx, backchannel.Origin{ID: started.ID, DecisionID: started.DecisionID, Issuer: started.Issuer}, req)
+	r.drain(ctx) // the pending report Begin sent
 	if err != nil {
 		r.audit(ctx, started, string(backchannel.StatusError), startErrorCode(err), "the backchannel request could not be started: "+err.Error(), nil)
 		var be *backchannel.Error

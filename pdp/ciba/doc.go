@@ -16,5 +16,8 @@
 // flow.Event of kind ciba, linked to the decision and the request.
 //
 // The sub-package backchannel speaks the protocol and keeps the polling
-// state; this package owns offers, verification and the audit trail.
+// state; this package owns offers, verification and the audit trail. The
+// poller reports state changes on a channel that the Runner reads on its
+// own (Run's goroutine, or right after RunOnce and Start), so the protocol
+// never calls back into this package to finish its work.
 package ciba

@@ -14,15 +14,18 @@
 //     request started elsewhere) stores a Record as pending; Run polls every
 //     due request honouring interval (5 s when the IdP sends none, never below
 //     Config.MinInterval), adding SlowDownStep per slow_down, ending at
-//     expires_in or at a terminal answer. Every change is reported to
-//     Config.OnChange and written to the Store.
+//     expires_in or at a terminal answer. Every change is written to the
+//     Store and sent on the Config.Changes channel, which the consumer
+//     reads on its own goroutine: nothing of the consumer runs inside the
+//     poller, and the consumer calls back into the poller (Settle) from
+//     its own call stack, never from inside a poll.
 //
 // Data flow of one request:
 //
 //	Begin ─► Resolver (endpoints, credentials of the issuer) ─► Client.Start
-//	      ─► Store.SaveRequest(pending, leased to this replica) ─► OnChange(pending)
+//	      ─► Store.SaveRequest(pending, leased to this replica) ─► Changes (read by the consumer)
 //	Run   ─► Store.PendingRequests ─► Store.TryLease ─► Client.Poll
-//	      ─► Store.UpdateRequest(next poll | approved/denied/expired/error) ─► OnChange
+//	      ─► Store.UpdateRequest(next poll | approved/denied/expired/error) ─► Changes
 //	consumer ─► verify State.IDToken ─► Poller.Settle(verified claims | error)
 //
 // Exactly once: a terminal state is stored by the one replica holding the

@@ -200,26 +200,42 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// recorder collects OnChange reports.
+// recorder collects the reports a poller sends on Config.Changes (ch).
+// The poller sends before the call that made a change returns, so a test
+// reads what a call reported right after it (drain).
 type recorder struct {
 	mu     sync.Mutex
 	states []backchannel.State
-	ch     chan backchannel.State
+	ch     chan backchannel.Change
 }
 
-func newRecorder() *recorder { return &recorder{ch: make(chan backchannel.State, 100)} }
+func newRecorder() *recorder { return &recorder{ch: make(chan backchannel.Change, 100)} }
 
-func (r *recorder) onChange(_ context.Context, _ string, st backchannel.State) {
+// drain moves the reports waiting on ch into states; call with mu held.
+func (r *recorder) drain() {
+	for {
+		select {
+		case c := <-r.ch:
+			r.states = append(r.states, c.State)
+		default:
+			return
+		}
+	}
+}
+
+// all is every report so far.
+func (r *recorder) all() []backchannel.State {
 	r.mu.Lock()
-	r.states = append(r.states, st)
-	r.mu.Unlock()
-	r.ch <- st
+	defer r.mu.Unlock()
+	r.drain()
+	return append([]backchannel.State(nil), r.states...)
 }
 
 // last is the latest report.
 func (r *recorder) last() backchannel.State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.drain()
 	if len(r.states) == 0 {
 		return backchannel.State{}
 	}
@@ -229,6 +245,7 @@ func (r *recorder) last() backchannel.State {
 func (r *recorder) statuses() []backchannel.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.drain()
 	var out []backchannel.Status
 	for _, s := range r.states {
 		out = append(out, s.Status)

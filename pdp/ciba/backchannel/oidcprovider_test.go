@@ -69,7 +69,7 @@ func TestCIBAAgainstOIDCProvider(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock, rec := newFakeClock(), newRecorder()
 			poller, err := backchannel.New(backchannel.Config{
-				Store: backchannel.NewMemoryStore(), Resolver: resolver, OnChange: rec.onChange,
+				Store: backchannel.NewMemoryStore(), Resolver: resolver, Changes: rec.ch,
 				Now: clock.Now, After: clock.After,
 			})
 			if err != nil {

@@ -27,13 +27,15 @@ type Config struct {
 	Resolver Resolver
 	// Client makes the HTTP exchanges; default NewClient(nil).
 	Client *Client
-	// OnChange is told of every state change: accepted (pending), interval
-	// increased by slow_down (pending), and the terminal state. It runs on
-	// the poller's goroutines, possibly concurrently for different ids, and
-	// should return quickly. It is a notification: the Store is
-	// authoritative, and a crash between storing a terminal state and the
-	// call loses the call, not the state.
-	OnChange func(ctx context.Context, id string, st State)
+	// Changes, when set, receives every state change: accepted (pending),
+	// interval increased by slow_down (pending), and the terminal state,
+	// sent before the call that made it (Track, Begin, RunOnce) returns.
+	// The consumer reads it on its own goroutine, so nothing of the
+	// consumer runs inside the poller; a full channel holds the poller
+	// back. It is a notification: the Store is authoritative, and a crash
+	// between storing a terminal state and sending it loses the report,
+	// not the state.
+	Changes chan<- Change
 	// Owner names this replica in leases. Keep it stable across restarts
 	// (e.g. the pod name) so that a restarted replica resumes its requests
 	// at once instead of after their leases run out; default a random name.
@@ -140,7 +142,7 @@ func (p *Poller) Begin(ctx context.Context, o Origin, r Request) (Record, error)
 }
 
 // Track stores an acknowledged request as pending, owned by this replica,
-// reports it to OnChange and wakes Run.
+// reports it on Changes and wakes Run.
 func (p *Poller) Track(ctx context.Context, o Origin, ack Ack) (Record, error) {
 	if o.ID == "" {
 		o.ID = p.cfg.NewID()
@@ -176,7 +178,7 @@ func (p *Poller) Get(ctx context.Context, id string) (Record, error) {
 // Settle records the consumer's verification of an approved request: the raw
 // ID token is dropped and claims (the verified claims) kept, or, when
 // verifyErr is set, the request ends in StatusError with that reason. The
-// consumer reports the outcome itself: Settle does not call OnChange.
+// consumer reports the outcome itself: Settle reports nothing on Changes.
 //
 // Of concurrent calls for one request (the poller's report and a status
 // read, on one replica or several) exactly one settles it and returns nil;
@@ -240,7 +242,17 @@ func (p *Poller) schedule(r *Record, now time.Time) {
 func (p *Poller) notify(ctx context.Context, r Record) { p.notifyState(ctx, r.ID, r.state()) }
 
 func (p *Poller) notifyState(ctx context.Context, id string, st State) {
-	if p.cfg.OnChange != nil {
-		p.cfg.OnChange(ctx, id, st)
+	if p.cfg.Changes == nil {
+		return
 	}
+	select {
+	case p.cfg.Changes <- Change{ID: id, State: st}:
+	case <-ctx.Done():
+	}
+}
+
+// Change is one report on Config.Changes: request id and its new state.
+type Change struct {
+	ID    string
+	State State
 }

@@ -80,14 +80,14 @@ func TestPollerRun(t *testing.T) {
 
 	<-h.clock.waiting // idle: nothing stored yet
 	h.track(t, backchannel.Ack{AuthReqID: "req-1", ExpiresIn: 300, Interval: 3})
-	if st := <-h.rec.ch; st.Status != backchannel.StatusPending {
+	if st := (<-h.rec.ch).State; st.Status != backchannel.StatusPending {
 		t.Fatalf("first report %+v, want pending", st)
 	}
 	for h.f.pollCount("req-1") < 2 {
 		<-h.clock.waiting // Run waits for its next pass
 		h.clock.Advance(3 * time.Second)
 	}
-	if st := <-h.rec.ch; st.Status != backchannel.StatusApproved || st.IDToken != "raw.id.token" || st.DecisionID != "dec-1" {
+	if st := (<-h.rec.ch).State; st.Status != backchannel.StatusApproved || st.IDToken != "raw.id.token" || st.DecisionID != "dec-1" {
 		t.Fatalf("report %+v, want approved with the raw id_token for dec-1", st)
 	}
 	cancel()

@@ -33,7 +33,7 @@ func (h *harness) poller(t testing.TB, owner, secret string) *backchannel.Poller
 	p, err := backchannel.New(backchannel.Config{
 		Store:    h.store,
 		Resolver: staticResolver{ep: h.f.endpoints(), creds: backchannel.Credentials{ClientID: fakeClientID, ClientSecret: secret}},
-		OnChange: h.rec.onChange,
+		Changes:  h.rec.ch,
 		Owner:    owner,
 		Now:      h.clock.Now,
 		After:    h.clock.After,
@@ -162,7 +162,7 @@ func TestPollerIntervals(t *testing.T) {
 				t.Fatalf("record %+v after %d polls, want %s after %d", r, h.f.pollCount("req-1"), tc.want, tc.polls)
 			}
 			var reported []time.Duration
-			for _, st := range h.rec.states {
+			for _, st := range h.rec.all() {
 				reported = append(reported, st.Interval)
 			}
 			if strings.HasPrefix(tc.name, "slow_down") && !slices.Equal(reported, []time.Duration{2 * time.Second, 7 * time.Second, 12 * time.Second}) {
