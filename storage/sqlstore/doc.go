@@ -2,7 +2,7 @@
 // github.com/glebarez/sqlite driver) or PostgreSQL (gorm.io/driver/postgres),
 // chosen by the URL given to Open.
 //
-// Open connects, applies the versioned migrations in migrations.go inside one
+// Open connects, applies the versioned migrations of package schema inside one
 // transaction (recorded in schema_migrations; no AutoMigrate), and returns a
 // Store. gorm models are private to this package; callers see the plain types
 // of package storage. Every timestamp is stored as BIGINT Unix microseconds

@@ -1,4 +1,4 @@
-package sqlstore
+package schema
 
 // migration is one step of the schema. Versions are applied in ascending
 // order, each exactly once, and never edited after release: a schema change
