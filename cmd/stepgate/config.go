@@ -62,6 +62,31 @@ type AuditConfig struct {
 	// ChainID names this replica's hash chain; default the host name.
 	// Replicas sharing a database need distinct ids (STEPGATE_AUDIT_CHAIN_ID).
 	ChainID string `yaml:"chain_id"`
+	// Checkpoint anchors the chains outside the database.
+	Checkpoint CheckpointConfig `yaml:"checkpoint"`
+}
+
+// CheckpointConfig configures the signed checkpoints that anchor the audit
+// chains outside the database (see README, "Audit trail").
+type CheckpointConfig struct {
+	// KeyFile is the Ed25519 signing key (PKCS#8 PEM). Default
+	// <data_dir>/audit-signing.key, generated on first start with a warning
+	// (STEPGATE_AUDIT_SIGNING_KEY_FILE). Production keeps it elsewhere.
+	KeyFile string `yaml:"key_file"`
+	// Interval is how often the chain heads are signed while they change;
+	// default 1s. "off" (STEPGATE_AUDIT_CHECKPOINT_INTERVAL=off) or a
+	// negative value disables checkpoints (benchmarks only).
+	Interval time.Duration `yaml:"interval"`
+	// WitnessFile is the append-only file each checkpoint is appended to;
+	// default <data_dir>-witness/checkpoints.jsonl, beside the data dir
+	// (STEPGATE_AUDIT_WITNESS_FILE).
+	WitnessFile string `yaml:"witness_file"`
+	// WitnessURL, when set, also receives each checkpoint as a JSON POST
+	// (STEPGATE_AUDIT_WITNESS_URL).
+	WitnessURL string `yaml:"witness_url"`
+	// Log also writes each checkpoint to the structured log, so that a SIEM
+	// keeps a copy; default true.
+	Log *bool `yaml:"log"`
 }
 
 // DecisionConfig tunes the decision path.
@@ -127,7 +152,8 @@ func defaultConfig() Config {
 		AdminAddr:    "127.0.0.1:8711",
 		DataDir:      "./data",
 		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, SyncLinger: time.Millisecond, EnqueueTimeout: 2 * time.Second,
-			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}},
+			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"},
+			Checkpoint:   CheckpointConfig{Interval: time.Second}},
 		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
 			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond,
 			LogoutRetention: 30 * 24 * time.Hour},
@@ -165,11 +191,25 @@ func loadConfig(file string, env func(string) string) (Config, error) {
 		{"STEPGATE_DATABASE_URL", &cfg.DatabaseURL},
 		{"STEPGATE_AUDIT_MODE", &cfg.Audit.Mode},
 		{"STEPGATE_AUDIT_CHAIN_ID", &cfg.Audit.ChainID},
+		{"STEPGATE_AUDIT_SIGNING_KEY_FILE", &cfg.Audit.Checkpoint.KeyFile},
+		{"STEPGATE_AUDIT_WITNESS_FILE", &cfg.Audit.Checkpoint.WitnessFile},
+		{"STEPGATE_AUDIT_WITNESS_URL", &cfg.Audit.Checkpoint.WitnessURL},
 		{"STEPGATE_EXTERNAL_URL", &cfg.ExternalURL},
 		{"STEPGATE_LOG_LEVEL", &cfg.LogLevel},
 	} {
 		if v := env(o.name); v != "" {
 			*o.dst = v
+		}
+	}
+	if v := env("STEPGATE_AUDIT_CHECKPOINT_INTERVAL"); v != "" {
+		if v == "off" {
+			cfg.Audit.Checkpoint.Interval = -1
+		} else {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return cfg, fmt.Errorf("STEPGATE_AUDIT_CHECKPOINT_INTERVAL: %w", err)
+			}
+			cfg.Audit.Checkpoint.Interval = d
 		}
 	}
 	if v := env("STEPGATE_MAX_BODY_BYTES"); v != "" {
