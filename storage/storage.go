@@ -28,6 +28,7 @@ type Store interface {
 	CIBAOffers
 	CIBARequests
 	AdminSessions
+	Transactions
 
 	// DeleteCIBABefore removes ended CIBA requests (every status but
 	// pending) and the offers no request refers to, created before the

@@ -34,6 +34,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, cibaRequestTests()...)
 	tests = append(tests, adminSessionTests()...)
 	tests = append(tests, auditStatsTests()...)
+	tests = append(tests, atomicTests()...)
 	runAll(t, newStore, tests)
 }
 
