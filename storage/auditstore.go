@@ -23,6 +23,14 @@ type AuditTrail interface {
 	// VerifyAudit walks every chain in sequence order and reports the first
 	// record whose content, order or link is wrong.
 	VerifyAudit(ctx context.Context) (VerifyReport, error)
+	// VerifyAnchored is VerifyAudit checked against signed chain positions
+	// kept outside the database (see ChainVerifier.Anchor): it also finds
+	// rewrites that left every chain consistent. Records after the last
+	// signed position are listed in VerifyReport.Unanchored.
+	VerifyAnchored(ctx context.Context, anchors Anchors) (VerifyReport, error)
+	// AuditHeads returns the head (last sequence and hash) of every chain,
+	// in chain id order, as the store records it.
+	AuditHeads(ctx context.Context) ([]ChainHead, error)
 	// DeleteAuditBefore deletes, per chain, the longest prefix of records older
 	// than before, then appends a checkpoint record to each trimmed chain so
 	// the remaining chain still verifies. It returns how many records it deleted.

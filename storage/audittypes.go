@@ -95,6 +95,34 @@ type VerifyReport struct {
 	Chains int
 	// FirstBroken names the first defect found; nil when OK.
 	FirstBroken *BrokenRecord
+	// Anchored is true when the walk was checked against signed
+	// checkpoints (Anchors); Unanchored then lists, per chain, the records
+	// no checkpoint covers yet (written after the last one), which are
+	// consistent but not yet proven against a rewrite.
+	Anchored   bool
+	Unanchored []ChainRange
+}
+
+// ChainRange is the records FromSeq..ToSeq (inclusive) of one chain.
+type ChainRange struct {
+	ChainID string `json:"chain_id"`
+	FromSeq int64  `json:"from_seq"`
+	ToSeq   int64  `json:"to_seq"`
+}
+
+// Anchors are the chain positions that signed checkpoints, kept outside the
+// database, vouch for: per chain id, the points in ascending Seq order. A
+// walk checked against them (ChainVerifier.Anchor) finds every rewrite of
+// a record at or before a point, a chain cut back below one, and a chain
+// deleted altogether, however consistently the database was rewritten.
+type Anchors map[string][]AnchorPoint
+
+// AnchorPoint is one signed chain position: the record Seq had Hash when
+// the checkpoint signed at Time was made.
+type AnchorPoint struct {
+	Seq  int64
+	Hash string
+	Time time.Time
 }
 
 // BrokenRecord names a record that fails verification and why.

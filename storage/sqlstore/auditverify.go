@@ -18,6 +18,12 @@ import (
 // head, which reveals deleted tail records and chains that appeared without
 // a head (inserted rows).
 func (s *Store) VerifyAudit(ctx context.Context) (storage.VerifyReport, error) {
+	return s.VerifyAnchored(ctx, nil)
+}
+
+// VerifyAnchored is VerifyAudit with the walk also checked against anchors
+// (signed chain positions); nil anchors check nothing more.
+func (s *Store) VerifyAnchored(ctx context.Context, anchors storage.Anchors) (storage.VerifyReport, error) {
 	const op = "verify audit"
 	var rep storage.VerifyReport
 	err := s.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -31,6 +37,10 @@ func (s *Store) VerifyAudit(ctx context.Context) (storage.VerifyReport, error) {
 		}
 		defer rows.Close()
 		v := storage.NewChainVerifier()
+		if anchors != nil {
+			v.Anchor(anchors)
+			rep.Anchored = true
+		}
 		for rows.Next() {
 			r, err := scanAudit(rows)
 			if err != nil {
@@ -52,6 +62,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (storage.VerifyReport, error) {
 			rep.FirstBroken = compareHeads(heads, v.Heads())
 		}
 		rep.Chains = len(heads)
+		if anchors != nil {
+			rep.Unanchored = v.Unanchored()
+		}
 		if b := rep.FirstBroken; b != nil && b.ID == 0 {
 			return nameRecord(tx, b)
 		}
@@ -119,4 +132,19 @@ func nameRecord(tx *gorm.DB, b *storage.BrokenRecord) error {
 		b.ID, b.DecisionID = rows[0].ID, rows[0].DecisionID
 	}
 	return nil
+}
+
+// AuditHeads reads every chain head from audit_chains.
+func (s *Store) AuditHeads(ctx context.Context) ([]storage.ChainHead, error) {
+	var rows []auditChainRow
+	if err := s.r.WithContext(ctx).Order("chain_id").Find(&rows).Error; err != nil {
+		return nil, wrap("audit heads", err)
+	}
+	out := make([]storage.ChainHead, 0, len(rows))
+	for _, h := range rows {
+		if h.LastSeq > 0 {
+			out = append(out, storage.ChainHead{ChainID: h.ChainID, Seq: h.LastSeq, Hash: h.LastHash})
+		}
+	}
+	return out, nil
 }
