@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,8 +24,18 @@ type bench struct {
 	bin       binaries
 	ver       versions
 	idp       *idp
-	opaBundle string
 	opaConfig string
+	// opaLogged is OPA's config with console decision logs on.
+	opaLogged string
+	// policies are the policies the per-policy workloads run on (--policies);
+	// pol is the one being measured, def the shipped default policy, which
+	// the other workloads use.
+	policies []*benchPolicy
+	pol, def *benchPolicy
+	// bundleDir and opaBundle hold each policy's bundle as stepgate
+	// pushes it and as OPA loads it, by policy name.
+	bundleDir map[string]string
+	opaBundle map[string]string
 	results   []result
 	notes     []string
 	seq       int
@@ -53,7 +64,7 @@ func newBench(ctx context.Context, opts options, out, errw io.Writer) (*bench, e
 		b.close()
 		return nil, err
 	}
-	if b.opaBundle, b.opaConfig, err = writeOPABundle(dir, b.idp); err != nil {
+	if err := b.preparePolicies(); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -85,10 +96,56 @@ func (b *bench) stepgateConfig() (string, error) {
 	return f, os.WriteFile(f, []byte(y), 0o644)
 }
 
-// startStepgate starts stepgate on a fresh SQLite data dir.
-func (b *bench) startStepgate(ctx context.Context, auditMode string) (*process, string, error) {
+// preparePolicies writes every policy's bundle for stepgate and for OPA,
+// and OPA's config files.
+func (b *bench) preparePolicies() error {
+	all, err := benchPolicies()
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, n := range b.opts.policies {
+		want[n] = true
+	}
+	b.bundleDir, b.opaBundle = map[string]string{}, map[string]string{}
+	for _, p := range all {
+		if p.name == "default" {
+			b.def = p
+		}
+		selected := len(want) == 0 || want[p.name]
+		if selected {
+			b.policies = append(b.policies, p)
+		} else if p.name != "default" {
+			continue
+		}
+		dir := filepath.Join(b.dir, "policy-"+p.name)
+		if err := writeBundle(dir, p.bundle, false); err != nil {
+			return fmt.Errorf("write bundle %s: %w", p.name, err)
+		}
+		b.bundleDir[p.name] = dir
+		if b.opaBundle[p.name], err = writeOPABundle(b.dir, p.name, p.bundle, b.idp); err != nil {
+			return err
+		}
+	}
+	b.pol = b.def
+	b.opaConfig, b.opaLogged, err = writeOPAConfigs(b.dir)
+	return err
+}
+
+// startStepgate starts stepgate on a fresh SQLite data dir with the policy
+// being measured active (pushed and activated with the CLI first, as a user
+// would, unless it is the default policy stepgate starts with). extraEnv
+// is added to the process's environment.
+func (b *bench) startStepgate(ctx context.Context, auditMode string, extraEnv ...string) (*process, string, error) {
 	name := b.next("stepgate")
 	data := filepath.Join(b.dir, name+"-data")
+	if b.pol.name != "default" {
+		cmd := exec.CommandContext(ctx, b.bin.stepgate, "policy", "push", "--activate", "-m", "bench policy "+b.pol.name, b.bundleDir[b.pol.name])
+		cmd.Env = append(cmd.Environ(), b.stepgateEnv(data, "127.0.0.1:0", "127.0.0.1:0", auditMode)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, "", fmt.Errorf("push policy %s: %w: %s", b.pol.name, err, out)
+		}
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
@@ -101,7 +158,7 @@ func (b *bench) startStepgate(ctx context.Context, auditMode string) (*process, 
 	if err != nil {
 		return nil, "", err
 	}
-	env := b.stepgateEnv(data, addr, admin, auditMode)
+	env := append(b.stepgateEnv(data, addr, admin, auditMode), extraEnv...)
 	pprofAddr := ""
 	if b.opts.profile {
 		if pprofAddr, err = freeAddr(); err != nil {
@@ -122,14 +179,25 @@ func (b *bench) stepgateEnv(data, addr, admin, auditMode string) []string {
 		"STEPGATE_BOOTSTRAP_ADMIN_PASSWORD=bench-admin-password-0123456789", "STEPGATE_AUDIT_CHAIN_ID=bench"}
 }
 
+// startOPA starts OPA's server with the measured policy and the wrapper.
 func (b *bench) startOPA(ctx context.Context) (*process, error) {
+	return b.startOPAWith(ctx, "opa", b.opaConfig)
+}
+
+// startOPALogged starts OPA's server with console decision logs on; they
+// go to its log file.
+func (b *bench) startOPALogged(ctx context.Context) (*process, error) {
+	return b.startOPAWith(ctx, "opa-dl", b.opaLogged)
+}
+
+func (b *bench) startOPAWith(ctx context.Context, name, config string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	return startProcess(ctx, b.next("opa"), b.dir, addr, "/health", b.bin.opa,
+	return startProcess(ctx, b.next(name), b.dir, addr, "/health", b.bin.opa,
 		[]string{"run", "--server", "--addr", addr, "--log-level", "error", "--disable-telemetry",
-			"--config-file", b.opaConfig, "--bundle", b.opaBundle}, nil)
+			"--config-file", config, "--bundle", b.opaBundle[b.pol.name]}, nil)
 }
 
 func (b *bench) startNoop(ctx context.Context) (*process, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +46,7 @@ type options struct {
 	module      string
 	profile     bool
 	rounds      int
+	policies    []string // empty: all
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -61,6 +63,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, data, logs)")
 	fs.StringVar(&o.module, "module", ".", "path of the stepgate module root")
 	fs.IntVar(&o.rounds, "rounds", 0, "rounds of the cold, warm, token and audit workloads, targets interleaved, median reported (default 3, 1 with --quick)")
+	pol := fs.String("policies", "", "comma-separated policies the cold, warm, latency and names workloads run on (default all: default, stepup, rbac, abac)")
 	fs.BoolVar(&o.profile, "profile", false, "build stepgate with -tags pprof and save a CPU profile of every stepgate run (implies --keep)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -91,6 +94,15 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.connections < 1 || o.threads < 1 || o.threads > o.connections {
 		return o, errors.New("need 1 <= threads <= connections")
+	}
+	for _, p := range strings.Split(*pol, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !slices.Contains(policyNames, p) {
+			return o, fmt.Errorf("unknown policy %q (have %s)", p, strings.Join(policyNames, ", "))
+		}
+		o.policies = append(o.policies, p)
 	}
 	known := map[string]bool{}
 	for _, w := range allWorkloads() {

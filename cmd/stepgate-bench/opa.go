@@ -9,7 +9,6 @@ import (
 
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/trust"
-	"github.com/stepgate/stepgate/policies"
 )
 
 // opaQueryPath is the wrapper's decision, queried through OPA's Data API.
@@ -20,7 +19,8 @@ const opaQueryPath = "/v1/data/bench/decision"
 // of precomputing them in the client (which would hand OPA work stepgate
 // does), this module computes them on the server, exactly as
 // pdp.NormalizeAuthn does for the benchmark's inputs, and evaluates the
-// unchanged default policy with the enriched input. For the token
+// unchanged policy (data.stepgate.decision of whichever bundle the run
+// measures) with the enriched input. For the token
 // workloads it verifies the JWT with io.jwt.decode_verify against the same
 // JWKS (OPA's io_jwt verification cache is on, as stepgate's token cache is).
 const wrapperRego = `package bench
@@ -88,43 +88,62 @@ const opaConfig = `caching:
         max_num_entries: 10000
 `
 
-// writeOPABundle lays out the default bundle (without its tests), the
-// wrapper module and its data in dir, and OPA's config file beside it.
-func writeOPABundle(dir string, p *idp) (bundleDir, configFile string, err error) {
-	bundleDir = filepath.Join(dir, "opa-bundle")
-	err = fs.WalkDir(policies.Bundle(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || policy.IsTestModule(path) {
+// opaLoggedConfig adds console decision logs, which OPA writes to its
+// standard output (the target's log file): what a team with an audit duty
+// runs when OPA itself must record every decision.
+const opaLoggedConfig = opaConfig + `decision_logs:
+  console: true
+`
+
+// writeBundle copies src into dir, without its Rego tests when noTests.
+func writeBundle(dir string, src fs.FS, noTests bool) error {
+	return fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (noTests && policy.IsTestModule(path)) {
 			return err
 		}
-		b, err := fs.ReadFile(policies.Bundle(), path)
+		b, err := fs.ReadFile(src, path)
 		if err != nil {
 			return err
 		}
-		dst := filepath.Join(bundleDir, filepath.FromSlash(path))
+		dst := filepath.Join(dir, filepath.FromSlash(path))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
 		return os.WriteFile(dst, b, 0o644)
 	})
-	if err != nil {
-		return "", "", fmt.Errorf("write OPA bundle: %w", err)
+}
+
+// writeOPAConfigs writes OPA's two config files (plain and with console
+// decision logs) into dir.
+func writeOPAConfigs(dir string) (plain, logged string, err error) {
+	plain, logged = filepath.Join(dir, "opa-config.yaml"), filepath.Join(dir, "opa-config-logged.yaml")
+	for f, c := range map[string]string{plain: opaConfig, logged: opaLoggedConfig} {
+		if err := os.WriteFile(f, []byte(c), 0o644); err != nil {
+			return "", "", fmt.Errorf("write OPA config: %w", err)
+		}
+	}
+	return plain, logged, nil
+}
+
+// writeOPABundle lays out a policy bundle (without its tests), the wrapper
+// module and its data in dir/opa-bundle-<name>.
+func writeOPABundle(dir, name string, src fs.FS, p *idp) (bundleDir string, err error) {
+	bundleDir = filepath.Join(dir, "opa-bundle-"+name)
+	if err := writeBundle(bundleDir, src, true); err != nil {
+		return "", fmt.Errorf("write OPA bundle: %w", err)
 	}
 	data, err := json.Marshal(map[string]any{"jwks": string(p.jwks), "issuer": p.url, "audience": benchAudience,
 		"mfa_acr": []string{trust.PAPEMultiFactor}})
 	if err != nil {
-		return "", "", fmt.Errorf("write OPA bundle: %w", err)
+		return "", fmt.Errorf("write OPA bundle: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(bundleDir, "bench"), 0o755); err != nil {
-		return "", "", fmt.Errorf("write OPA bundle: %w", err)
+		return "", fmt.Errorf("write OPA bundle: %w", err)
 	}
 	for name, content := range map[string][]byte{"bench/bench.rego": []byte(wrapperRego), "bench/data.json": data} {
 		if err := os.WriteFile(filepath.Join(bundleDir, name), content, 0o644); err != nil {
-			return "", "", fmt.Errorf("write OPA bundle: %w", err)
+			return "", fmt.Errorf("write OPA bundle: %w", err)
 		}
 	}
-	configFile = filepath.Join(dir, "opa-config.yaml")
-	if err := os.WriteFile(configFile, []byte(opaConfig), 0o644); err != nil {
-		return "", "", fmt.Errorf("write OPA config: %w", err)
-	}
-	return bundleDir, configFile, nil
+	return bundleDir, nil
 }

@@ -15,12 +15,32 @@ const placeholder = "@@N@@"
 type spec struct {
 	sub      string
 	amr      []string
-	authTime int64 // 0: the claims carry no auth_time
+	authTime int64          // 0: the claims carry no auth_time
+	extra    map[string]any // further claims (roles, department, clearance)
 	action   string
+	resource resource
 	amount   int
 	channel  string
 	token    string // token workloads: the user's JWT instead of claims
 	request  string // cold workloads: a per-request id in the context
+}
+
+// resource is the request's resource; the zero value is the default
+// policy's invoice.
+type resource struct {
+	typ, id string
+	props   map[string]any // nil: no properties
+}
+
+func (r resource) body() map[string]any {
+	if r.typ == "" {
+		return map[string]any{"type": "invoice", "id": "inv_42"}
+	}
+	m := map[string]any{"type": r.typ, "id": r.id}
+	if r.props != nil {
+		m["properties"] = r.props
+	}
+	return m
 }
 
 // Ages are drawn away from the default policy's boundaries (clock skew 60,
@@ -98,8 +118,12 @@ func withTokens(specs []spec, p *idp, alg string, now int64) ([]spec, error) {
 		tok, ok := tokens[s.sub]
 		if !ok {
 			var err error
-			tok, err = p.mint(alg, map[string]any{"iss": p.url, "sub": s.sub, "aud": benchAudience,
-				"iat": now, "exp": now + 3600, "auth_time": s.authTime, "amr": s.amr})
+			c := map[string]any{"iss": p.url, "sub": s.sub, "aud": benchAudience,
+				"iat": now, "exp": now + 3600, "auth_time": s.authTime, "amr": s.amr}
+			for k, v := range s.extra {
+				c[k] = v
+			}
+			tok, err = p.mint(alg, c)
 			if err != nil {
 				return nil, err
 			}
@@ -113,6 +137,9 @@ func withTokens(specs []spec, p *idp, alg string, now int64) ([]spec, error) {
 
 func (s spec) claims(iss string) map[string]any {
 	c := map[string]any{"iss": iss, "sub": s.sub, "amr": s.amr}
+	for k, v := range s.extra {
+		c[k] = v
+	}
 	if s.authTime != 0 {
 		c["auth_time"] = s.authTime
 	}
@@ -129,8 +156,7 @@ func (s spec) context() map[string]any {
 
 // native is the body of stepgate's /v1/decision (also sent to the no-op).
 func (s spec) native(iss string) map[string]any {
-	m := map[string]any{"action": s.action, "resource": map[string]any{"type": "invoice", "id": "inv_42"},
-		"context": s.context()}
+	m := map[string]any{"action": s.action, "resource": s.resource.body(), "context": s.context()}
 	if s.token != "" {
 		m["token"] = s.token
 	} else {
@@ -144,7 +170,7 @@ func (s spec) native(iss string) map[string]any {
 func (s spec) opaInput(iss string) map[string]any {
 	subject := map[string]any{"type": "user"}
 	in := map[string]any{"subject": subject, "action": map[string]any{"name": s.action},
-		"resource": map[string]any{"type": "invoice", "id": "inv_42"}, "context": s.context(),
+		"resource": s.resource.body(), "context": s.context(),
 		"client": map[string]any{"id": "dev"}}
 	if s.token != "" {
 		in["token"] = s.token

@@ -25,20 +25,20 @@ func (b *bench) startSync(ctx context.Context) (*process, error) {
 // time whose mean makes the offered rate half the peak.
 func (b *bench) latency(ctx context.Context) error {
 	native := []any{}
-	for _, s := range coldSpecs(10_000, time.Now().Unix()) {
+	for _, s := range b.pol.cold(10_000, time.Now().Unix()) {
 		native = append(native, s.native(b.idp.url))
 	}
-	f, err := b.writeBodies("latency", native)
+	f, err := b.writeBodies("latency"+b.pol.suffix(), native)
 	if err != nil {
 		return err
 	}
 	peak := 0.0
-	if r, ok := b.find("cold", "stepgate"); ok {
+	if r, ok := b.find("cold"+b.pol.suffix(), "stepgate"); ok {
 		peak = r.rps()
 	} else {
 		l := b.closedLoop(f, "/v1/decision", benchClientKey)
 		l.duration = 2 * time.Second
-		r, err := b.once(ctx, "latency-probe", "stepgate", b.startSync, l, 1)
+		r, err := b.once(ctx, "latency-probe"+b.pol.suffix(), "stepgate", b.startSync, l, 1)
 		if err != nil {
 			return err
 		}
@@ -48,18 +48,42 @@ func (b *bench) latency(ctx context.Context) error {
 	delay := time.Duration(float64(conns) / (peak / 2) * float64(time.Second)).Round(time.Millisecond)
 	l := b.closedLoop(f, "/v1/decision", benchClientKey)
 	l.connections, l.delay = conns, max(delay, time.Millisecond)
-	r, err := b.once(ctx, "latency-32c-half", "stepgate", b.startSync, l, 1)
+	r, err := b.once(ctx, "latency-32c-half"+b.pol.suffix(), "stepgate", b.startSync, l, 1)
 	if err != nil {
 		return err
 	}
-	if _, err := b.once(ctx, "latency-32c-half", "stepgate-async", func(ctx context.Context) (*process, error) {
+	if _, err := b.once(ctx, "latency-32c-half"+b.pol.suffix(), "stepgate-async", func(ctx context.Context) (*process, error) {
 		p, _, err := b.startStepgate(ctx, "async")
 		return p, err
 	}, l, 1); err != nil {
 		return err
 	}
-	b.notes = append(b.notes, fmt.Sprintf("latency: 32 connections, each pausing between requests for a random (exponential) time with mean %s, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
-		l.delay, peak, r.rps()))
+	b.notes = append(b.notes, fmt.Sprintf("latency%s: 32 connections, each pausing between requests for a random (exponential) time with mean %s, offered ≈ half of the cold peak %.0f req/s; achieved %.0f req/s",
+		b.pol.suffix(), l.delay, peak, r.rps()))
+	return nil
+}
+
+// names sends the measured policy's cold mix with every action name
+// distinct (and unknown to the policy), as a misbehaving or hostile client
+// could: stepgate's per-action and per-input caches must stay bounded, so
+// peak RSS stays near the cold workload's and throughput does not collapse.
+func (b *bench) names(ctx context.Context) error {
+	specs := b.pol.cold(10_000, time.Now().Unix())
+	native := make([]any, len(specs))
+	for i, s := range specs {
+		s.action = "unknown." + placeholder
+		native[i] = s.native(b.idp.url)
+	}
+	f, err := b.writeBodies("names"+b.pol.suffix(), native)
+	if err != nil {
+		return err
+	}
+	r, err := b.once(ctx, "names"+b.pol.suffix(), "stepgate", b.startSync, b.closedLoop(f, "/v1/decision", benchClientKey), 1)
+	if err != nil {
+		return err
+	}
+	b.notes = append(b.notes, fmt.Sprintf("names%s: %d requests, each with an action name never seen before; peak RSS %s",
+		b.pol.suffix(), r.Requests, fmtMB(r.PeakRSS)))
 	return nil
 }
 

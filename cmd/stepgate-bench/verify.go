@@ -26,13 +26,23 @@ func (b *bench) verifySample(ctx context.Context, specs []spec, sg, opa *process
 	seen := map[string]int{}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i, s := range specs[:min(n, len(specs))] {
-		s.sub = strings.ReplaceAll(s.sub, placeholder, "verify"+strconv.Itoa(i))
+		// Every placeholder of a body gets the same counter, as in the load
+		// generator, so that an owner naming the subject still does.
+		counter := "verify" + strconv.Itoa(i)
+		native, err := bodyWith(s.native(b.idp.url), counter)
+		if err != nil {
+			return nil, err
+		}
+		opaBody, err := bodyWith(map[string]any{"input": s.opaInput(b.idp.url)}, counter)
+		if err != nil {
+			return nil, err
+		}
 		var got answer
-		if err := postJSON(ctx, client, "http://"+sg.addr+"/v1/decision", benchClientKey, s.native(b.idp.url), &got); err != nil {
+		if err := postJSON(ctx, client, "http://"+sg.addr+"/v1/decision", benchClientKey, native, &got); err != nil {
 			return nil, fmt.Errorf("verify stepgate: %w", err)
 		}
 		var want struct{ Result answer }
-		if err := postJSON(ctx, client, "http://"+opa.addr+opaQueryPath, "", map[string]any{"input": s.opaInput(b.idp.url)}, &want); err != nil {
+		if err := postJSON(ctx, client, "http://"+opa.addr+opaQueryPath, "", opaBody, &want); err != nil {
 			return nil, fmt.Errorf("verify OPA: %w", err)
 		}
 		if got.Decision != want.Result.Decision {
@@ -45,6 +55,15 @@ func (b *bench) verifySample(ctx context.Context, specs []spec, sg, opa *process
 		seen[got.Decision]++
 	}
 	return seen, nil
+}
+
+// bodyWith renders v with every placeholder replaced by counter.
+func bodyWith(v any, counter string) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("render request body: %w", err)
+	}
+	return json.RawMessage(strings.ReplaceAll(string(b), placeholder, counter)), nil
 }
 
 func postJSON(ctx context.Context, c *http.Client, url, key string, body, out any) error {

@@ -13,18 +13,30 @@ import (
 
 // allWorkloads lists the workloads in the order they run.
 func allWorkloads() []string {
-	return []string{"cold", "warm", "token", "batch", "audit", "latency", "swap", "rss"}
+	return []string{"cold", "warm", "token", "batch", "audit", "latency", "names", "swap", "rss"}
 }
+
+// perPolicy are the workloads that run on every selected policy; the
+// others measure stepgate's own machinery on the default policy.
+var perPolicy = map[string]bool{"cold": true, "warm": true, "latency": true, "names": true}
 
 func (b *bench) runAll(ctx context.Context) error {
 	run := map[string]func(context.Context) error{
 		"cold": b.cold, "warm": b.warm, "token": b.token, "batch": b.batch,
-		"audit": b.audit, "latency": b.latency, "swap": b.swap, "rss": b.rss,
+		"audit": b.audit, "latency": b.latency, "names": b.names, "swap": b.swap, "rss": b.rss,
 	}
+	defer func() { b.pol = b.def }()
 	for _, w := range b.opts.workloads {
-		fmt.Fprintf(b.out, "\n== %s\n", w)
-		if err := run[w](ctx); err != nil {
-			return fmt.Errorf("workload %s: %w", w, err)
+		pols := []*benchPolicy{b.def}
+		if perPolicy[w] {
+			pols = b.policies
+		}
+		for _, p := range pols {
+			b.pol = p
+			fmt.Fprintf(b.out, "\n== %s%s\n", w, p.suffix())
+			if err := run[w](ctx); err != nil {
+				return fmt.Errorf("workload %s%s: %w", w, p.suffix(), err)
+			}
 		}
 	}
 	return nil
@@ -34,10 +46,18 @@ func (b *bench) closedLoop(bodies, path, auth string) load {
 	return load{bodies: bodies, path: path, auth: auth, connections: b.opts.connections, threads: b.opts.threads, duration: b.opts.duration}
 }
 
+// target is one process a side-by-side workload measures.
+type target struct {
+	name  string
+	start func(context.Context) (*process, error)
+	load  load
+}
+
 // sideBySide verifies a sample on stepgate and OPA, then measures stepgate
-// (audit sync, the default, and async), OPA and optionally the no-op, each
-// as a fresh process alone.
-func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop bool) error {
+// (audit sync, the default, and async), OPA, OPA with decision logs on (with
+// logged), the extra targets and optionally the no-op, each as a fresh
+// process alone.
+func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop, logged bool, extra ...target) error {
 	native, opaIn := make([]any, len(specs)), make([]any, len(specs))
 	for i, s := range specs {
 		native[i] = s.native(b.idp.url)
@@ -54,11 +74,6 @@ func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop 
 	if err := b.verify(ctx, name, specs); err != nil {
 		return err
 	}
-	type target struct {
-		name  string
-		start func(context.Context) (*process, error)
-		load  load
-	}
 	targets := []target{
 		{"stepgate", func(ctx context.Context) (*process, error) {
 			p, _, err := b.startStepgate(ctx, "sync")
@@ -69,6 +84,13 @@ func (b *bench) sideBySide(ctx context.Context, name string, specs []spec, noop 
 			return p, err
 		}, b.closedLoop(nf, "/v1/decision", benchClientKey)},
 		{"opa", b.startOPA, b.closedLoop(of, opaQueryPath, "")},
+	}
+	if logged {
+		targets = append(targets, target{"opa-dl", b.startOPALogged, b.closedLoop(of, opaQueryPath, "")})
+	}
+	for _, t := range extra {
+		t.load = b.closedLoop(nf, "/v1/decision", benchClientKey)
+		targets = append(targets, t)
 	}
 	if noop {
 		targets = append(targets, target{"noop", b.startNoop, b.closedLoop(nf, "/v1/decision", benchClientKey)})
@@ -154,12 +176,25 @@ func (b *bench) once(ctx context.Context, workload, target string, start func(co
 	return r, err
 }
 
+// checkpointsOff is the environment that turns signed audit checkpoints off.
+const checkpointsOff = "STEPGATE_AUDIT_CHECKPOINT_INTERVAL=off"
+
+// cold runs the measured policy's cold mix; on the default policy it also
+// measures stepgate (sync) with signed audit checkpoints off, beside the
+// default where they are on, to show what the checkpointer costs.
 func (b *bench) cold(ctx context.Context) error {
-	return b.sideBySide(ctx, "cold", coldSpecs(10_000, time.Now().Unix()), true)
+	var extra []target
+	if b.pol == b.def {
+		extra = append(extra, target{name: "stepgate-nockpt", start: func(ctx context.Context) (*process, error) {
+			p, _, err := b.startStepgate(ctx, "sync", checkpointsOff)
+			return p, err
+		}})
+	}
+	return b.sideBySide(ctx, "cold"+b.pol.suffix(), b.pol.cold(10_000, time.Now().Unix()), b.pol == b.def, true, extra...)
 }
 
 func (b *bench) warm(ctx context.Context) error {
-	return b.sideBySide(ctx, "warm", warmSpecs(1000, time.Now().Unix()), true)
+	return b.sideBySide(ctx, "warm"+b.pol.suffix(), b.pol.warm(1000, time.Now().Unix()), b.pol == b.def, true)
 }
 
 func (b *bench) token(ctx context.Context) error {
@@ -169,7 +204,7 @@ func (b *bench) token(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := b.sideBySide(ctx, "token-"+alg, specs, false); err != nil {
+		if err := b.sideBySide(ctx, "token-"+alg, specs, false, false); err != nil {
 			return err
 		}
 	}
