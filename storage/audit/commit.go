@@ -9,22 +9,27 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// run is the single commit goroutine: it owns the chain order.
+// run is the single commit goroutine: it owns the chain order. Records
+// spilled by an earlier Close of this chain go first.
 func (w *Writer) run() {
 	defer close(w.stopped)
 	defer w.abort()
 	if w.ckpt != nil {
 		defer close(w.ckpt)
 	}
+	w.replaySpills()
 	for {
 		first, ok := <-w.queue
 		if !ok {
 			return
 		}
 		batch := w.gather([]*item{first})
-		if !w.commit(batch) {
-			w.failRemaining()
+		if left, aborted := w.commit(batch); aborted {
+			w.spillRemaining(left)
 			return
+		}
+		if w.spillPending && w.Healthy() == nil {
+			w.replaySpills()
 		}
 	}
 }
@@ -87,8 +92,9 @@ func (w *Writer) drain(batch []*item) []*item {
 // commit appends batch, retrying with backoff until it commits. Sync
 // records leave the batch at their first failure with an error, because
 // their callers are waiting to answer; async records stay until they commit.
-// It returns false when the writer was aborted with records uncommitted.
-func (w *Writer) commit(batch []*item) bool {
+// When the writer is aborted it returns the async records still
+// uncommitted and aborted true.
+func (w *Writer) commit(batch []*item) (left []*item, aborted bool) {
 	backoff := w.cfg.RetryMin
 	for attempt := 1; ; attempt++ {
 		err := w.append(batch)
@@ -96,6 +102,7 @@ func (w *Writer) commit(batch []*item) bool {
 			if attempt > 1 {
 				w.cfg.Logger.Info("audit store recovered", "attempts", attempt, "records", len(batch))
 			}
+			w.stalledSince.Store(0) // before lastErr: Healthy() == nil implies no stall
 			w.lastErr.Store(nil)
 			for _, it := range batch {
 				if it.done != nil {
@@ -103,38 +110,51 @@ func (w *Writer) commit(batch []*item) bool {
 				}
 			}
 			w.committedBatch()
-			return true
+			return nil, false
 		}
 		w.lastErr.Store(&err)
 		w.c.failedAttempts.Add(1)
 		w.cfg.Logger.Error("audit commit failed", "err", err, "attempt", attempt, "records", len(batch), "retry_in", backoff)
 		batch = w.failSync(batch, err)
 		if errors.Is(err, storage.ErrInvalid) {
-			// Retrying cannot fix a record the store refuses; Write validates
-			// records, so this means a producer bug. Never silent: log each.
-			w.drop(batch, "store rejected the batch as invalid")
-			return true
+			// Retrying cannot fix a record the store refuses, and replaying
+			// it later could not either; Write validates records, so this
+			// means a producer bug. Never silent: each is logged and named.
+			w.lose(records(batch), "store rejected the batch as invalid")
+			return nil, false
 		}
 		if len(batch) == 0 {
-			return true
+			return nil, false
 		}
+		w.markStalled(batch)
 		select {
 		case <-time.After(backoff):
 		case <-w.runCtx.Done():
-			w.drop(batch, "writer closed while the store was failing")
-			return false
+			return batch, true
 		}
 		backoff = min(2*backoff, w.cfg.RetryMax)
 		batch = w.drain(batch) // sync callers queued behind an outage answer at the next attempt
 	}
 }
 
+// markStalled records, at the first failed attempt of an outage, the time of
+// the oldest record still waiting, for refuseStalled.
+func (w *Writer) markStalled(batch []*item) {
+	if w.stalledSince.Load() != 0 {
+		return
+	}
+	oldest := batch[0].rec.Time
+	for _, it := range batch[1:] {
+		if it.rec.Time.Before(oldest) {
+			oldest = it.rec.Time
+		}
+	}
+	w.stalledSince.Store(max(oldest.UnixNano(), 1))
+}
+
 // append runs one attempt with its own timeout.
 func (w *Writer) append(batch []*item) error {
-	recs := make([]storage.AuditRecord, len(batch))
-	for i, it := range batch {
-		recs[i] = it.rec
-	}
+	recs := records(batch)
 	ctx, cancel := context.WithTimeout(w.runCtx, w.cfg.CommitTimeout)
 	defer cancel()
 	if err := w.cfg.Store.AppendAudit(ctx, recs); err != nil {
@@ -160,27 +180,25 @@ func (w *Writer) failSync(batch []*item, cause error) []*item {
 	return keep
 }
 
-// failRemaining empties the queue after an abort.
-func (w *Writer) failRemaining() {
-	var rest []*item
+// spillRemaining runs after an abort: it fails the sync callers still
+// queued with ErrClosed and spills left and every queued async record.
+func (w *Writer) spillRemaining(left []*item) {
 	for it := range w.queue {
 		if it.done != nil {
 			it.done <- fmt.Errorf("audit: write: %w", ErrClosed)
 			continue
 		}
-		rest = append(rest, it)
+		left = append(left, it)
 	}
-	w.drop(rest, "writer closed while the store was failing")
+	if len(left) > 0 {
+		w.spill(records(left))
+	}
 }
 
-func (w *Writer) drop(batch []*item, why string) {
-	for _, it := range batch {
-		if it.done != nil {
-			it.done <- fmt.Errorf("audit: write: %w", ErrUnavailable)
-			continue
-		}
-		w.c.lost.Add(1)
-		w.cfg.Logger.Error("audit record not committed", "reason", why,
-			"decision_id", it.rec.DecisionID, "request_id", it.rec.RequestID, "kind", it.rec.Kind)
+func records(batch []*item) []storage.AuditRecord {
+	recs := make([]storage.AuditRecord, len(batch))
+	for i, it := range batch {
+		recs[i] = it.rec
 	}
+	return recs
 }

@@ -16,6 +16,11 @@ const (
 	ModeAsync = "async"
 )
 
+// DefaultStallFactor is the default StallFactor: while the store fails, an
+// async Write is refused once the oldest uncommitted record has waited four
+// times MaxDelay, the bound a healthy store keeps.
+const DefaultStallFactor = 4
+
 // Appender is the part of the store the writer uses.
 type Appender interface {
 	AppendAudit(ctx context.Context, recs []storage.AuditRecord) error
@@ -46,8 +51,24 @@ type Config struct {
 	// commits at once. Default 1ms; negative disables the wait.
 	SyncLinger time.Duration
 	// EnqueueTimeout is how long Write waits for room in a full queue before
-	// returning ErrQueueFull. Default 2s.
+	// returning ErrQueueFull. Default 2s. While the store is failing, an
+	// async Write into a full queue is refused at once.
 	EnqueueTimeout time.Duration
+	// StallFactor bounds how far async mode runs ahead of a failing store:
+	// once an append attempt has failed and the oldest uncommitted record is
+	// older than StallFactor × MaxDelay (by Now), async Write returns
+	// ErrUnavailable, as sync mode would, until a commit succeeds again. A
+	// store that hangs counts as failing when its attempt times out
+	// (CommitTimeout). Default DefaultStallFactor.
+	StallFactor int
+	// SpillDir is where Close writes the acknowledged async records the
+	// store did not take before Close's deadline, one spill file per Close
+	// (see Unwritten), and where a new writer of the same chain looks for
+	// them to replay into the store before anything else. It must be outside
+	// the database (cmd/stepgate uses the data directory). Empty disables
+	// spilling: records Close cannot commit are then lost (counted in
+	// Stats.Lost and logged with their decision ids).
+	SpillDir string
 	// CommitTimeout bounds one append attempt. Default 10s.
 	CommitTimeout time.Duration
 	// RetryMin and RetryMax bound the exponential backoff between failed
@@ -77,7 +98,7 @@ func (c *Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}} {
+	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}, {"stall factor", c.StallFactor}} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %d is negative", f.name, f.v))
 		}
@@ -92,6 +113,7 @@ func (c *Config) validate() error {
 		c.SyncLinger = time.Millisecond
 	}
 	defaultDuration(&c.EnqueueTimeout, 2*time.Second)
+	defaultInt(&c.StallFactor, DefaultStallFactor)
 	defaultDuration(&c.CommitTimeout, 10*time.Second)
 	defaultDuration(&c.RetryMin, 50*time.Millisecond)
 	defaultDuration(&c.RetryMax, 5*time.Second)

@@ -129,23 +129,3 @@ func TestCloseDrains(t *testing.T) {
 		})
 	}
 }
-
-func TestCloseGivesUpLoudly(t *testing.T) {
-	store := newFakeStore()
-	store.setFailing(errors.New("database is down"))
-	w := newWriter(t, audit.Config{Store: store, Mode: audit.ModeAsync, MaxDelay: time.Millisecond})
-	for i := range 3 {
-		if err := w.Write(t.Context(), rec(i)); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	err := w.Close(ctx)
-	if !errors.Is(err, audit.ErrUnavailable) {
-		t.Fatalf("close with the store down: %v, want an error naming the loss", err)
-	}
-	if s := w.Stats(); s.Lost != 3 || s.Committed != 0 {
-		t.Errorf("stats = %+v, want 3 lost", s)
-	}
-}

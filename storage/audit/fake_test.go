@@ -23,12 +23,14 @@ type fakeStore struct {
 	entered  chan []storage.AuditRecord
 	release  chan struct{}
 	commitCh chan int
+	// attempted receives a value at the end of every AppendAudit call.
+	attempted chan struct{}
 }
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{
 		entered: make(chan []storage.AuditRecord, 1000), release: make(chan struct{}),
-		commitCh: make(chan int, 1000),
+		commitCh: make(chan int, 1000), attempted: make(chan struct{}, 100000),
 	}
 }
 
@@ -46,6 +48,12 @@ func (f *fakeStore) AppendAudit(ctx context.Context, recs []storage.AuditRecord)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer func() {
+		select {
+		case f.attempted <- struct{}{}:
+		default:
+		}
+	}()
 	if f.failNext > 0 {
 		f.failNext--
 		return errors.New("injected failure")
@@ -116,4 +124,39 @@ func waitEntered(t testing.TB, f *fakeStore) []storage.AuditRecord {
 		t.Fatalf("store was never called")
 		return nil
 	}
+}
+
+// waitAttempts waits until AppendAudit has returned n more times.
+func (f *fakeStore) waitAttempts(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for range n {
+		select {
+		case <-f.attempted:
+		case <-deadline:
+			t.Fatalf("the store saw fewer than %d attempts before the deadline", n)
+		}
+	}
+}
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

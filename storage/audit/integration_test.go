@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +73,43 @@ func TestReplicasShareOneStore(t *testing.T) {
 			rep, err := store.VerifyAudit(t.Context())
 			if err != nil || !rep.OK || rep.Chains != 2 {
 				t.Errorf("verify = %+v (%+v), %v", rep, rep.FirstBroken, err)
+			}
+		})
+	}
+}
+
+// TestSpilledRecordsReplayIntoARealStore spills records while the store
+// fails and replays them into a real database, where the chain verifies.
+func TestSpilledRecordsReplayIntoARealStore(t *testing.T) {
+	for _, b := range sqlstoretest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Require(t)
+			dir := t.TempDir()
+			chain := "spill-" + b.Name
+			acked := spillRecords(t, dir, chain, 12)
+			store := b.Open(t)
+			w, err := audit.NewWriter(audit.Config{Store: store, ChainID: chain, SpillDir: dir, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(t.Context()); err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			stored := make([]string, len(acked))
+			if err := store.ExportAudit(t.Context(), storage.AuditQuery{}, func(r storage.AuditRecord) error {
+				if r.ChainID == chain && r.Seq >= 1 && int(r.Seq) <= len(stored) {
+					stored[r.Seq-1] = r.DecisionID
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("export: %v", err)
+			}
+			if !slices.Equal(stored, acked) {
+				t.Errorf("stored by seq %v, want the spilled records in order %v", stored, acked)
+			}
+			rep, err := store.VerifyAudit(t.Context())
+			if err != nil || !rep.OK {
+				t.Errorf("verify = %+v, %v", rep, err)
 			}
 		})
 	}

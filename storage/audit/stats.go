@@ -19,16 +19,28 @@ type Stats struct {
 	SyncFailed uint64
 	// QueueFull counts Writes refused with ErrQueueFull.
 	QueueFull uint64
-	// Lost counts acknowledged async records that were not committed
-	// because Close gave up while the store was failing. Each loss is also
-	// logged at error level; in normal operation it stays 0.
+	// Refused counts async records refused with ErrUnavailable because the
+	// store had been failing for longer than the stall bound; those callers
+	// fail closed.
+	Refused uint64
+	// Spilled counts acknowledged async records that Close wrote to a spill
+	// file because the store did not take them before its deadline.
+	Spilled uint64
+	// Replayed counts records committed from spill files.
+	Replayed uint64
+	// Lost counts acknowledged records written nowhere: Close could not
+	// spill them (no SpillDir, or the file write failed) or the store
+	// rejected them as invalid. Each is also logged at error level with its
+	// decision id and, when possible, named in the lost file (Unwritten). In
+	// normal operation it stays 0.
 	Lost uint64
 	// QueueDepth is the number of records waiting now.
 	QueueDepth int
 }
 
 type counters struct {
-	enqueued, committed, batches, failedAttempts, syncFailed, queueFull, lost atomic.Uint64
+	enqueued, committed, batches, failedAttempts, syncFailed, queueFull atomic.Uint64
+	refused, spilled, replayed, lost                                    atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -36,6 +48,7 @@ func (w *Writer) Stats() Stats {
 	return Stats{
 		Enqueued: w.c.enqueued.Load(), Committed: w.c.committed.Load(), Batches: w.c.batches.Load(),
 		FailedAttempts: w.c.failedAttempts.Load(), SyncFailed: w.c.syncFailed.Load(),
-		QueueFull: w.c.queueFull.Load(), Lost: w.c.lost.Load(), QueueDepth: len(w.queue),
+		QueueFull: w.c.queueFull.Load(), Refused: w.c.refused.Load(), Spilled: w.c.spilled.Load(),
+		Replayed: w.c.replayed.Load(), Lost: w.c.lost.Load(), QueueDepth: len(w.queue),
 	}
 }

@@ -16,7 +16,9 @@ import (
 var (
 	// ErrQueueFull means the queue stayed full for EnqueueTimeout.
 	ErrQueueFull = errors.New("audit: queue full")
-	// ErrUnavailable means the store failed to commit a sync record.
+	// ErrUnavailable means the store failed to commit a sync record, or, in
+	// async mode, that the store has been failing for longer than the
+	// writer may run ahead of it (Config.StallFactor).
 	ErrUnavailable = errors.New("audit: store unavailable")
 	// ErrClosed means the writer is closing or closed.
 	ErrClosed = errors.New("audit: writer closed")
@@ -50,6 +52,17 @@ type Writer struct {
 	stopped chan struct{}
 	lastErr atomic.Pointer[error]
 
+	// stalledSince is the time (Unix nanoseconds, by Config.Now) of the
+	// oldest uncommitted record once an append attempt failed, and 0 after a
+	// commit succeeds. Async Write reads it on every call: one atomic load
+	// while the store is healthy. stallBound is StallFactor × MaxDelay.
+	stalledSince atomic.Int64
+	stallBound   time.Duration
+
+	// spillPending is set by run when spill files of this chain are waiting
+	// for the store; run retries them after its next successful commit.
+	spillPending bool
+
 	// ckpt wakes the WAL checkpointer (nil without one); run owns sinceCkpt
 	// and closes ckpt when it exits; ckptDone closes when the checkpointer
 	// has stopped.
@@ -73,6 +86,7 @@ func NewWriter(cfg Config) (*Writer, error) {
 		cfg: cfg, sync: cfg.Mode == ModeSync, queue: make(chan *item, cfg.QueueSize),
 		closing: make(chan struct{}), runCtx: ctx, abort: cancel, stopped: make(chan struct{}),
 		ckptDone: make(chan struct{}), settled: make(chan struct{}, 1),
+		stallBound: time.Duration(cfg.StallFactor) * cfg.MaxDelay,
 	}
 	w.startCheckpointer()
 	go w.run()
@@ -107,10 +121,15 @@ func (w *Writer) Announce() (release func()) {
 
 // Write hands rec to the writer, stamping ChainID and, when zero, Time. In
 // sync mode it returns after the record committed; in async mode once it
-// is queued. A nil error in either mode means the record will not be lost.
+// is queued, unless the store has been failing for too long (ErrUnavailable)
+// or the queue is full (ErrQueueFull). A nil error in either mode means the
+// record will not be lost: it is committed, or spilled at Close (SpillDir).
 func (w *Writer) Write(ctx context.Context, rec storage.AuditRecord) error {
 	if rec.Kind == "" {
 		return fmt.Errorf("audit: write: %w: empty kind", ErrInvalidRecord)
+	}
+	if err := w.refuseStalled(1); err != nil {
+		return err
 	}
 	rec.ChainID = w.cfg.ChainID
 	if rec.Time.IsZero() {
@@ -143,6 +162,9 @@ func (w *Writer) WriteBatch(ctx context.Context, recs []storage.AuditRecord) err
 		if recs[i].Kind == "" {
 			return fmt.Errorf("audit: write: %w: record %d: empty kind", ErrInvalidRecord, i)
 		}
+	}
+	if err := w.refuseStalled(len(recs)); err != nil {
+		return err
 	}
 	var done chan error
 	if w.sync {
@@ -192,6 +214,11 @@ func (w *Writer) enqueue(ctx context.Context, it *item) error {
 		return nil
 	default:
 	}
+	if !w.sync && w.stalledSince.Load() != 0 {
+		// The queue is full because the store fails: waiting cannot help.
+		w.c.queueFull.Add(1)
+		return fmt.Errorf("audit: write: %w while the store is failing (%d records queued): %w", ErrQueueFull, len(w.queue), ErrUnavailable)
+	}
 	timer := time.NewTimer(w.cfg.EnqueueTimeout)
 	defer timer.Stop()
 	select {
@@ -217,10 +244,36 @@ func (w *Writer) Healthy() error {
 	return nil
 }
 
+// refuseStalled returns ErrUnavailable for n async records while the store
+// has been failing for longer than the stall bound, so that async mode
+// answers as sync mode would instead of acknowledging records it may never
+// commit. Sync writers are never refused here: their callers wait anyway.
+func (w *Writer) refuseStalled(n int) error {
+	since := w.stalledSince.Load()
+	if since == 0 || w.sync {
+		return nil
+	}
+	age := w.cfg.Now().Sub(time.Unix(0, since))
+	if age <= w.stallBound {
+		return nil
+	}
+	w.c.refused.Add(uint64(n))
+	cause := errors.New("append failed")
+	if err := w.Healthy(); err != nil {
+		cause = err
+	}
+	return fmt.Errorf("audit: write: %w: the oldest uncommitted record has waited %s (bound %s): %w",
+		ErrUnavailable, age.Round(time.Millisecond), w.stallBound, cause)
+}
+
 // Close stops accepting records and waits until every queued record is
-// committed. If ctx ends first it aborts the commit in progress, counts the
-// uncommitted async records as lost (and logs them), fails waiting sync
-// callers with ErrClosed, and returns an error saying how many were lost.
+// committed. If ctx ends first it aborts the commit in progress, fails
+// waiting sync callers with ErrClosed and writes every uncommitted async
+// record, all of them acknowledged, to a spill file in SpillDir, which the
+// next writer of this chain replays. Only records that cannot be spilled
+// either (no SpillDir, or the file write failed) are lost: counted in
+// Stats.Lost, logged with their decision ids, named in the lost file when
+// it can be written (see Unwritten), and reported in Close's error.
 func (w *Writer) Close(ctx context.Context) error {
 	w.once.Do(func() {
 		close(w.closing)
@@ -237,7 +290,7 @@ func (w *Writer) Close(ctx context.Context) error {
 	}
 	<-w.ckptDone
 	if lost := w.c.lost.Load(); lost > 0 {
-		return fmt.Errorf("audit: close: %d acknowledged records were not committed: %w", lost, ErrUnavailable)
+		return fmt.Errorf("audit: close: %d acknowledged records were written nowhere (logged, and named in the lost file when it could be written): %w", lost, ErrUnavailable)
 	}
 	return nil
 }
