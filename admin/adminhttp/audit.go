@@ -141,7 +141,7 @@ func (s *server) auditDecision(c echo.Context) error {
 }
 
 type verifyView struct {
-	Report *storage.VerifyReport
+	Report *trail.Verification
 }
 
 func (s *server) verifyPage(c echo.Context) error {

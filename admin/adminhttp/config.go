@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	OnClientChange func()
 	// AuditQueue reports the audit writer's queue for the dashboard; optional.
 	AuditQueue func() admin.QueueStats
+	// Anchoring verifies the trail against signed checkpoints and puts
+	// them in NDJSON exports; nil verifies the chains alone.
+	Anchoring *trail.Anchoring
 	// SSO enables single sign-on; nil means the bootstrap admin password form.
 	SSO *SSOConfig
 	// SecureCookies sets the Secure flag on cookies; set it behind TLS.

@@ -15,11 +15,14 @@ import (
 // Format is the file format of an audit export.
 type Format string
 
-// Export formats. NDJSON is for machines and offline verification: each
-// line decodes as a storage.AuditRecord, input and detail the exact hashed
-// bytes (base64), so storage.NewChainVerifier recomputes every hash; the
-// same documents as JSON ride alongside for reading (input_json,
-// detail_json). CSV is for people and spreadsheets (see CSVHeader).
+// Export formats. NDJSON is for machines and offline verification: its
+// first lines are the latest signed checkpoints ({"checkpoint": {…}}, see
+// package anchor), then each line decodes as a storage.AuditRecord, input
+// and detail the exact hashed bytes (base64), so VerifyExport recomputes
+// every hash and checks the records against the checkpoints; the same
+// documents as JSON ride alongside for reading (input_json, detail_json).
+// CSV is for people and spreadsheets (see CSVHeader) and carries no
+// checkpoints.
 const (
 	FormatCSV    Format = "csv"
 	FormatNDJSON Format = "ndjson"
@@ -61,6 +64,14 @@ func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer
 		// The exact bytes matter more than HTML safety in a download.
 		enc.SetEscapeHTML(false)
 		write = func(e Entry) error { return enc.Encode(ndjsonLineOf(e.Rec)) }
+		// The checkpoints come first, read before the records stream, so
+		// they cover the records up to them and a verifier can anchor the
+		// walk as it reads (VerifyExport).
+		for _, c := range t.exportCheckpoints() {
+			if err := enc.Encode(checkpointLine{Checkpoint: &c}); err != nil {
+				return err
+			}
+		}
 	case FormatCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(CSVHeader); err != nil {

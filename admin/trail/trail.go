@@ -13,12 +13,15 @@ import (
 type Store interface {
 	SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error)
 	ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error
-	VerifyAudit(ctx context.Context) (storage.VerifyReport, error)
+	VerifyAnchored(ctx context.Context, anchors storage.Anchors) (storage.VerifyReport, error)
 }
 
 // Config wires Trail.
 type Config struct {
 	Store Store
+	// Anchoring, when set, verifies the trail against signed checkpoints
+	// and makes NDJSON exports carry the latest ones.
+	Anchoring *Anchoring
 }
 
 // Trail reads the tamper-evident audit trail for people: search, one
@@ -132,13 +135,4 @@ func (t *Trail) Decision(ctx context.Context, id string) (DecisionRecords, error
 		d.Decision = &d.Entries[0]
 	}
 	return d, nil
-}
-
-// Verify walks every chain and reports the first defect.
-func (t *Trail) Verify(ctx context.Context) (storage.VerifyReport, error) {
-	rep, err := t.cfg.Store.VerifyAudit(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("verify audit: %w", err)
-	}
-	return rep, nil
 }

@@ -187,6 +187,9 @@ func (c *Checkpointer) noticeRewinds(heads []storage.ChainHead) {
 	}
 }
 
+// Interval is how often the heads are read.
+func (c *Checkpointer) Interval() time.Duration { return c.cfg.Interval }
+
 // Stats returns the counters.
 func (c *Checkpointer) Stats() Stats {
 	s := Stats{Signed: c.signed.Load(), Failed: c.failed.Load(), CopyFailed: c.copyFailed.Load(), Rewinds: c.rewinds.Load()}

@@ -118,6 +118,9 @@ func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(raw), nil
 }
 
+// ParsePrivateKey reads an Ed25519 private key from PKCS#8 PEM.
+func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) { return parsePrivate(b) }
+
 func parsePrivate(b []byte) (ed25519.PrivateKey, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {

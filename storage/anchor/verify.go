@@ -127,3 +127,45 @@ func Check(cps []Located, pub ed25519.PublicKey) Result {
 	sort.Strings(res.Signers)
 	return res
 }
+
+// LoadFiles reads the witness files and checks their checkpoints with pub.
+// A missing file or one that does not parse is a problem: a witness that
+// was deleted must not read as "nothing to check".
+func LoadFiles(paths []string, pub ed25519.PublicKey) Result {
+	var all []Located
+	var problems, warnings []string
+	for _, p := range paths {
+		cps, torn, err := ReadFile(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if torn != "" {
+			warnings = append(warnings, torn)
+		}
+		all = append(all, cps...)
+	}
+	res := Check(all, pub)
+	res.Problems = append(problems, res.Problems...)
+	res.Warnings = append(warnings, res.Warnings...)
+	return res
+}
+
+// Latest returns the last checkpoint of every signer in cps, in signer
+// order: what an export carries to be verified offline.
+func Latest(cps []Located) []Checkpoint {
+	last := map[string]Checkpoint{}
+	for _, c := range cps {
+		last[c.Signer] = c.Checkpoint
+	}
+	signers := make([]string, 0, len(last))
+	for s := range last {
+		signers = append(signers, s)
+	}
+	sort.Strings(signers)
+	out := make([]Checkpoint, len(signers))
+	for i, s := range signers {
+		out[i] = last[s]
+	}
+	return out
+}
