@@ -28,10 +28,22 @@
 //	{"decision": "allow|deny|step_up|ciba",
 //	 "reasons": ["billing.view needs amr mfa within 900s; last authentication at 2025-11-21T23:46:40Z, more than 900s ago"],
 //	 "requirements": {"acr_values": [...], "amr_any": ["mfa"], "max_age": 900},
-//	 "ciba": {"binding_message": "PAY"}}
+//	 "ciba": {"binding_message": "PAY"},
+//	 "valid_for": 86400}
 //
 // A stale authentication is named by its auth_time (RFC 3339, UTC), not by
 // its age, so the reason does not change as time passes.
+//
+// valid_for (optional, any policy may set it) is the policy's statement
+// that the same request, with only the clock moved on (input.now and
+// subject.authn.age growing together), gets the same decision for that many
+// seconds from input.now. stepgate's decision cache then answers the request
+// again for that long (at most five minutes) instead of evaluating; without
+// it, an answer of a policy that reads the clock is reused only within the
+// same second. A number of seconds ≥ 0; a fraction is cut off; anything
+// else makes the decision malformed (a deny). The default policy declares
+// it on every branch whose lifetime it knows (see valid_for in policy.rego
+// and validity_test.rego).
 //
 // requirements appears with step_up and ciba when the action has any; ciba
 // only when the action's data carries a binding_message hint (otherwise

@@ -16,7 +16,9 @@ const DefaultDecisionCacheSize = 20_000
 // memory is held by inputs that stopped coming.
 const maxCacheLifetime = 300
 
-// decisionCache memoises the Results of one compiled Policy.
+// decisionCache memoises the Results of one compiled Policy. It holds at
+// most its size in entries (least recently used go first), however many
+// distinct inputs arrive.
 //
 // Correctness argument. A Result is a function of (compiled modules, bundle
 // data, input) when the policy calls no non-deterministic built-in (checked
@@ -27,15 +29,26 @@ const maxCacheLifetime = 300
 //   - Input: the key is an injective encoding (inputKey) of every field of
 //     Input that reaches the policy — of those among subject, claims,
 //     authn, action, resource, context and client that the policy
-//     references at all (inputReadsOf; astValue builds only those), and
-//     now — so two inputs share a key only if the policy receives identical
-//     input documents. Values the encoder does not know make the input
-//     uncacheable rather than ignored, in fields left out too.
-//   - Time: `now` (and authn.age, which is now − auth_time) is part of the
-//     key, so an entry can only be served within the second it was computed
-//     in, which is exactly when the policy would receive the same input.
-//     For the reviewed default policy only, timeModel proves a longer window
-//     and then leaves now and age out of the key; see timeModel.
+//     references at all (inputReadsOf; astValue builds only those) — so two
+//     inputs share a key only if the policy receives identical input
+//     documents, apart from the clock as follows. Values the encoder does
+//     not know make the input uncacheable rather than ignored, in fields
+//     left out too.
+//   - Time: the clock reaches a policy only as input.now and
+//     subject.authn.age (now − auth_time). Three cases, decided per policy
+//     and per result, none by the policy's text:
+//     1. The policy cannot observe either (clockless, see observesClock):
+//     the keys leave both out, and an entry lives maxCacheLifetime.
+//     2. The result declares valid_for (Result.ValidFor): the policy states
+//     that the same request, with only the clock moved on (now and age
+//     growing together), gets the same decision for that many seconds. The
+//     entry is keyed without now and age — only for inputs whose age is
+//     exactly now − auth_time (or absent with auth_time), so that the key's
+//     auth_time and the clock determine the age the policy would see — and
+//     is served from its now for valid_for seconds at most.
+//     3. Otherwise now and age are part of the key, so an entry can only be
+//     served within the second it was computed in, which is exactly when
+//     the policy would receive the same input.
 //
 // Only Results without Err are stored: a fail-closed deny (a timeout, a
 // panic) says nothing about the next evaluation. Step-up and CIBA answers
@@ -43,10 +56,12 @@ const maxCacheLifetime = 300
 // built per request from the Result, after the cache.
 type decisionCache struct {
 	entries *lru.Cache[string, cachedResult]
-	model   *timeModel // nil: time is read arbitrarily; entries live one second
 	// reads are the input fields the policy can observe (inputReadsOf);
 	// the key covers exactly those, as the policy's input does.
 	reads inputField
+	// clockless is true when the policy cannot observe input.now nor
+	// subject.authn.age (observesClock).
+	clockless bool
 }
 
 type cachedResult struct {
@@ -56,9 +71,15 @@ type cachedResult struct {
 	from, until int64
 }
 
-// newDecisionCache returns the cache for a policy compiled from b and files,
-// or nil when the policy cannot be cached or size is negative.
-func newDecisionCache(b *bundle.Bundle, files Files, size int) *decisionCache {
+// cacheKeys are the keys one input may be found under: timeless (without
+// now and age; "" when the input does not qualify) and clocked (with them).
+type cacheKeys struct{ timeless, clocked string }
+
+// newDecisionCache returns the cache for a policy compiled from b, or nil
+// when the policy cannot be cached or size is negative. It starts
+// conservative (every field read, the clock observed); Compile narrows it
+// with the policy's analysis.
+func newDecisionCache(b *bundle.Bundle, size int) *decisionCache {
 	if size < 0 || !policyIsDeterministic(b) {
 		return nil
 	}
@@ -69,41 +90,82 @@ func newDecisionCache(b *bundle.Bundle, files Files, size int) *decisionCache {
 	if err != nil {
 		return nil
 	}
-	return &decisionCache{entries: entries, model: newTimeModel(files, b.Data), reads: readAll}
+	return &decisionCache{entries: entries, reads: readAll}
+}
+
+// len is how many entries the cache holds.
+func (c *decisionCache) len() int {
+	if c == nil {
+		return 0
+	}
+	return c.entries.Len()
 }
 
 // lookup returns the cached Result for in, if one may be served at in.Now,
-// and the key under which to store a fresh one ("" when in is uncacheable).
-func (c *decisionCache) lookup(in *Input) (key string, res Result, hit bool) {
+// and the keys under which to store a fresh one.
+func (c *decisionCache) lookup(in *Input) (keys cacheKeys, res Result, hit bool) {
 	if c == nil {
-		return "", Result{}, false
+		return keys, Result{}, false
 	}
-	timeless := c.model.applies(in)
-	key, ok := inputKey(in, timeless, c.reads)
+	if c.clockless || ageFollowsClock(in) {
+		k, ok := inputKey(in, true, c.reads)
+		if !ok {
+			return cacheKeys{}, Result{}, false
+		}
+		keys.timeless = k
+		if res, hit = c.get(k, in.Now); hit || c.clockless {
+			return keys, res, hit
+		}
+	}
+	k, ok := inputKey(in, false, c.reads)
 	if !ok {
-		return "", Result{}, false
+		return cacheKeys{}, Result{}, false
 	}
-	e, ok := c.entries.Get(key)
-	if !ok || in.Now < e.from || in.Now >= e.until {
-		return key, Result{}, false
-	}
-	return key, e.res.clone(), true
+	keys.clocked = k
+	res, hit = c.get(k, in.Now)
+	return keys, res, hit
 }
 
-// store keeps res for key, valid from in.Now until the first second in
-// which the policy could answer differently.
-func (c *decisionCache) store(key string, in *Input, res Result) {
-	if c == nil || key == "" || res.Err != nil {
+func (c *decisionCache) get(key string, now int64) (Result, bool) {
+	e, ok := c.entries.Get(key)
+	if !ok || now < e.from || now >= e.until {
+		return Result{}, false
+	}
+	return e.res.clone(), true
+}
+
+// store keeps res from in.Now until the first second in which the policy
+// could answer differently.
+func (c *decisionCache) store(keys cacheKeys, in *Input, res Result) {
+	if c == nil || res.Err != nil {
 		return
 	}
-	until := in.Now + 1
-	if c.model.applies(in) {
-		until = c.model.until(in, res)
+	key, until := keys.clocked, in.Now+1
+	switch {
+	case c.clockless:
+		key, until = keys.timeless, in.Now+maxCacheLifetime
+	case res.ValidFor > 1 && keys.timeless != "":
+		key, until = keys.timeless, in.Now+min(res.ValidFor, maxCacheLifetime)
 	}
-	if until <= in.Now {
+	if key == "" {
 		return
 	}
 	c.entries.Add(key, cachedResult{res: res.clone(), from: in.Now, until: until})
+}
+
+// ageFollowsClock reports whether in's authentication age is exactly
+// now − auth_time, or absent together with auth_time: then auth_time and
+// the clock determine the age the policy sees, and a key may leave both
+// the clock and the age out.
+func ageFollowsClock(in *Input) bool {
+	a := in.Subject.Authn
+	switch {
+	case a == nil || (a.AuthTime == nil && a.Age == nil):
+		return true
+	case a.AuthTime != nil && a.Age != nil:
+		return *a.Age == in.Now-*a.AuthTime
+	}
+	return false
 }
 
 // clone copies r deeply, so that callers appending to reasons or

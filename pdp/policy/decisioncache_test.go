@@ -5,13 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"slices"
-	"strconv"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // echoRego answers allow with the whole input document as its reason, so a
@@ -89,8 +85,8 @@ func sameResult(tb testing.TB, what string, got, want Result) {
 func TestDecisionCacheNeverServedAfterExpiry(t *testing.T) {
 	files := defaultFiles(t)
 	cached, plain := compileFiles(t, files, 1, 0), compileFiles(t, files, 1, -1)
-	if cached.cache == nil || cached.cache.model == nil {
-		t.Fatal("default policy should be cached with the reviewed time model")
+	if cached.cache == nil || cached.cache.clockless {
+		t.Fatal("default policy should be cached, keyed on the clock unless a result declares valid_for")
 	}
 	const authTime = 1_763_770_000
 	cases := []struct {
@@ -127,7 +123,8 @@ func TestDecisionCacheNeverServedAfterExpiry(t *testing.T) {
 	}
 }
 
-// TestDecisionCacheWindow checks the computed windows directly.
+// TestDecisionCacheWindow checks the windows of the entries the default
+// policy's valid_for gives, directly.
 func TestDecisionCacheWindow(t *testing.T) {
 	p := compileFiles(t, defaultFiles(t), 1, 0)
 	const at, now = 1_000_000, 1_000_700
@@ -150,8 +147,16 @@ func TestDecisionCacheWindow(t *testing.T) {
 			if res.Outcome != tc.out {
 				t.Fatalf("outcome %s %q, want %s", res.Outcome, res.Reasons, tc.out)
 			}
-			if got := p.cache.model.until(tc.in, res); got != tc.expect {
-				t.Fatalf("until %d, want %d", got, tc.expect)
+			keys, _, _ := p.cache.lookup(tc.in)
+			e, ok := p.cache.entries.Peek(keys.timeless)
+			if !ok {
+				e, ok = p.cache.entries.Peek(keys.clocked)
+			}
+			if !ok {
+				t.Fatal("nothing stored")
+			}
+			if e.from != tc.in.Now || e.until != tc.expect {
+				t.Fatalf("window [%d, %d), want [%d, %d)", e.from, e.until, tc.in.Now, tc.expect)
 			}
 		})
 	}
@@ -172,8 +177,8 @@ func TestDecisionCacheStaleStepUpServedLater(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if cached.Active().cache == nil || cached.Active().cache.model == nil || plain.Active().cache != nil {
-		t.Fatal("want the default policy cached with the time model in one engine and uncached in the other")
+	if cached.Active().cache == nil || plain.Active().cache != nil {
+		t.Fatal("want the default policy cached in one engine and uncached in the other")
 	}
 	const at = 1_763_770_000 // 2025-11-22T00:06:40Z
 	hit := func(in *Input) bool {
@@ -254,8 +259,8 @@ func TestDecisionCacheExactThresholds(t *testing.T) {
 	files := withData(t, `{"settings": {"clock_skew": 59.99999999999999999},
 		"actions": {"billing.view": {"mfa": true, "max_age": 900.99999999999999999}}}`)
 	cached, plain := compileFiles(t, files, 1, 0), compileFiles(t, files, 1, -1)
-	if cached.cache == nil || cached.cache.model == nil {
-		t.Fatal("default modules should be cached with the time model")
+	if cached.cache == nil {
+		t.Fatal("default modules should be cached")
 	}
 	const authTime = 1_763_770_000
 	ctx := context.Background()
@@ -263,69 +268,6 @@ func TestDecisionCacheExactThresholds(t *testing.T) {
 		for age := r[0]; age <= r[1]; age++ {
 			in := func() *Input { return claimsInput("billing.view", []string{"mfa"}, authTime, authTime+age, nil) }
 			sameResult(t, fmt.Sprintf("age %d", age), cached.Eval(ctx, in()), plain.Eval(ctx, in()))
-		}
-	}
-}
-
-// TestWholeSeconds checks the exact floors against OPA's own comparison of
-// numbers, which the policy's age > max_age uses.
-func TestWholeSeconds(t *testing.T) {
-	cases := []struct {
-		in   any
-		want int64
-		ok   bool
-	}{
-		{json.Number("900"), 900, true},
-		{json.Number("900.5"), 900, true},
-		{json.Number("900.99999999999999999"), 900, true},
-		{json.Number("901.00000000000000001"), 901, true},
-		{json.Number("9e2"), 900, true},
-		{json.Number("9.005E+2"), 900, true},
-		{json.Number("90050e-2"), 900, true},
-		{json.Number("0.5"), 0, true},
-		{json.Number("1e-400"), 0, true},
-		{json.Number("0"), 0, true},
-		{json.Number("-0"), 0, true},
-		{json.Number("-0.0e5"), 0, true},
-		{json.Number("9223372036854775807"), math.MaxInt64, true},
-		{json.Number("9223372036854775806.9"), math.MaxInt64 - 1, true},
-		{json.Number("9223372036854775808"), math.MaxInt64, true},
-		{json.Number("1e400"), math.MaxInt64, true},
-		{json.Number("1e99999999999999999999"), math.MaxInt64, true},
-		{json.Number("1e-99999999999999999999"), 0, true},
-		{json.Number("-1"), 0, false},
-		{json.Number("-0.5"), 0, false},
-		{json.Number("-1e-400"), 0, false},
-		{json.Number("abc"), 0, false},
-		{json.Number("1e"), 0, false},
-		{json.Number(".5"), 0, false},
-		{900.5, 900, true},
-		{1e300, math.MaxInt64, true},
-		{-0.5, 0, false},
-		{math.NaN(), 0, false},
-		{int64(5), 5, true},
-		{-5, 0, false},
-		{"900", 0, false},
-		{nil, 0, false},
-	}
-	// Exponents OPA's NumberCompare cannot parse (it panics) are not cross-checked.
-	opaCannotCompare := map[json.Number]bool{"1e99999999999999999999": true, "1e-99999999999999999999": true}
-	for _, c := range cases {
-		got, ok := wholeSeconds(c.in)
-		if got != c.want || ok != c.ok {
-			t.Errorf("wholeSeconds(%v) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-			continue
-		}
-		n, isNumber := c.in.(json.Number)
-		if !ok || !isNumber || opaCannotCompare[n] {
-			continue
-		}
-		// As OPA compares: got ≤ n, and got+1 > n unless got saturated.
-		if ast.NumberCompare(ast.Number(strconv.FormatInt(got, 10)), ast.Number(n)) > 0 {
-			t.Errorf("wholeSeconds(%s) = %d is above the value as OPA compares it", n, got)
-		}
-		if got < math.MaxInt64 && ast.NumberCompare(ast.Number(strconv.FormatInt(got+1, 10)), ast.Number(n)) <= 0 {
-			t.Errorf("wholeSeconds(%s) = %d is not its floor as OPA compares it", n, got)
 		}
 	}
 }

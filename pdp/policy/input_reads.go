@@ -98,3 +98,63 @@ func refReads(ref ast.Ref) inputField {
 	}
 	return sec.fields[string(field)] // 0 for a field stepgate never sets
 }
+
+// observesClock reports whether the policy compiled in c can see the clock:
+// input.now, or subject.authn.age (now − auth_time), through any reference
+// that reaches them — the field itself, a reference to an enclosing object
+// (input.subject.authn, input.subject, input), a variable where a name
+// would be (input.subject.authn[k]), or a bare input. auth_time and the
+// other authn facts do not move with the clock. compileForAnalysis has
+// already ruled out `with`.
+func observesClock(c *ast.Compiler) bool {
+	seen := false
+	var visit func(t *ast.Term) bool
+	visit = func(t *ast.Term) bool {
+		switch v := t.Value.(type) {
+		case ast.Var:
+			if v.Equal(ast.InputRootDocument.Value) {
+				seen = true
+			}
+		case ast.Ref:
+			if v[0].Equal(ast.InputRootDocument) && refReachesClock(v) {
+				seen = true
+			}
+			for _, part := range v[1:] {
+				ast.WalkTerms(part, visit)
+			}
+			return true
+		}
+		return seen
+	}
+	for _, m := range c.Modules {
+		ast.WalkTerms(m, visit)
+		if seen {
+			return true
+		}
+	}
+	return false
+}
+
+// refReachesClock reports whether a reference rooted at input can reach
+// input.now or input.subject.authn.age.
+func refReachesClock(ref ast.Ref) bool {
+	for i, want := range []string{"", "subject", "authn", "age"} {
+		if i == 0 {
+			continue
+		}
+		if len(ref) <= i {
+			return true // an enclosing object: it holds the clock
+		}
+		s, ok := ref[i].Value.(ast.String)
+		if !ok {
+			return true // a variable: any key, the clock's among them
+		}
+		if i == 1 && s == "now" {
+			return true
+		}
+		if string(s) != want {
+			return false
+		}
+	}
+	return true // input.subject.authn.age, or below it
+}

@@ -11,6 +11,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
 // DecisionQuery is the policy entrypoint every revision must define.
@@ -107,28 +109,81 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 	if err != nil {
 		return nil, err
 	}
-	r := rego.New(
-		rego.Query(opts.Query),
-		rego.ParsedBundle("stepgate", b),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(false),
-	)
-	pq, err := r.PrepareForEval(ctx)
+	// One compiler and one store per revision: the decision query, and the
+	// per-action queries the specializer prepares later, compile only
+	// their query against them instead of the whole bundle and a copy of
+	// its data each.
+	env := regoEnv{compiler: newRegoCompiler(),
+		store: inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))}
+	pq, err := env.activate(ctx, opts.Query, b)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, err
 	}
 	pol := &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
-		cache: newDecisionCache(b, rev.Files, opts.DecisionCacheSize), reads: readAll}
+		cache: newDecisionCache(b, opts.DecisionCacheSize), reads: readAll}
 	if specialize {
 		if c := compileForAnalysis(b); c != nil {
-			pol.spec = newSpecializer(ctx, b, c)
+			pol.spec = newSpecializer(ctx, env, c)
 			pol.reads = inputReadsOf(c)
 			if pol.cache != nil {
 				pol.cache.reads = pol.reads
+				pol.cache.clockless = !observesClock(c)
 			}
 		}
 	}
 	return pol, nil
+}
+
+// regoEnv is a revision's compiled modules and data, shared by every query
+// prepared for it.
+type regoEnv struct {
+	compiler *ast.Compiler
+	store    storage.Store
+}
+
+// newRegoCompiler is the compiler rego.New would create for a query, made
+// here so that further queries can share it.
+func newRegoCompiler() *ast.Compiler {
+	return ast.NewCompiler().
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithUseTypeCheckAnnotations(true)
+}
+
+// activate writes b's data into the store, compiles its modules into the
+// compiler, and prepares query against them.
+func (e regoEnv) activate(ctx context.Context, query string, b *bundle.Bundle) (rego.PreparedEvalQuery, error) {
+	txn, err := e.store.NewTransaction(ctx, storage.WriteParams)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, &CompileError{Err: fmt.Errorf("open policy store: %w", err)}
+	}
+	pq, err := rego.New(append(e.options(),
+		rego.Query(query),
+		rego.ParsedBundle("stepgate", b),
+		rego.Transaction(txn),
+	)...).PrepareForEval(ctx)
+	if err != nil {
+		e.store.Abort(ctx, txn)
+		return rego.PreparedEvalQuery{}, compileError(err)
+	}
+	if err := e.store.Commit(ctx, txn); err != nil {
+		return rego.PreparedEvalQuery{}, &CompileError{Err: fmt.Errorf("write policy store: %w", err)}
+	}
+	return pq, nil
+}
+
+// prepare compiles a further query against the revision's modules and data.
+func (e regoEnv) prepare(ctx context.Context, query ast.Body) (rego.PreparedEvalQuery, error) {
+	return rego.New(append(e.options(), rego.ParsedQuery(query))...).PrepareForEval(ctx)
+}
+
+// options are the rego options every query of the revision uses.
+func (e regoEnv) options() []func(*rego.Rego) {
+	return []func(*rego.Rego){
+		rego.Compiler(e.compiler),
+		rego.Store(e.store),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StrictBuiltinErrors(false),
+	}
 }
 
 // loadBundle is LoadBundle for compiling: METADATA annotations are not
@@ -208,7 +263,7 @@ func trimBundlePath(f string) string {
 // is a deny whose reasons say what went wrong, and Result.Err keeps the
 // cause for logs and metrics.
 func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
-	key, cached, hit := p.cache.lookup(in)
+	keys, cached, hit := p.cache.lookup(in)
 	if hit {
 		return cached
 	}
@@ -243,7 +298,7 @@ func (p *Policy) Eval(ctx context.Context, in *Input) (res Result) {
 		return failClosed(p, err, "policy produced a malformed decision: "+err.Error())
 	}
 	out.Revision, out.Hash = p.rev, p.hash
-	p.cache.store(key, in, out)
+	p.cache.store(keys, in, out)
 	return out
 }
 

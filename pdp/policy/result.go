@@ -24,12 +24,19 @@ type Result struct {
 	CIBAMessage string
 	Revision    int64
 	Hash        string
+	// ValidFor is the decision's own statement of how long, in seconds
+	// from the input's now, the same request keeps getting the same
+	// decision as the clock moves on (the result's valid_for); 0 when it
+	// says nothing, which means only the current second. It is advice to
+	// the decision cache, not part of the answer.
+	ValidFor int64
 	// Err is set when the outcome is a fail-closed deny.
 	Err error
 }
 
 // parseResult checks the decision object against the policy contract:
-// {"decision": "...", "reasons": [...], "requirements": {...}, "ciba": {...}}.
+// {"decision": "...", "reasons": [...], "requirements": {...}, "ciba": {...},
+// "valid_for": N}.
 func parseResult(v any) (Result, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -71,6 +78,11 @@ func parseResult(v any) (Result, error) {
 			r.Requirements.FreshLogin = b
 		}
 	}
+	if vf, ok := obj["valid_for"]; ok && vf != nil {
+		if r.ValidFor, err = validFor(vf); err != nil {
+			return Result{}, err
+		}
+	}
 	if c, ok := obj["ciba"]; ok && c != nil {
 		m, ok := c.(map[string]any)
 		if !ok {
@@ -104,6 +116,33 @@ func stringList(v any, field string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// validFor reads valid_for: a number of seconds ≥ 0. A fraction is cut
+// off (a shorter life is always safe) and a huge value saturates; the cache
+// caps every entry's life anyway.
+func validFor(v any) (int64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%w: valid_for must be a number of seconds", ErrMalformedDecision)
+	}
+	if i, err := n.Int64(); err == nil {
+		if i < 0 {
+			return 0, fmt.Errorf("%w: valid_for %d is negative", ErrMalformedDecision, i)
+		}
+		return i, nil
+	}
+	f, err := n.Float64()
+	if err != nil && !math.IsInf(f, 1) {
+		return 0, fmt.Errorf("%w: valid_for %q is not a number", ErrMalformedDecision, n)
+	}
+	switch {
+	case f < 0 || math.IsNaN(f):
+		return 0, fmt.Errorf("%w: valid_for %s is negative", ErrMalformedDecision, n)
+	case f >= math.MaxInt64:
+		return math.MaxInt64, nil
+	}
+	return int64(f), nil
 }
 
 func nonNegativeInt(v any) (int64, error) {

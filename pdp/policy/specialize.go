@@ -6,14 +6,21 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // maxSpecializedActions bounds how many action names one revision keeps a
-// specialised query for; further names use the general query.
-const maxSpecializedActions = 512
+// specialised query for (the most recently used ones); other names use the
+// general query.
+const maxSpecializedActions = 128
+
+// maxSightedActions bounds how many action names seen once are remembered:
+// a name gets a specialised query on its second decision, so that a client
+// sending a new name with every request makes the engine build nothing.
+const maxSightedActions = 1024
 
 // warmActions is how many of the previous revision's action names a new
 // revision specialises before it becomes active, so that the first
@@ -47,14 +54,19 @@ var actionNameRef = ast.MustParseRef("input.action.name")
 // substituted, so the general rules run for them as before. Anything that
 // goes wrong while building a specialised query leaves the action on the
 // general query.
+//
+// Memory stays bounded however many distinct names arrive: at most
+// maxSpecializedActions queries (least recently used evicted; each compiles
+// only its query against the revision's shared compiler and store) and
+// maxSightedActions remembered names.
 type specializer struct {
-	bundle   *bundle.Bundle
+	env      regoEnv
 	frontier []ast.Ref // documents substituted, in a fixed order
 	values   rego.PreparedEvalQuery
 
-	mu      sync.RWMutex
-	actions map[string]*specialized
-	order   []string // action names in the order they were first seen
+	mu      sync.Mutex // serialises admitting names; lookups need no lock
+	actions *lru.Cache[string, *specialized]
+	sighted *lru.Cache[string, struct{}]
 }
 
 type specialized struct {
@@ -96,10 +108,10 @@ func compileForAnalysis(b *bundle.Bundle) *ast.Compiler {
 	return c
 }
 
-// newSpecializer returns a specializer for the default decision query of b
-// (compiled as c by compileForAnalysis), or nil when there is nothing to
-// specialise.
-func newSpecializer(ctx context.Context, b *bundle.Bundle, c *ast.Compiler) *specializer {
+// newSpecializer returns a specializer for the default decision query of the
+// revision in env (its modules compiled as c by compileForAnalysis), or nil
+// when there is nothing to specialise.
+func newSpecializer(ctx context.Context, env regoEnv, c *ast.Compiler) *specializer {
 	if c == nil {
 		return nil
 	}
@@ -115,42 +127,56 @@ func newSpecializer(ctx context.Context, b *bundle.Bundle, c *ast.Compiler) *spe
 		items[i] = ast.SetComprehensionTerm(v, ast.NewBody(ast.Equality.Expr(v, ast.NewTerm(ref))))
 	}
 	query := ast.NewBody(ast.Equality.Expr(ast.VarTerm("__sg_values"), ast.ArrayTerm(items...)))
-	pq, err := rego.New(
-		rego.ParsedQuery(query),
-		rego.ParsedBundle("stepgate", b),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(false),
-	).PrepareForEval(ctx)
+	pq, err := env.prepare(ctx, query)
 	if err != nil {
 		return nil
 	}
-	return &specializer{bundle: b, frontier: frontier, values: pq, actions: map[string]*specialized{}}
+	actions, err := lru.New[string, *specialized](maxSpecializedActions)
+	if err != nil {
+		return nil
+	}
+	sighted, err := lru.New[string, struct{}](maxSightedActions)
+	if err != nil {
+		return nil
+	}
+	return &specializer{env: env, frontier: frontier, values: pq, actions: actions, sighted: sighted}
 }
 
 // query returns the specialised decision query for action, building it on
-// first use, or nil when the general query must be used.
+// its second use, or nil when the general query must be used.
 func (s *specializer) query(ctx context.Context, action string) *rego.PreparedEvalQuery {
 	if s == nil {
 		return nil
 	}
-	// Every decision passes here: a shared lock on the fast path, the
-	// exclusive one only for an action seen for the first time.
-	s.mu.RLock()
-	e, ok := s.actions[action]
-	s.mu.RUnlock()
+	e, ok := s.actions.Get(action)
 	if !ok {
-		s.mu.Lock()
-		if e, ok = s.actions[action]; !ok {
-			if len(s.actions) >= maxSpecializedActions {
-				s.mu.Unlock()
-				return nil
-			}
-			e = &specialized{}
-			s.actions[action] = e
-			s.order = append(s.order, action)
+		if e = s.admit(action, false); e == nil {
+			return nil
 		}
-		s.mu.Unlock()
 	}
+	return s.built(ctx, action, e)
+}
+
+// admit returns the entry for action, creating it when the name was seen
+// before (or at once with now); nil means "remembered, use the general
+// query this time".
+func (s *specializer) admit(action string, now bool) *specialized {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.actions.Peek(action); ok {
+		return e
+	}
+	if !now && !s.sighted.Contains(action) {
+		s.sighted.Add(action, struct{}{})
+		return nil
+	}
+	s.sighted.Remove(action)
+	e := &specialized{}
+	s.actions.Add(action, e)
+	return e
+}
+
+func (s *specializer) built(ctx context.Context, action string, e *specialized) *rego.PreparedEvalQuery {
 	e.once.Do(func() {
 		// The first decision's deadline must not cut a build that every
 		// later decision for this action relies on.
@@ -161,17 +187,25 @@ func (s *specializer) query(ctx context.Context, action string) *rego.PreparedEv
 	return e.query
 }
 
-// warm builds the specialised queries of the first warmActions names that
-// prev (the revision being replaced) had seen.
+// sizes reports how many specialised entries and sighted names s holds.
+func (s *specializer) sizes() (specialised, sighted int) {
+	if s == nil {
+		return 0, 0
+	}
+	return s.actions.Len(), s.sighted.Len()
+}
+
+// warm builds the specialised queries of the warmActions names prev (the
+// revision being replaced) used most recently.
 func (s *specializer) warm(ctx context.Context, prev *specializer) {
 	if s == nil || prev == nil {
 		return
 	}
-	prev.mu.Lock()
-	names := slices.Clone(prev.order[:min(len(prev.order), warmActions)])
-	prev.mu.Unlock()
-	for _, n := range names {
-		s.query(ctx, n)
+	names := prev.actions.Keys() // oldest first
+	names = append(names, prev.sighted.Keys()...)
+	slices.Reverse(names)
+	for _, n := range names[:min(len(names), warmActions)] {
+		s.built(ctx, n, s.admit(n, true))
 	}
 }
 
@@ -206,12 +240,7 @@ func (s *specializer) build(ctx context.Context, action string) *rego.PreparedEv
 	}
 	expr := ast.NewExpr(ast.NewTerm(ast.MustParseRef(DecisionQuery)))
 	expr.With = withs
-	pq, err := rego.New(
-		rego.ParsedQuery(ast.NewBody(expr)),
-		rego.ParsedBundle("stepgate", s.bundle),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.StrictBuiltinErrors(false),
-	).PrepareForEval(ctx)
+	pq, err := s.env.prepare(ctx, ast.NewBody(expr))
 	if err != nil {
 		return nil
 	}

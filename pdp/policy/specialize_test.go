@@ -13,16 +13,15 @@ import (
 
 func frontierOf(t *testing.T, files Files) []string {
 	t.Helper()
-	b, err := loadBundle(files.without(IsTestModule))
+	p, err := Compile(context.Background(), Revision{ID: 1, Hash: files.Hash(), Files: files}, CompileOptions{DecisionCacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSpecializer(context.Background(), b, compileForAnalysis(b))
-	if s == nil {
+	if p.spec == nil {
 		return nil
 	}
 	var out []string
-	for _, r := range s.frontier {
+	for _, r := range p.spec.frontier {
 		out = append(out, r.String())
 	}
 	return out
@@ -174,9 +173,9 @@ decision := {"decision": "allow", "reasons": [sprintf("%v %v %v %v", [name, inpu
 				}
 				outcomes[got.Outcome]++
 			}
-			t.Logf("outcomes %v, specialised actions %d", outcomes, len(spec.spec.actions))
+			t.Logf("outcomes %v, specialised actions %d", outcomes, spec.spec.actions.Len())
 			var specialisedSome bool
-			for _, e := range spec.spec.actions {
+			for _, e := range spec.spec.actions.Values() {
 				specialisedSome = specialisedSome || e.query != nil
 			}
 			if !specialisedSome {
@@ -186,22 +185,42 @@ decision := {"decision": "allow", "reasons": [sprintf("%v %v %v %v", [name, inpu
 	}
 }
 
-// Past maxSpecializedActions names, decisions use the general query.
+// However many distinct names arrive, the specializer holds at most
+// maxSpecializedActions queries and maxSightedActions names; a name seen
+// once gets none, a name seen twice gets one, and the most recently used
+// names keep theirs.
 func TestSpecializerIsBounded(t *testing.T) {
 	files := defaultFiles(t)
-	b, err := loadBundle(files.without(IsTestModule))
+	p, err := Compile(context.Background(), Revision{ID: 1, Hash: files.Hash(), Files: files}, CompileOptions{DecisionCacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSpecializer(context.Background(), b, compileForAnalysis(b))
-	for i := range maxSpecializedActions {
-		s.actions[fmt.Sprint("a", i)] = &specialized{}
+	s, ctx := p.spec, context.Background()
+	if q := s.query(ctx, "billing.view"); q != nil {
+		t.Error("billing.view got a specialised query on its first use")
 	}
-	if q := s.query(context.Background(), "billing.view"); q != nil {
-		t.Error("a new action got a specialised query beyond the bound")
+	if q := s.query(ctx, "billing.view"); q == nil {
+		t.Error("billing.view got no specialised query on its second use")
 	}
-	if len(s.actions) != maxSpecializedActions {
-		t.Errorf("%d actions remembered, want %d", len(s.actions), maxSpecializedActions)
+	for i := range 3 * maxSightedActions {
+		if q := s.query(ctx, fmt.Sprint("once.", i)); q != nil {
+			t.Fatalf("name %d, seen once, got a specialised query", i)
+		}
+	}
+	for i := range 2 * maxSpecializedActions {
+		name := fmt.Sprint("twice.", i)
+		s.query(ctx, name)
+		if q := s.query(ctx, name); q == nil {
+			t.Fatalf("%s, seen twice, got no specialised query", name)
+		}
+		s.query(ctx, "billing.view") // kept in use: never evicted
+	}
+	specialised, sighted := s.sizes()
+	if specialised > maxSpecializedActions || sighted > maxSightedActions {
+		t.Errorf("%d specialised, %d sighted; bounds %d and %d", specialised, sighted, maxSpecializedActions, maxSightedActions)
+	}
+	if e, ok := s.actions.Peek("billing.view"); !ok || e.query == nil {
+		t.Error("billing.view, in use throughout, lost its specialised query")
 	}
 }
 
@@ -234,10 +253,8 @@ func TestSwapWarmsSpecializedActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.Active().spec
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if got, ok := s.actions["billing.view"]; !ok || got.query == nil {
-		t.Errorf("billing.view not specialised before revision 2 became active: %+v", s.actions)
+	if got, ok := s.actions.Peek("billing.view"); !ok || got.query == nil {
+		t.Errorf("billing.view not specialised before revision 2 became active: %v", s.actions.Keys())
 	}
 }
 
@@ -264,9 +281,7 @@ func TestSpecializerConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	p.spec.mu.RLock()
-	defer p.spec.mu.RUnlock()
-	if len(p.spec.actions) != len(actions) || len(p.spec.order) != len(actions) {
-		t.Errorf("%d actions, %d in order; want %d each", len(p.spec.actions), len(p.spec.order), len(actions))
+	if n, sighted := p.spec.sizes(); n != len(actions) || sighted != 0 {
+		t.Errorf("%d actions specialised, %d sighted; want %d and 0", n, sighted, len(actions))
 	}
 }

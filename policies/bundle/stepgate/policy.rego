@@ -11,7 +11,9 @@ package stepgate
 
 # METADATA
 # title: decision
-# description: The entrypoint; always an object with decision and reasons.
+# description: >-
+#   The entrypoint; always an object with decision and reasons, and
+#   valid_for when the answer's lifetime is known.
 # entrypoint: true
 # scope: document
 default decision := {
@@ -19,7 +21,13 @@ default decision := {
 	"reasons": ["policy produced no decision"],
 }
 
-decision := _deny([sprintf("unknown action %q", [action_name])]) if {
+decision := object.union(_decision, _validity)
+
+_validity := {"valid_for": v} if {
+	v := valid_for
+} else := {}
+
+_decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 	not known_action
 } else := _deny(_data_error_reasons) if {
 	not data_valid
@@ -46,6 +54,41 @@ decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 }
 
 _deny(reasons) := {"decision": "deny", "reasons": reasons}
+
+# valid_for is how many seconds, from input.now on, the same request keeps
+# this decision as the clock moves on, so that stepgate may answer it again
+# without evaluating. Only time moves: the authentication's age grows with
+# now, and nothing else in the input changes. It follows the else chain of
+# the decision:
+#   - unknown action, invalid data, invalid request facts and ciba read no
+#     time; neither does anything when no max_age applies or the token has
+#     no auth_time (then auth_age is undefined forever);
+#   - an auth_time in the future names the age: no valid_for (one second);
+#   - a stale authentication (age > max_age) stays stale, and its phrase
+#     names auth_time and max_age, not the age: unchanging;
+#   - otherwise age ≤ max_age and the answer holds while it stays so, up to
+#     and including the second where age = max_age. For a max_age with a
+#     fraction the policy says nothing, so no rounding can stretch it.
+_unchanging := 86400
+
+valid_for := _unchanging if {
+	not known_action
+} else := _unchanging if {
+	not data_valid
+} else := _unchanging if {
+	count(input_errors) > 0
+} else := 0 if {
+	auth_in_future
+} else := _unchanging if {
+	count(ciba_triggers) > 0
+} else := _unchanging if {
+	not _age_counts
+} else := min([(max_age - auth_age) + 1, _unchanging]) if {
+	max_age == floor(max_age)
+}
+
+# _age_counts: a max_age applies and the authentication is not yet past it.
+_age_counts if auth_age <= max_age
 
 # data_errors should explain every way data_valid can fail; the fallback
 # keeps the reasons non-empty should the two ever disagree.

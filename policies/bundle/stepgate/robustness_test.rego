@@ -24,7 +24,7 @@ test_every_input_yields_one_decision_object if {
 
 test_missing_action_denies if {
 	d := data.stepgate.decision with input as {"now": now}
-	d == {"decision": "deny", "reasons": [`unknown action ""`]}
+	d == {"decision": "deny", "reasons": [`unknown action ""`], "valid_for": 86400}
 }
 
 test_missing_authn_steps_up if {
