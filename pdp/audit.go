@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"maps"
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/redact"
 )
 
 // ErrAuditUnavailable means the decision could not be recorded; the decision
@@ -33,8 +33,10 @@ type AuditEvent struct {
 	PolicyRevision int64
 	PolicyHash     string
 	Latency        time.Duration
-	// Input is the policy input with sensitive claims removed, as JSON; the
-	// raw token is never part of it. InputDigest is the SHA-256 of it.
+	// Input is the policy input as JSON with the values named by the
+	// service's redaction paths removed and listed in its top-level
+	// "redacted" member; the raw token is never part of it. InputDigest is
+	// the SHA-256 of it.
 	Input       json.RawMessage
 	InputDigest string
 	StepUpID    string
@@ -55,19 +57,20 @@ type AuditAnnouncer interface {
 	Announce() (release func())
 }
 
-// redactedInput renders in as JSON without the claims named in redact.
-func redactedInput(in *policy.Input, redact []string) (json.RawMessage, string) {
-	cp := *in
-	if len(redact) > 0 && len(in.Subject.Claims) > 0 {
-		cp.Subject.Claims = maps.Clone(in.Subject.Claims)
-		for _, k := range redact {
-			delete(cp.Subject.Claims, k)
-		}
+// redactedInput renders in as JSON without the values named by paths (see
+// package redact: a bare name is a claim, removed at any depth of
+// subject.claims and subject.properties; a dotted path is rooted at the
+// input), with a top-level "redacted" list of what was removed, and returns
+// it with its SHA-256. The list is part of the hashed bytes.
+func redactedInput(in *policy.Input, paths []string) (json.RawMessage, string) {
+	b, err := json.Marshal(in)
+	if err == nil {
+		b, err = redact.Object(b, paths)
 	}
-	b, err := json.Marshal(&cp)
 	if err != nil {
 		// Input holds only decoded JSON values; keep the record with a
-		// placeholder rather than losing it.
+		// placeholder rather than losing it, and never store unredacted
+		// values.
 		b = []byte(`{"error":"input not serialisable"}`)
 	}
 	sum := sha256.Sum256(b)
