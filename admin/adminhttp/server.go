@@ -51,7 +51,7 @@ func New(cfg Config) (http.Handler, error) {
 		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	if s.trail, err = trail.New(trail.Config{Store: cfg.Store}); err != nil {
+	if s.trail, err = trail.New(trail.Config{Store: cfg.Store, Anchoring: cfg.Anchoring}); err != nil {
 		return nil, err
 	}
 	s.password = &admin.PasswordSignIn{Settings: cfg.Store,

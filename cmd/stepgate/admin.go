@@ -19,6 +19,7 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (
 		Engine:         a.engine,
 		Decisions:      svc,
 		OnClientChange: clients.Forget,
+		Anchoring:      a.anchors.trailAnchoring(a.cfg),
 		AuditQueue: func() admin.QueueStats {
 			s := a.audit.Stats()
 			q := admin.QueueStats{Mode: a.cfg.Audit.Mode, Depth: s.QueueDepth, Capacity: a.cfg.Audit.QueueSize}

@@ -25,6 +25,8 @@ type app struct {
 	audit    *audit.Writer
 	engine   *policy.Engine
 	policies *admin.Policies
+	// anchors signs the chain heads (serve only; nil elsewhere).
+	anchors *anchorRun
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -92,6 +94,10 @@ func (a *app) close(ctx context.Context) error {
 	var errs []error
 	if a.audit != nil {
 		errs = append(errs, a.audit.Close(ctx))
+	}
+	// After the audit queue drained, so its last records are anchored.
+	if a.anchors != nil {
+		errs = append(errs, a.anchors.stop(ctx))
 	}
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // auditCommand runs `stepgate audit export|verify`. Neither writes to the
 // trail, so they open the store without an audit writer.
-func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func auditCommand(ctx context.Context, cfg Config, env func(string) string, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return exitError{code: 2, msg: "audit: want export, verify or prune"}
 	}
@@ -37,6 +38,11 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 	mfa := fs.String("mfa", "", "only decisions whose sign-in had MFA (yes) or not (no)")
 	fs.BoolVar(&q.ChainOrder, "chain-order", false, "order by chain and sequence (for offline chain verification)")
 	olderThan := fs.String("older-than", "", "prune: delete records older than this (e.g. 90d, 2160h)")
+	publicKey := fs.String("public-key", "", "verify: the checkpoint signing key's public key (a PEM file, or the key as PEM or base64); default: the public half of audit.checkpoint.key_file")
+	var witnesses stringList
+	fs.Var(&witnesses, "witness", "verify: a witness file of signed checkpoints (repeatable; default audit.checkpoint.witness_file)")
+	file := fs.String("file", "", "verify: check this NDJSON export offline (whole chains, --chain-order) instead of the database")
+	unanchored := fs.Bool("unanchored", false, "verify: check the chains alone, without signed checkpoints (cannot reveal a consistent rewrite)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
@@ -55,14 +61,30 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 		return exitError{code: 2, msg: "--until: " + err.Error()}
 	}
 
+	if sub == "verify" && *file != "" {
+		return verifyExportFile(*file, *publicKey, cfg, env, stdout)
+	}
 	st, err := sqlstore.Open(ctx, sqlstore.Config{URL: cfg.databaseURL(), Logger: newLogger(cfg, stderr)})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", redactURL(cfg.databaseURL()), err)
 	}
 	defer st.Close()
+	if len(witnesses) == 0 {
+		witnesses = stringList{cfg.witnessFile()}
+	}
+	var anchoring *trail.Anchoring
+	if !*unanchored {
+		pub, err := verifyPublicKey(*publicKey, cfg, env)
+		switch {
+		case err == nil:
+			anchoring = &trail.Anchoring{WitnessFiles: witnesses, PublicKey: pub}
+		case sub == "verify":
+			return exitError{code: 1, msg: fmt.Sprintf("audit verify: %v; or --unanchored to check the chains alone", err)}
+		}
+	}
 	// The admin UI reads through the same Trail, so an export of one filter
-	// is the same file from either.
-	tr, err := trail.New(trail.Config{Store: st})
+	// is the same file from either (NDJSON carrying the same checkpoints).
+	tr, err := trail.New(trail.Config{Store: st, Anchoring: anchoring})
 	if err != nil {
 		return err
 	}
@@ -74,17 +96,11 @@ func auditCommand(ctx context.Context, cfg Config, args []string, stdout, stderr
 		}
 		return tr.Export(ctx, trail.Filter{Query: q, MFA: *mfa}, f, stdout)
 	case "verify":
-		rep, err := tr.Verify(ctx)
+		v, err := tr.Verify(ctx)
 		if err != nil {
 			return err
 		}
-		if !rep.OK {
-			b := rep.FirstBroken
-			return exitError{code: 1, msg: fmt.Sprintf("audit chain broken at chain %q seq %d (record id %d, decision %q): %s; %d records checked",
-				b.ChainID, b.Seq, b.ID, b.DecisionID, b.Reason, rep.Checked)}
-		}
-		fmt.Fprintf(stdout, "audit chain intact: %d records in %d chains verified\n", rep.Checked, rep.Chains)
-		return nil
+		return reportVerification(v, "audit trail", stdout)
 	case "prune":
 		age, err := parseAge(*olderThan)
 		if err != nil {
@@ -132,4 +148,61 @@ func parseWhen(s string, now time.Time) (*time.Time, error) {
 		return &t, nil
 	}
 	return nil, fmt.Errorf("%q is not an RFC 3339 time, a YYYY-MM-DD date or a positive duration", s)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// reportVerification prints a verification and turns a broken one into
+// exit status 1. Records after the last checkpoint do not fail it: they
+// are listed as not yet anchored.
+func reportVerification(v trail.Verification, what string, stdout io.Writer) error {
+	var problems []string
+	if c := v.Checkpoints; c != nil {
+		problems = c.Problems
+		for _, w := range c.Warnings {
+			fmt.Fprintf(stdout, "warning: %s\n", w)
+		}
+	}
+	if b := v.FirstBroken; b != nil {
+		problems = append(problems, fmt.Sprintf("chain %q seq %d (record id %d, decision %q): %s", b.ChainID, b.Seq, b.ID, b.DecisionID, b.Reason))
+	}
+	if len(problems) > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("%s broken (%d records checked):\n  %s", what, v.Checked, strings.Join(problems, "\n  "))}
+	}
+	if v.Checkpoints == nil {
+		fmt.Fprintf(stdout, "audit chain intact: %d records in %d chains verified (unanchored: without signed checkpoints a consistent rewrite cannot be seen)\n", v.Checked, v.Chains)
+		return nil
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d records in %d chains verified against %d signed checkpoints (key %s, signers %s)\n",
+		v.Checked, v.Chains, v.Checkpoints.Checkpoints, v.KeyID, strings.Join(v.Checkpoints.Signers, ", "))
+	for _, u := range v.Unanchored {
+		fmt.Fprintf(stdout, "not yet anchored: chain %q seq %d..%d (written after the last checkpoint)\n", u.ChainID, u.FromSeq, u.ToSeq)
+	}
+	return nil
+}
+
+// verifyExportFile verifies an NDJSON export offline, with only the
+// public key.
+func verifyExportFile(path, publicKey string, cfg Config, env func(string) string, stdout io.Writer) error {
+	pub, err := verifyPublicKey(publicKey, cfg, env)
+	if err != nil {
+		return exitError{code: 1, msg: "audit verify --file: " + err.Error()}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return exitError{code: 1, msg: "audit verify --file: " + err.Error()}
+	}
+	defer f.Close()
+	v, err := trail.VerifyExport(f, pub)
+	if err != nil {
+		return exitError{code: 1, msg: "audit verify --file " + path + ": " + err.Error()}
+	}
+	if v.Checkpoints != nil && v.Checkpoints.Checkpoints == 0 && v.Checked > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("audit verify --file %s: the export carries no signed checkpoints, so nothing anchors its %d records (export from a stepgate with checkpoints on)", path, v.Checked)}
+	}
+	return reportVerification(v, "export "+path, stdout)
 }

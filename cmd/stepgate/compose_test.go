@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/storage/anchor"
 )
 
 // TestDockerComposeIsValid keeps docker-compose.yml honest without a Docker
@@ -74,6 +76,16 @@ func TestDockerComposeIsValid(t *testing.T) {
 	var realm map[string]any
 	if err := json.Unmarshal([]byte(compose.Configs["keycloak-realm"].Content), &realm); err != nil {
 		t.Fatalf("embedded Keycloak realm: %v", err)
+	}
+	// Both replicas sign checkpoints with the one key the file provides,
+	// so one public key verifies the whole trail.
+	if _, err := anchor.ParsePrivateKey([]byte(compose.Configs["audit-signing-key"].Content)); err != nil {
+		t.Errorf("embedded audit signing key: %v", err)
+	}
+	for _, name := range []string{"stepgate-1", "stepgate-2"} {
+		if f := compose.Services[name].Environment["STEPGATE_AUDIT_SIGNING_KEY_FILE"]; f != "/etc/stepgate/audit-signing.key" {
+			t.Errorf("%s: STEPGATE_AUDIT_SIGNING_KEY_FILE = %q, want the shared key", name, f)
+		}
 	}
 	if _, err := os.Stat(filepath.Join("..", "..", "Dockerfile")); err != nil {
 		t.Errorf("Dockerfile: %v", err)

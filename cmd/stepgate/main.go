@@ -73,7 +73,11 @@ commands:
   policy test DIR|FILE.tar.gz           run a bundle's Rego tests
   audit export --format csv|ndjson [--since T] [--until T] [filters]
                                         stream the audit trail to stdout
-  audit verify                          check the hash chain (exit 0 only when intact)
+  audit verify [--public-key KEY] [--witness FILE]...
+                                        check the chains against the signed checkpoints
+                                        (exit 0 only when intact)
+  audit verify --file EXPORT.ndjson --public-key KEY
+                                        check a --chain-order NDJSON export offline
   audit prune --older-than 90d          delete old records, keeping the rest verifiable
   version                               print the version
 
@@ -118,7 +122,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	case "policy":
 		return policyCommand(ctx, cfg, args, stdout, stderr)
 	case "audit":
-		return auditCommand(ctx, cfg, args, stdout, stderr)
+		return auditCommand(ctx, cfg, env, args, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitError{code: 2, msg: fmt.Sprintf("unknown command %q", cmd)}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -38,10 +39,13 @@ func (e env) get(k string) string { return e[k] }
 
 func testEnv(t testing.TB) env {
 	return env{
-		"STEPGATE_DATA_DIR":      t.TempDir(),
-		"STEPGATE_DECISION_ADDR": "127.0.0.1:0",
-		"STEPGATE_ADMIN_ADDR":    "127.0.0.1:0",
-		"STEPGATE_LOG_LEVEL":     "warn",
+		"STEPGATE_DATA_DIR": t.TempDir(),
+		// Beside the data dir by default, which is outside the test's
+		// temporary directory.
+		"STEPGATE_AUDIT_WITNESS_FILE": filepath.Join(t.TempDir(), "witness", "checkpoints.jsonl"),
+		"STEPGATE_DECISION_ADDR":      "127.0.0.1:0",
+		"STEPGATE_ADMIN_ADDR":         "127.0.0.1:0",
+		"STEPGATE_LOG_LEVEL":          "warn",
 	}
 }
 

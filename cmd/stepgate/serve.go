@@ -63,6 +63,16 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err := reg.Register(auditCollector{a.audit}); err != nil {
 		return err
 	}
+	if cfg.checkpointsOn() {
+		if err := a.startAnchors(env, stdout); err != nil {
+			return err
+		}
+		if err := reg.Register(anchorCollector{a.anchors}); err != nil {
+			return err
+		}
+	} else {
+		a.log.Warn("audit checkpoints are off: the trail is not anchored outside the database")
+	}
 	verifier, err := trust.NewVerifier(trust.VerifierConfig{Issuers: cfg.Issuers, Leeway: cfg.Decision.TokenLeeway, Logger: a.log})
 	if err != nil {
 		return err
