@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/redact"
 	"github.com/stepgate/stepgate/pdp/trust"
 )
 
@@ -52,9 +54,31 @@ type AuditConfig struct {
 	// EnqueueTimeout is how long a decision waits on a full queue before
 	// failing closed; default 2s.
 	EnqueueTimeout time.Duration `yaml:"enqueue_timeout"`
-	// RedactClaims are left out of audited inputs; default email, name,
-	// given_name, family_name, phone_number, address, birthdate.
+	// RedactClaims names claims left out of audited inputs, in addition to
+	// the defaults (email, name, given_name, family_name, phone_number,
+	// address, birthdate). Each is removed at any depth of subject.claims
+	// and of the AuthZEN subject.properties, not elsewhere (so "name" keeps
+	// action.name). A dot in a claim name is escaped: https://ex\.com/email.
 	RedactClaims []string `yaml:"redact_claims"`
+	// Redact lists JSON paths left out of audited inputs, in addition to
+	// the claims: dotted from the root of the policy input, "*" for any
+	// one key or array element, "**" for any number of levels, e.g.
+	// subject.properties.ssn, context.card.number, context.cards.*.number,
+	// **.iban (anywhere). A bare name is a claim name, as in redact_claims.
+	// A removed member is dropped, a removed array element becomes null,
+	// and the stored input lists the removed paths in its top-level
+	// "redacted" member, which its hash covers (see package pdp/redact).
+	Redact []string `yaml:"redact"`
+	// RedactKeepDefaults false drops the default claim names, leaving only
+	// redact_claims and redact; default true. Setting redact_claims never
+	// drops them: an added name must not silently un-redact the e-mail.
+	RedactKeepDefaults *bool `yaml:"redact_keep_defaults"`
+	// SpillDir receives, at shutdown, the acknowledged async records the
+	// database did not take in time (audit-spill-*.ndjson), replayed at the
+	// next start, and the lost file naming records written nowhere; `audit
+	// verify` reports both. Default the data_dir (STEPGATE_AUDIT_SPILL_DIR).
+	// It must not be inside the database.
+	SpillDir string `yaml:"spill_dir"`
 	// RetentionDays, when positive, makes serve delete audit records older
 	// than this many days once a day (checkpoints keep the chain verifiable).
 	// Default 0: keep everything.
@@ -152,8 +176,7 @@ func defaultConfig() Config {
 		AdminAddr:    "127.0.0.1:8711",
 		DataDir:      "./data",
 		Audit: AuditConfig{Mode: "sync", QueueSize: 10000, MaxDelay: 50 * time.Millisecond, SyncLinger: time.Millisecond, EnqueueTimeout: 2 * time.Second,
-			RedactClaims: []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"},
-			Checkpoint:   CheckpointConfig{Interval: time.Second}},
+			Checkpoint: CheckpointConfig{Interval: time.Second}},
 		Decision: DecisionConfig{MaxBodyBytes: 64 << 10, Timeout: 500 * time.Millisecond, TokenLeeway: 30 * time.Second,
 			StepUpTTL: 10 * time.Minute, CIBARequestedExpiry: 300, RevisionPoll: 250 * time.Millisecond,
 			LogoutRetention: 30 * 24 * time.Hour},
@@ -191,6 +214,7 @@ func loadConfig(file string, env func(string) string) (Config, error) {
 		{"STEPGATE_DATABASE_URL", &cfg.DatabaseURL},
 		{"STEPGATE_AUDIT_MODE", &cfg.Audit.Mode},
 		{"STEPGATE_AUDIT_CHAIN_ID", &cfg.Audit.ChainID},
+		{"STEPGATE_AUDIT_SPILL_DIR", &cfg.Audit.SpillDir},
 		{"STEPGATE_AUDIT_SIGNING_KEY_FILE", &cfg.Audit.Checkpoint.KeyFile},
 		{"STEPGATE_AUDIT_WITNESS_FILE", &cfg.Audit.Checkpoint.WitnessFile},
 		{"STEPGATE_AUDIT_WITNESS_URL", &cfg.Audit.Checkpoint.WitnessURL},
@@ -235,6 +259,16 @@ func (c *Config) validate() error {
 	if c.Decision.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("decision.max_body_bytes must be positive"))
 	}
+	for _, p := range c.Audit.RedactClaims {
+		if err := redact.Validate(p); err != nil {
+			errs = append(errs, fmt.Errorf("audit.redact_claims: %w", err))
+		}
+	}
+	for _, p := range c.Audit.Redact {
+		if err := redact.Validate(p); err != nil {
+			errs = append(errs, fmt.Errorf("audit.redact: %w", err))
+		}
+	}
 	if c.Audit.RetentionDays < 0 {
 		errs = append(errs, errors.New("audit.retention_days must not be negative"))
 	}
@@ -262,6 +296,36 @@ func (c *Config) validate() error {
 		seen[cl.ID] = true
 	}
 	return errors.Join(errs...)
+}
+
+// defaultRedactClaims are the claims never stored unless
+// audit.redact_keep_defaults is false.
+var defaultRedactClaims = []string{"email", "name", "given_name", "family_name", "phone_number", "address", "birthdate"}
+
+// redactPaths is what the decision path removes from audited inputs: the
+// default claim names (unless dropped), redact_claims and redact, without
+// repeats.
+func (c AuditConfig) redactPaths() []string {
+	var paths []string
+	if c.RedactKeepDefaults == nil || *c.RedactKeepDefaults {
+		paths = append(paths, defaultRedactClaims...)
+	}
+	for _, p := range slices.Concat(c.RedactClaims, c.Redact) {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+// auditSpillDir is where the audit writer spills at shutdown and where
+// `audit verify` looks for unwritten records: audit.spill_dir, else the
+// data dir.
+func (c Config) auditSpillDir() string {
+	if c.Audit.SpillDir != "" {
+		return c.Audit.SpillDir
+	}
+	return c.DataDir
 }
 
 func isHexSHA256(s string) bool {

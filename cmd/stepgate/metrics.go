@@ -18,7 +18,10 @@ var (
 		"failed":     prometheus.NewDesc("stepgate_audit_failed_attempts_total", "Audit append attempts that failed and were retried or reported.", nil, nil),
 		"syncFailed": prometheus.NewDesc("stepgate_audit_sync_failed_total", "Sync audit writes that failed; their decisions were answered deny.", nil, nil),
 		"queueFull":  prometheus.NewDesc("stepgate_audit_queue_full_total", "Audit writes refused because the queue stayed full (decisions failed closed).", nil, nil),
-		"lost":       prometheus.NewDesc("stepgate_audit_lost_total", "Acknowledged async records not committed at shutdown; stays 0 unless the database failed during shutdown.", nil, nil),
+		"refused":    prometheus.NewDesc("stepgate_audit_refused_total", "Async audit writes refused because the database had been failing too long (decisions failed closed).", nil, nil),
+		"spilled":    prometheus.NewDesc("stepgate_audit_spilled_total", "Acknowledged async records written to a spill file at shutdown because the database failed; replayed at the next start.", nil, nil),
+		"replayed":   prometheus.NewDesc("stepgate_audit_replayed_total", "Spilled audit records committed to the database.", nil, nil),
+		"lost":       prometheus.NewDesc("stepgate_audit_lost_total", "Acknowledged audit records written neither to the database nor to a spill file (named in the log and by audit verify); stays 0 in normal operation.", nil, nil),
 		"depth":      prometheus.NewDesc("stepgate_audit_queue_depth", "Audit records waiting to be committed.", nil, nil),
 	}
 )
@@ -40,6 +43,9 @@ func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("failed", s.FailedAttempts)
 	counter("syncFailed", s.SyncFailed)
 	counter("queueFull", s.QueueFull)
+	counter("refused", s.Refused)
+	counter("spilled", s.Spilled)
+	counter("replayed", s.Replayed)
 	counter("lost", s.Lost)
 	ch <- prometheus.MustNewConstMetric(auditDescs["depth"], prometheus.GaugeValue, float64(s.QueueDepth))
 }

@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
 		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows,
 		Audit: auditSink{a.audit}, Observer: metrics, StepUpTTL: cfg.Decision.StepUpTTL,
-		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.RedactClaims, Logger: a.log,
+		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.redactPaths(), Logger: a.log,
 	})
 	if err != nil {
 		return err
