@@ -47,6 +47,9 @@ type AuditConfig struct {
 	// QueueSize bounds queued records; default 10000.
 	QueueSize int `yaml:"queue_size"`
 	// MaxDelay bounds how long async records wait for commit; default 50ms.
+	// While the database fails, async decisions are denied (audit_unavailable)
+	// once the oldest unrecorded one is older than 4 × MaxDelay
+	// (audit.DefaultStallFactor) or the queue is full.
 	MaxDelay time.Duration `yaml:"max_delay"`
 	// SyncLinger bounds how long a sync commit waits for decisions already
 	// being evaluated, so they share it; default 1ms, negative: never wait.
