@@ -201,7 +201,7 @@ func TestCloseWithoutSpillDirLosesLoudly(t *testing.T) {
 // Records the store rejects as invalid cannot be replayed; they are lost,
 // and the lost file names them for Unwritten.
 func TestRejectedRecordsAreNamedAsLost(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "not-yet-created")
 	store := newFakeStore()
 	store.setFailing(fmt.Errorf("append audit: %w: bad record", storage.ErrInvalid))
 	w := newWriter(t, audit.Config{Store: store, Mode: audit.ModeAsync, SpillDir: dir, Now: newTestClock().Now})

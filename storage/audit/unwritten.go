@@ -152,6 +152,9 @@ func (w *Writer) lose(recs []storage.AuditRecord, why string) {
 // appendLost appends one line per record to the lost file of chain and
 // fsyncs it.
 func appendLost(dir, chain string, now time.Time, recs []storage.AuditRecord, why string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	path := filepath.Join(dir, lostPrefix+url.PathEscape(chain)+fileSuffix)
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
