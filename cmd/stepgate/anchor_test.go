@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/audit"
 )
 
 var publicKeyRE = regexp.MustCompile(`(?s)-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----\n`)
@@ -112,4 +118,39 @@ func TestCheckpointsAnchorTheTrail(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantVerifyFails(t, e, "witness file does not exist")
+}
+
+type failingAppender struct{ err error }
+
+func (f failingAppender) AppendAudit(context.Context, []storage.AuditRecord) error { return f.err }
+
+// TestVerifyNamesUnwrittenRecords: acknowledged async records that could
+// not reach the database are named by verify: those waiting in a spill
+// file for the next start, and those written nowhere, which fail it.
+func TestVerifyNamesUnwrittenRecords(t *testing.T) {
+	e, _ := anchoredServer(t)
+	for _, tc := range []struct {
+		id  string
+		err error
+	}{{"dec-lost", fmt.Errorf("bad record: %w", storage.ErrInvalid)}, {"dec-spilled", errors.New("disk full")}} {
+		w, err := audit.NewWriter(audit.Config{Store: failingAppender{tc.err}, Mode: audit.ModeAsync, ChainID: "crashed",
+			SpillDir: e["STEPGATE_DATA_DIR"], RetryMin: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(t.Context(), storage.AuditRecord{Kind: storage.KindDecision, DecisionID: tc.id, Outcome: "allow"}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		_ = w.Close(ctx)
+		cancel()
+	}
+	out, err := cli(t, e, "audit", "verify")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), `never written (chain "crashed", decision "dec-lost"`) {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `decision "dec-spilled"`) || !strings.Contains(out, "1 acknowledged records wait in spill files") {
+		t.Fatalf("verify does not name the spilled record:\n%s", out)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/audit"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
@@ -100,7 +101,8 @@ func auditCommand(ctx context.Context, cfg Config, env func(string) string, args
 		if err != nil {
 			return err
 		}
-		return reportVerification(v, "audit trail", stdout)
+		extra := unwrittenReport(cfg.auditSpillDir(), stdout)
+		return reportVerification(v, "audit trail", stdout, extra...)
 	case "prune":
 		age, err := parseAge(*olderThan)
 		if err != nil {
@@ -159,10 +161,10 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // reportVerification prints a verification and turns a broken one into
 // exit status 1. Records after the last checkpoint do not fail it: they
 // are listed as not yet anchored.
-func reportVerification(v trail.Verification, what string, stdout io.Writer) error {
-	var problems []string
+func reportVerification(v trail.Verification, what string, stdout io.Writer, extra ...string) error {
+	problems := extra
 	if c := v.Checkpoints; c != nil {
-		problems = c.Problems
+		problems = append(problems, c.Problems...)
 		for _, w := range c.Warnings {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
@@ -205,4 +207,31 @@ func verifyExportFile(path, publicKey string, cfg Config, env func(string) strin
 		return exitError{code: 1, msg: fmt.Sprintf("audit verify --file %s: the export carries no signed checkpoints, so nothing anchors its %d records (export from a stepgate with checkpoints on)", path, v.Checked)}
 	}
 	return reportVerification(v, "export "+path, stdout)
+}
+
+// unwrittenReport names the acknowledged records that are not in the
+// database: those waiting in spill files for the next start are printed
+// (they are not lost), and those written nowhere are returned as problems.
+func unwrittenReport(dir string, stdout io.Writer) []string {
+	recs, err := audit.Unwritten(dir)
+	var problems []string
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("acknowledged records not in the database could not all be read: %v", err))
+	}
+	waiting := 0
+	for _, u := range recs {
+		r := u.Record
+		if u.Lost {
+			problems = append(problems, fmt.Sprintf("acknowledged record never written (chain %q, %s %q, request %q, %s): %s",
+				r.ChainID, r.Kind, r.DecisionID, r.RequestID, r.Time.UTC().Format(time.RFC3339), u.Reason))
+			continue
+		}
+		waiting++
+		fmt.Fprintf(stdout, "waiting in %s: %s record of decision %q (acknowledged, written to the database at the next start)\n",
+			u.File, r.Kind, r.DecisionID)
+	}
+	if waiting > 0 {
+		fmt.Fprintf(stdout, "%d acknowledged records wait in spill files (not yet in the database)\n", waiting)
+	}
+	return problems
 }

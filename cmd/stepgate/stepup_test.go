@@ -99,6 +99,9 @@ func TestStepUpProofsAreAudited(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("%v: %s", err, line)
 		}
+		if r.ChainID == "" {
+			continue // a signed checkpoint, which the export starts with
+		}
 		var p proof
 		if err := json.Unmarshal(r.Detail, &p); err != nil {
 			t.Fatalf("detail %q: %v", r.Detail, err)
