@@ -25,12 +25,24 @@ type SettingStore interface {
 	storage.Settings
 }
 
+// BootstrapStore is what setting the bootstrap password uses: settings, and
+// a transaction to change one together with its audit record.
+type BootstrapStore interface {
+	storage.Settings
+	Atomic(ctx context.Context, fn func(tx storage.Store) error) error
+}
+
+// ActionBootstrapPassword is the admin record of setting the bootstrap
+// admin's password.
+const ActionBootstrapPassword = "admin.bootstrap_password.set"
+
 // EnsureBootstrapPassword sets the bootstrap admin password on first start
 // and returns it so that it can be shown once. password is used when given
 // (STEPGATE_BOOTSTRAP_ADMIN_PASSWORD); otherwise one is generated. On later
 // starts it returns "" and changes nothing, unless a password is given, which
-// then replaces the stored one (an operator's way to reset it).
-func EnsureBootstrapPassword(ctx context.Context, s SettingStore, password string) (shown string, err error) {
+// then replaces the stored one (an operator's way to reset it). The new hash
+// and the record of the change, by actor, commit together.
+func EnsureBootstrapPassword(ctx context.Context, s BootstrapStore, rec *Recorder, actor, password string) (shown string, err error) {
 	_, err = s.GetSetting(ctx, SettingBootstrapPasswordHash)
 	switch {
 	case err == nil && password == "":
@@ -53,7 +65,13 @@ func EnsureBootstrapPassword(ctx context.Context, s SettingStore, password strin
 	if err != nil {
 		return "", fmt.Errorf("hash bootstrap password: %w", err)
 	}
-	if err := s.SetSetting(ctx, SettingBootstrapPasswordHash, string(hash)); err != nil {
+	err = s.Atomic(ctx, func(tx storage.Store) error {
+		if err := tx.SetSetting(ctx, SettingBootstrapPasswordHash, string(hash)); err != nil {
+			return err
+		}
+		return rec.Change(ctx, tx, actor, ActionBootstrapPassword, map[string]any{"account": BootstrapAdmin, "generated": generated})
+	})
+	if err != nil {
 		return "", fmt.Errorf("store bootstrap password: %w", err)
 	}
 	if !generated {

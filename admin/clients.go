@@ -15,19 +15,21 @@ import (
 )
 
 // ClientStore is the part of storage.Store that client management uses.
+// Changes go through Atomic, so that each commits with its audit record.
 type ClientStore interface {
-	CreateClient(ctx context.Context, c storage.Client) error
 	GetClient(ctx context.Context, id string) (storage.Client, error)
 	ListClients(ctx context.Context) ([]storage.Client, error)
-	UpdateClient(ctx context.Context, c storage.Client) error
+	Atomic(ctx context.Context, fn func(tx storage.Store) error) error
 }
 
 // ClientsConfig wires Clients.
 type ClientsConfig struct {
 	Store ClientStore
-	Audit AuditLog
-	// OnChange is called after a client's key or permissions changed, so the
-	// decision API's authentication cache forgets it at once.
+	// Recorder records every change in the transaction that makes it.
+	Recorder *Recorder
+	// OnChange is called after a client's key or permissions changed (the
+	// transaction committed), so the decision API's authentication cache
+	// forgets it at once.
 	OnChange func()
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -39,8 +41,8 @@ type Clients struct{ cfg ClientsConfig }
 
 // NewClients validates cfg.
 func NewClients(cfg ClientsConfig) (*Clients, error) {
-	if cfg.Store == nil || cfg.Audit == nil {
-		return nil, errors.New("admin: clients config: Store and Audit are required")
+	if cfg.Store == nil || cfg.Recorder == nil {
+		return nil, errors.New("admin: clients config: Store and Recorder are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -117,15 +119,21 @@ func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings) (s
 	}
 	cl := storage.Client{ID: s.ID, KeyHash: clientauth.HashKey(key), Name: s.Name, AssertClaims: s.AssertClaims,
 		ReturnTo: s.ReturnTo, CreatedAt: c.cfg.Now()}
-	if err := c.cfg.Store.CreateClient(ctx, cl); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return "", FieldErrors{"id": "a client with this id already exists"}
+	err = c.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		if err := tx.CreateClient(ctx, cl); err != nil {
+			return err
 		}
+		return c.cfg.Recorder.Change(ctx, tx, actor, "client.create", map[string]any{
+			"client": s.ID, "assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name})
+	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return "", FieldErrors{"id": "a client with this id already exists"}
+	}
+	if err != nil {
 		return "", fmt.Errorf("create client %s: %w", s.ID, err)
 	}
 	c.cfg.OnChange()
-	return key, c.audit(ctx, actor, "client.create", s.ID, map[string]any{
-		"assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name})
+	return key, nil
 }
 
 // Update changes a client's name, assert_claims and return_to allowlist.
@@ -141,7 +149,7 @@ func (c *Clients) Update(ctx context.Context, actor string, s ClientSettings) er
 
 // Rotate replaces a client's key and returns the new one; the old key stops
 // working at once (after the decision API's short cache).
-func (c *Clients) Rotate(ctx context.Context, actor, id string) (string, error) {
+func (c *Clients) Rotate(ctx context.Context, actor string, id string) (string, error) {
 	key, err := clientauth.NewClientKey()
 	if err != nil {
 		return "", err
@@ -157,27 +165,31 @@ func (c *Clients) Rotate(ctx context.Context, actor, id string) (string, error) 
 }
 
 // Revoke disables a client's key; Rotate issues a new one and enables it.
-func (c *Clients) Revoke(ctx context.Context, actor, id string) error {
+func (c *Clients) Revoke(ctx context.Context, actor string, id string) error {
 	return c.change(ctx, actor, "client.revoke", id, func(cl *storage.Client) map[string]any {
 		cl.Disabled = true
 		return map[string]any{}
 	})
 }
 
-func (c *Clients) change(ctx context.Context, actor, what, id string, apply func(*storage.Client) map[string]any) error {
-	cl, err := c.cfg.Store.GetClient(ctx, id)
+// change reads client id, applies a change to it and stores it with the
+// change's record, all in one transaction.
+func (c *Clients) change(ctx context.Context, actor string, what, id string, apply func(*storage.Client) map[string]any) error {
+	err := c.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		cl, err := tx.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		detail := apply(&cl)
+		if err := tx.UpdateClient(ctx, cl); err != nil {
+			return err
+		}
+		detail["client"] = id
+		return c.cfg.Recorder.Change(ctx, tx, actor, what, detail)
+	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, id, err)
 	}
-	detail := apply(&cl)
-	if err := c.cfg.Store.UpdateClient(ctx, cl); err != nil {
-		return fmt.Errorf("%s %s: %w", what, id, err)
-	}
 	c.cfg.OnChange()
-	return c.audit(ctx, actor, what, id, detail)
-}
-
-func (c *Clients) audit(ctx context.Context, actor, what, id string, detail map[string]any) error {
-	detail["client"] = id
-	return writeAdminAudit(ctx, c.cfg.Audit, c.cfg.Now(), actor, what, "ok", detail)
+	return nil
 }

@@ -2,13 +2,11 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
@@ -25,17 +23,12 @@ var (
 )
 
 // PolicyStore is the part of storage.Store the policy lifecycle uses.
+// Changes go through Atomic, so that each commits with its audit record.
 type PolicyStore interface {
-	CreateRevision(ctx context.Context, r storage.PolicyRevision) (storage.PolicyRevision, error)
 	GetRevision(ctx context.Context, id int64) (storage.PolicyRevision, error)
 	ListRevisions(ctx context.Context) ([]storage.PolicyRevision, error)
 	ActiveRevision(ctx context.Context) (storage.PolicyRevision, error)
-	ActivateRevision(ctx context.Context, id int64, actor string, at time.Time) (storage.PolicyRevision, error)
-}
-
-// AuditLog durably records admin changes (the audit writer in sync mode).
-type AuditLog interface {
-	Write(ctx context.Context, rec storage.AuditRecord) error
+	Atomic(ctx context.Context, fn func(tx storage.Store) error) error
 }
 
 // Compiler compiles a revision without activating it; *policy.Engine does.
@@ -45,11 +38,14 @@ type Compiler interface {
 
 // PoliciesConfig wires Policies.
 type PoliciesConfig struct {
-	Store    PolicyStore
-	Audit    AuditLog
+	Store PolicyStore
+	// Recorder records every change in the transaction that makes it, and
+	// every refused push or activation.
+	Recorder *Recorder
 	Compiler Compiler
-	// OnActivate is called after a revision became active, so this process
-	// swaps at once instead of waiting for its revision watcher.
+	// OnActivate is called after a revision became active (its transaction
+	// committed), so this process swaps at once instead of waiting for its
+	// revision watcher.
 	OnActivate func(ctx context.Context, rev storage.PolicyRevision)
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -60,8 +56,8 @@ type Policies struct{ cfg PoliciesConfig }
 
 // NewPolicies validates cfg.
 func NewPolicies(cfg PoliciesConfig) (*Policies, error) {
-	if cfg.Store == nil || cfg.Audit == nil || cfg.Compiler == nil {
-		return nil, errors.New("admin: policies config: Store, Audit and Compiler are required")
+	if cfg.Store == nil || cfg.Recorder == nil || cfg.Compiler == nil {
+		return nil, errors.New("admin: policies config: Store, Recorder and Compiler are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -71,6 +67,10 @@ func NewPolicies(cfg PoliciesConfig) (*Policies, error) {
 	}
 	return &Policies{cfg: cfg}, nil
 }
+
+// Recorder is the recorder Policies records with, for the other admin
+// services of the same process to share (one chain per process).
+func (p *Policies) Recorder() *Recorder { return p.cfg.Recorder }
 
 // Validation is the result of checking a bundle: it compiled, and how its
 // Rego tests went.
@@ -125,91 +125,143 @@ func (p *Policies) Validate(ctx context.Context, files policy.Files) (*Validatio
 
 // Push stores files as a new draft revision after validating them, and
 // activates it when activate is set. A bundle that does not compile is
-// refused; failing tests refuse activation but not the draft.
+// refused; failing tests refuse activation but not the draft. The revision,
+// its activation and their records commit in one transaction: when any of
+// them fails, nothing is stored.
 func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, message string, activate bool) (storage.PolicyRevision, *Validation, error) {
+	what := "policy.push"
+	detail := map[string]any{"hash": files.Hash(), "message": message, "activate": activate}
 	v, err := p.Validate(ctx, files)
+	if errors.Is(err, ErrInvalid) {
+		return storage.PolicyRevision{}, nil, p.refuse(ctx, actor, what, err, detail)
+	}
 	if err != nil {
 		return storage.PolicyRevision{}, nil, err
 	}
+	detail["tests_passed"], detail["tests_failed"] = v.Passed, v.Failed
 	if v.Compile != nil {
-		return storage.PolicyRevision{}, v, fmt.Errorf("%w: %v", ErrInvalid, v.Compile)
+		return storage.PolicyRevision{}, v, p.refuse(ctx, actor, what, fmt.Errorf("%w: %v", ErrInvalid, v.Compile), detail)
 	}
 	if activate && v.Failed > 0 {
-		return storage.PolicyRevision{}, v, fmt.Errorf("%w: %d of %d failed; the revision was not stored", ErrTestsFailed, v.Failed, len(v.Tests))
+		return storage.PolicyRevision{}, v, p.refuse(ctx, actor, what,
+			fmt.Errorf("%w: %d of %d failed; the revision was not stored", ErrTestsFailed, v.Failed, len(v.Tests)), detail)
 	}
 	tgz, err := files.Tarball()
 	if err != nil {
 		return storage.PolicyRevision{}, v, err
 	}
-	rev, err := p.cfg.Store.CreateRevision(ctx, storage.PolicyRevision{
-		Bundle: tgz, Hash: v.Hash, Author: actor, Message: message,
-		State: storage.RevisionDraft, CreatedAt: p.cfg.Now(),
+	var rev storage.PolicyRevision
+	err = p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		var err error
+		rev, err = tx.CreateRevision(ctx, storage.PolicyRevision{
+			Bundle: tgz, Hash: v.Hash, Author: actor, Message: message,
+			State: storage.RevisionDraft, CreatedAt: p.cfg.Now(),
+		})
+		if err != nil {
+			return fmt.Errorf("store revision: %w", err)
+		}
+		detail["revision"] = rev.ID
+		if err := p.cfg.Recorder.Change(ctx, tx, actor, what, detail); err != nil {
+			return err
+		}
+		if activate {
+			// The bytes were validated a moment ago: activating them
+			// compiles and tests nothing again.
+			rev, err = p.activateTx(ctx, tx, actor, rev.ID, message, "policy.activate")
+		}
+		return err
 	})
 	if err != nil {
-		return storage.PolicyRevision{}, v, fmt.Errorf("store revision: %w", err)
-	}
-	if err := p.audit(ctx, actor, "policy.push", "ok", map[string]any{
-		"revision": rev.ID, "hash": rev.Hash, "message": message, "tests_passed": v.Passed, "tests_failed": v.Failed,
-	}); err != nil {
-		return rev, v, err
+		return storage.PolicyRevision{}, v, err
 	}
 	if activate {
-		// The bytes were validated a moment ago: activating them compiles
-		// and tests nothing again.
-		rev, err = p.activate(ctx, actor, rev.ID, message, "policy.activate", v)
+		p.activated(ctx, rev)
 	}
-	return rev, v, err
+	return rev, v, nil
 }
 
 // Activate makes revision id active after compiling it and running its tests
 // again (the store might hold a revision pushed by an older version).
 func (p *Policies) Activate(ctx context.Context, actor string, id int64, reason string) (storage.PolicyRevision, error) {
-	return p.activate(ctx, actor, id, reason, "policy.activate", nil)
+	return p.activate(ctx, actor, id, reason, "policy.activate")
 }
 
-// activate makes revision id active. validated, when set, is the
-// validation of exactly the revision's bytes (same hash), just made by
-// Push; otherwise the revision is compiled and tested here.
-func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string, validated *Validation) (storage.PolicyRevision, error) {
+// activate validates revision id and makes it active, recording what.
+func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string) (storage.PolicyRevision, error) {
+	detail := map[string]any{"revision": id, "reason": reason}
 	rev, err := p.cfg.Store.GetRevision(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
+	}
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
 	}
-	v := validated
-	if v == nil || v.Hash != rev.Hash {
-		files, err := policy.ReadTarball(rev.Bundle)
-		if err != nil {
-			return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
-		}
-		if v, err = p.Validate(ctx, files); err != nil {
-			return storage.PolicyRevision{}, err
-		}
+	detail["hash"] = rev.Hash
+	files, err := policy.ReadTarball(rev.Bundle)
+	if err != nil {
+		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
+	}
+	v, err := p.Validate(ctx, files)
+	if errors.Is(err, ErrInvalid) {
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
+	}
+	if err != nil {
+		return storage.PolicyRevision{}, err
 	}
 	if v.Compile != nil {
-		return storage.PolicyRevision{}, fmt.Errorf("%w: revision %d: %v", ErrInvalid, id, v.Compile)
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("%w: revision %d: %v", ErrInvalid, id, v.Compile), detail)
 	}
 	if v.Failed > 0 {
-		return storage.PolicyRevision{}, fmt.Errorf("%w: revision %d: %d of %d failed", ErrTestsFailed, id, v.Failed, len(v.Tests))
+		detail["tests_passed"], detail["tests_failed"] = v.Passed, v.Failed
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what,
+			fmt.Errorf("%w: revision %d: %d of %d failed", ErrTestsFailed, id, v.Failed, len(v.Tests)), detail)
 	}
-	prev, _ := p.cfg.Store.ActiveRevision(ctx)
-	rev, err = p.cfg.Store.ActivateRevision(ctx, id, actor, p.cfg.Now())
+	err = p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		rev, err = p.activateTx(ctx, tx, actor, id, reason, what)
+		return err
+	})
+	if err != nil {
+		return storage.PolicyRevision{}, err
+	}
+	p.activated(ctx, rev)
+	return rev, nil
+}
+
+// activateTx activates revision id in tx and records what there.
+func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor string, id int64, reason, what string) (storage.PolicyRevision, error) {
+	prev, _, err := tx.ActiveRevisionID(ctx)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.PolicyRevision{}, fmt.Errorf("read active revision: %w", err)
+	}
+	rev, err := tx.ActivateRevision(ctx, id, actor, p.cfg.Now())
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("activate revision %d: %w", id, err)
 	}
-	if err := p.audit(ctx, actor, what, "ok", map[string]any{
-		"revision": rev.ID, "hash": rev.Hash, "previous": prev.ID, "reason": reason,
-	}); err != nil {
-		return rev, err
-	}
+	err = p.cfg.Recorder.Change(ctx, tx, actor, what, map[string]any{
+		"revision": rev.ID, "hash": rev.Hash, "previous": prev, "reason": reason,
+	})
+	return rev, err
+}
+
+// activated runs the in-process side effects of a committed activation.
+func (p *Policies) activated(ctx context.Context, rev storage.PolicyRevision) {
 	if p.cfg.OnActivate != nil {
 		p.cfg.OnActivate(ctx, rev)
 	}
-	return rev, nil
+}
+
+// refuse records that actor's what was refused because of refusal and
+// returns refusal, joined with the failure to record it if there was one.
+func (p *Policies) refuse(ctx context.Context, actor string, what string, refusal error, detail map[string]any) error {
+	if err := p.cfg.Recorder.Refused(ctx, actor, what, refusal.Error(), detail); err != nil {
+		return errors.Join(refusal, err)
+	}
+	return refusal
 }
 
 // Rollback re-activates the revision that was active before the current
 // one: the most recently activated revision other than the active one.
-func (p *Policies) Rollback(ctx context.Context, actor, reason string) (storage.PolicyRevision, error) {
+func (p *Policies) Rollback(ctx context.Context, actor string, reason string) (storage.PolicyRevision, error) {
 	list, err := p.cfg.Store.ListRevisions(ctx)
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("list revisions: %w", err)
@@ -225,9 +277,9 @@ func (p *Policies) Rollback(ctx context.Context, actor, reason string) (storage.
 		}
 	}
 	if target == nil {
-		return storage.PolicyRevision{}, ErrNoPrevious
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, "policy.rollback", ErrNoPrevious, map[string]any{"reason": reason})
 	}
-	return p.activate(ctx, actor, target.ID, reason, "policy.rollback", nil)
+	return p.activate(ctx, actor, target.ID, reason, "policy.rollback")
 }
 
 // List returns every revision, newest first, without bundles.
@@ -262,25 +314,4 @@ func (p *Policies) ActiveActions(ctx context.Context) ([]string, error) {
 		names[i] = r.Name
 	}
 	return names, err
-}
-
-func (p *Policies) audit(ctx context.Context, actor, what, outcome string, detail map[string]any) error {
-	return writeAdminAudit(ctx, p.cfg.Audit, p.cfg.Now(), actor, what, outcome, detail)
-}
-
-// writeAdminAudit records one admin change.
-func writeAdminAudit(ctx context.Context, log AuditLog, now time.Time, actor, what, outcome string, detail map[string]any) error {
-	detail["change"] = what
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("encode admin audit detail: %w", err)
-	}
-	rec := storage.AuditRecord{
-		Time: now, Kind: storage.KindAdmin, Actor: actor, Action: what, Outcome: outcome, Detail: b,
-		RequestID: pdp.RequestIDFrom(ctx),
-	}
-	if err := log.Write(ctx, rec); err != nil {
-		return fmt.Errorf("record admin change %s: %w", what, err)
-	}
-	return nil
 }

@@ -23,11 +23,6 @@ func (c *countingCompiler) Compile(ctx context.Context, rev policy.Revision) (*p
 	return c.engine.Compile(ctx, rev)
 }
 
-// auditLog accepts admin audit records.
-type auditLog struct{ n atomic.Int32 }
-
-func (a *auditLog) Write(context.Context, storage.AuditRecord) error { a.n.Add(1); return nil }
-
 // TestPushActivateValidatesOnce: `policy push --activate` compiles and
 // tests the bundle once, not again on activation; activating a stored
 // revision later validates it anew.
@@ -37,7 +32,12 @@ func TestPushActivateValidatesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &countingCompiler{engine: policy.NewEngine(policy.EngineConfig{})}
-	p, err := admin.NewPolicies(admin.PoliciesConfig{Store: sqlstoretest.NewSQLite(t), Audit: &auditLog{}, Compiler: c})
+	st := sqlstoretest.NewSQLite(t)
+	rec, err := admin.NewRecorder(admin.RecorderConfig{ChainID: testChain, Log: storeLog{st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := admin.NewPolicies(admin.PoliciesConfig{Store: st, Recorder: rec, Compiler: c})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,13 +30,18 @@ type SessionStore interface {
 
 // Session is one signed-in person.
 type Session struct {
+	// User is the name shown for the person: the bootstrap admin's account
+	// name, or the e-mail address (or other name) the IdP gave.
 	User string `json:"user"`
 	Role Role   `json:"role"`
 	// Method is "password" (bootstrap admin) or "sso".
 	Method string `json:"method"`
-	// Issuer, AMR, ACR and AuthTime describe the last authentication; the
-	// engine decides sensitive admin actions from them.
-	Issuer   string    `json:"iss,omitempty"`
+	// Issuer and Subject are who the IdP vouched for (SSO only): the
+	// verified identity the admin audit trail names (see Actor).
+	Issuer  string `json:"iss,omitempty"`
+	Subject string `json:"sub,omitempty"`
+	// AMR, ACR and AuthTime describe the last authentication; the engine
+	// decides sensitive admin actions from them.
 	AMR      []string  `json:"amr,omitempty"`
 	ACR      string    `json:"acr,omitempty"`
 	AuthTime time.Time `json:"auth_time"`
@@ -46,6 +51,16 @@ type Session struct {
 	LastSeen  time.Time `json:"last_seen"`
 
 	key string // cookie value; never stored
+}
+
+// Actor is who the session's changes are recorded as: issuer and subject
+// for single sign-on (User is only the label, see WithActorLabel), and
+// LocalAdmin for the bootstrap admin.
+func (s *Session) Actor() string {
+	if s.Method == "sso" {
+		return SSOActor(s.Issuer, s.Subject)
+	}
+	return LocalAdmin
 }
 
 // Key returns the cookie value of a session just created or rotated.
@@ -63,8 +78,10 @@ type SessionsConfig struct {
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after sign-in; default 12h.
 	AbsoluteTimeout time.Duration
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Recorder records sign-outs. Required.
+	Recorder *Recorder
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Sessions creates, loads and ends admin sessions.
@@ -76,8 +93,8 @@ const touchEvery = time.Minute
 
 // NewSessions validates cfg and applies defaults.
 func NewSessions(cfg SessionsConfig) (*Sessions, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("admin: sessions: Store is required")
+	if cfg.Store == nil || cfg.Recorder == nil {
+		return nil, errors.New("admin: sessions: Store and Recorder are required")
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
@@ -136,7 +153,9 @@ func (m *Sessions) Load(ctx context.Context, key string) (*Session, error) {
 	}
 	s.key = key
 	now := m.cfg.Now()
-	if !now.Before(m.expiry(&s)) {
+	// An SSO session stored before subjects were kept has no verified
+	// identity to record changes under: it signs in again.
+	if !now.Before(m.expiry(&s)) || (s.Method == "sso" && (s.Issuer == "" || s.Subject == "")) {
 		if err := m.cfg.Store.DeleteAdminSession(ctx, h); err != nil {
 			m.cfg.Logger.WarnContext(ctx, "delete expired admin session", "err", err)
 		}
@@ -174,6 +193,18 @@ func (m *Sessions) End(ctx context.Context, key string) error {
 	err := m.cfg.Store.DeleteAdminSession(ctx, hashKey(key))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("end admin session: %w", err)
+	}
+	return nil
+}
+
+// SignOut ends s and records the sign-out. The session ends even when the
+// record cannot be written; that failure is returned.
+func (m *Sessions) SignOut(ctx context.Context, s *Session) error {
+	if err := m.End(ctx, s.key); err != nil {
+		return err
+	}
+	if err := m.cfg.Recorder.Event(WithActorLabel(ctx, s.User), s.Actor(), ActionSignOut, OutcomeOK, "", map[string]any{"method": s.Method}); err != nil {
+		return fmt.Errorf("sign-out could not be recorded: %w", err)
 	}
 	return nil
 }

@@ -41,7 +41,9 @@ type SSOConfig struct {
 	// HTTPClient talks to the IdP; default http.DefaultClient.
 	HTTPClient *http.Client
 	Store      SessionStore
-	Now        func() time.Time
+	// Recorder records every completed or failed sign-in. Required.
+	Recorder *Recorder
+	Now      func() time.Time
 }
 
 // SSO runs the authorization code flow with PKCE, state and nonce. The
@@ -57,8 +59,8 @@ type SSO struct {
 // NewSSO validates cfg; discovery happens on first use, so a briefly
 // unreachable IdP does not stop stepgate from starting.
 func NewSSO(cfg SSOConfig) (*SSO, error) {
-	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Roles.Claim == "" || cfg.Store == nil {
-		return nil, errors.New("admin: sso config: Issuer, ClientID, RedirectURL, Roles.Claim and Store are required")
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Roles.Claim == "" || cfg.Store == nil || cfg.Recorder == nil {
+		return nil, errors.New("admin: sso config: Issuer, ClientID, RedirectURL, Roles.Claim, Store and Recorder are required")
 	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{oidc.ScopeOpenID, "profile", "email"}
@@ -100,7 +102,8 @@ type SSOStart struct {
 	Requirements policy.Requirements
 }
 
-// Identity is the person the IdP vouched for.
+// Identity is the person the IdP vouched for. Issuer and Subject identify
+// them; Name (e-mail, preferred_username or name) only labels them.
 type Identity struct {
 	Subject, Name, Issuer string
 	Role                  Role
@@ -110,6 +113,9 @@ type Identity struct {
 	// ReturnTo is the local path the login started from.
 	ReturnTo string
 }
+
+// Actor is the identity as the admin audit trail names it.
+func (id *Identity) Actor() string { return SSOActor(id.Issuer, id.Subject) }
 
 func (s *SSO) ctx(ctx context.Context) context.Context {
 	return oidc.ClientContext(ctx, s.cfg.HTTPClient)
@@ -175,52 +181,100 @@ func (s *SSO) Begin(ctx context.Context, opt SSOStart) (cookie, authURL string, 
 
 // Complete checks the callback against the pending login named by cookie
 // (which it consumes), redeems the code with the PKCE verifier, verifies
-// the ID token and its nonce, and maps the role claim.
+// the ID token and its nonce, and maps the role claim. Every sign-in that
+// succeeds or fails with ErrSSO is recorded, under the verified identity
+// once the ID token was verified; when the record of a successful one
+// cannot be written, the sign-in fails.
 func (s *SSO) Complete(ctx context.Context, cookie, state, code string) (*Identity, error) {
+	id, att, err := s.complete(ctx, cookie, state, code)
+	detail := map[string]any{"method": "sso", "issuer": s.cfg.Issuer}
+	switch {
+	case err == nil:
+		detail["role"], detail["amr"], detail["acr"] = string(id.Role), id.AMR, id.ACR
+		if rerr := s.cfg.Recorder.Event(WithActorLabel(ctx, id.Name), id.Actor(), att.what, OutcomeOK, "", detail); rerr != nil {
+			return nil, fmt.Errorf("sso: sign-in could not be recorded: %w", rerr)
+		}
+		return id, nil
+	case errors.Is(err, ErrSSO):
+		if rerr := s.cfg.Recorder.Event(WithActorLabel(ctx, att.label), att.actor, att.what, OutcomeFailed, err.Error(), detail); rerr != nil {
+			return nil, fmt.Errorf("sso: failed sign-in could not be recorded: %w", rerr)
+		}
+	}
+	return nil, err
+}
+
+// Refused records a sign-in the identity provider refused (its error
+// response to the callback), with its error code and description.
+func (s *SSO) Refused(ctx context.Context, code, description string) error {
+	reason := strings.TrimSpace("the identity provider refused the sign-in: " + code + " " + description)
+	if err := s.cfg.Recorder.Event(ctx, "anonymous", ActionSignIn, OutcomeFailed, truncate(reason, 500),
+		map[string]any{"method": "sso", "issuer": s.cfg.Issuer}); err != nil {
+		return fmt.Errorf("sso: failed sign-in could not be recorded: %w", err)
+	}
+	return nil
+}
+
+// attempt is what is known of a sign-in for its record: whether it
+// re-authenticates for a sensitive action, and who, once the ID token
+// verified.
+type attempt struct {
+	what, actor, label string
+}
+
+func (s *SSO) complete(ctx context.Context, cookie, state, code string) (*Identity, attempt, error) {
+	att := attempt{what: ActionSignIn, actor: "anonymous"}
 	if cookie == "" {
-		return nil, fmt.Errorf("%w: the sign-in cookie is missing; start again", ErrSSO)
+		return nil, att, fmt.Errorf("%w: the sign-in cookie is missing; start again", ErrSSO)
 	}
 	key := hashKey("sso:" + cookie)
 	data, err := s.cfg.Store.GetAdminSession(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%w: this sign-in is unknown or was already used; start again", ErrSSO)
+		return nil, att, fmt.Errorf("%w: this sign-in is unknown or was already used; start again", ErrSSO)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sso: load pending login: %w", err)
+		return nil, att, fmt.Errorf("sso: load pending login: %w", err)
 	}
 	if err := s.cfg.Store.DeleteAdminSession(ctx, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("sso: consume pending login: %w", err)
+		return nil, att, fmt.Errorf("sso: consume pending login: %w", err)
 	}
 	var pl pendingLogin
 	if err := json.Unmarshal(data, &pl); err != nil {
-		return nil, fmt.Errorf("sso: decode pending login: %w", err)
+		return nil, att, fmt.Errorf("sso: decode pending login: %w", err)
+	}
+	if !pl.Requirements.Empty() || pl.MaxAge != nil {
+		att.what = ActionReauth
 	}
 	now := s.cfg.Now()
 	switch {
 	case now.Sub(pl.Started) > s.cfg.LoginTTL:
-		return nil, fmt.Errorf("%w: the sign-in took too long; start again", ErrSSO)
+		return nil, att, fmt.Errorf("%w: the sign-in took too long; start again", ErrSSO)
 	case state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(pl.State)) != 1:
-		return nil, fmt.Errorf("%w: the state parameter does not match", ErrSSO)
+		return nil, att, fmt.Errorf("%w: the state parameter does not match", ErrSSO)
 	case code == "":
-		return nil, fmt.Errorf("%w: the identity provider returned no code", ErrSSO)
+		return nil, att, fmt.Errorf("%w: the identity provider returned no code", ErrSSO)
 	}
 	p, err := s.oidcProvider(ctx)
 	if err != nil {
-		return nil, err
+		return nil, att, err
 	}
 	tok, err := s.oauth2(p).Exchange(s.ctx(ctx), code, oauth2.VerifierOption(pl.Verifier))
 	if err != nil {
-		return nil, fmt.Errorf("%w: redeeming the code: %v", ErrSSO, err)
+		return nil, att, fmt.Errorf("%w: redeeming the code: %v", ErrSSO, err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return nil, fmt.Errorf("%w: the token response has no id_token", ErrSSO)
+		return nil, att, fmt.Errorf("%w: the token response has no id_token", ErrSSO)
 	}
 	idt, err := p.VerifierContext(s.ctx(ctx), &oidc.Config{ClientID: s.cfg.ClientID, Now: s.cfg.Now}).Verify(s.ctx(ctx), raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: ID token: %v", ErrSSO, err)
+		return nil, att, fmt.Errorf("%w: ID token: %v", ErrSSO, err)
 	}
-	return s.identity(idt, pl)
+	att.actor = SSOActor(idt.Issuer, idt.Subject)
+	id, err := s.identity(idt, pl)
+	if err != nil {
+		return nil, att, err
+	}
+	return id, att, nil
 }
 
 // reauthSkew is how much earlier than the redirect a fresh sign-in's

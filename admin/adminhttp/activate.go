@@ -59,7 +59,7 @@ func (s *server) activateSubmit(c echo.Context) error {
 	if ok, err := s.sensitive(c, admin.ActionPolicyActivate, self); !ok || err != nil {
 		return err
 	}
-	rev, err := s.cfg.Policies.Activate(c.Request().Context(), sessionOf(c).User, id, reason)
+	rev, err := s.cfg.Policies.Activate(c.Request().Context(), sessionOf(c).Actor(), id, reason)
 	if errors.Is(err, admin.ErrTestsFailed) || errors.Is(err, admin.ErrInvalid) {
 		return s.renderActivate(c, http.StatusUnprocessableEntity, reason, err.Error())
 	}
@@ -83,7 +83,7 @@ func (s *server) rollbackSubmit(c echo.Context) error {
 	if ok, err := s.sensitive(c, admin.ActionPolicyActivate, "/policies/rollback?reason="+url.QueryEscape(reason)); !ok || err != nil {
 		return err
 	}
-	rev, err := s.cfg.Policies.Rollback(c.Request().Context(), sessionOf(c).User, reason)
+	rev, err := s.cfg.Policies.Rollback(c.Request().Context(), sessionOf(c).Actor(), reason)
 	if errors.Is(err, admin.ErrNoPrevious) || errors.Is(err, admin.ErrTestsFailed) || errors.Is(err, admin.ErrInvalid) {
 		return s.render(c, http.StatusUnprocessableEntity, "rollback", "Roll back", "policies",
 			activateView{Rollback: true, Reason: reason, Error: err.Error()})
@@ -130,7 +130,18 @@ func (s *server) sensitive(c echo.Context, action, returnTo string) (bool, error
 		}
 		return false, c.Redirect(http.StatusSeeOther, "/auth/reauth?"+q.Encode())
 	case v.StepUp:
-		return false, echo.NewHTTPError(http.StatusForbidden, "stepgate's policy for "+action+" asks for more than your sign-in provides, even after signing in again: "+v.Describe())
+		return false, s.refuse(c, action, v, "stepgate's policy for "+action+" asks for more than your sign-in provides, even after signing in again: "+v.Describe())
 	}
-	return false, echo.NewHTTPError(http.StatusForbidden, "stepgate's policy refuses "+action+": "+v.Describe())
+	return false, s.refuse(c, action, v, "stepgate's policy refuses "+action+": "+v.Describe())
+}
+
+// refuse records that stepgate's policy refused the session's action and
+// answers 403 with msg.
+func (s *server) refuse(c echo.Context, action string, v admin.GateVerdict, msg string) error {
+	err := s.recorder.Refused(c.Request().Context(), sessionOf(c).Actor(), action, msg,
+		map[string]any{"decision_id": v.DecisionID, "route": c.Request().Method + " " + c.Path()})
+	if err != nil {
+		return err
+	}
+	return echo.NewHTTPError(http.StatusForbidden, msg)
 }

@@ -77,7 +77,7 @@ func (s *server) loginSubmit(c echo.Context) error {
 	if old := sessionOf(c); old != nil {
 		_ = s.sessions.End(ctx, old.Key())
 	}
-	sess, err := s.sessions.Create(ctx, admin.Session{User: admin.BootstrapAdmin, Role: admin.RoleAdmin, Method: "password", AMR: []string{"pwd"}})
+	sess, err := s.sessions.Create(ctx, admin.Session{User: admin.LocalAdmin, Role: admin.RoleAdmin, Method: "password", AMR: []string{"pwd"}})
 	if err != nil {
 		return err
 	}
@@ -90,12 +90,12 @@ func (s *server) loginSubmit(c echo.Context) error {
 }
 
 func (s *server) logout(c echo.Context) error {
+	s.clearCookie(c, sessionCookie)
 	if sess := sessionOf(c); sess != nil {
-		if err := s.sessions.End(c.Request().Context(), sess.Key()); err != nil {
+		if err := s.sessions.SignOut(c.Request().Context(), sess); err != nil {
 			return err
 		}
 	}
-	s.clearCookie(c, sessionCookie)
 	s.flash(c, "You are signed out.")
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
@@ -115,7 +115,7 @@ func (s *server) reauthSubmit(c echo.Context) error {
 	sess := sessionOf(c)
 	ctx := c.Request().Context()
 	v := loginView{User: sess.User, ReturnTo: localPath(c.FormValue("return_to")), Reauth: true}
-	err := s.password.Check(ctx, c.RealIP(), sess.User, c.FormValue("password"))
+	err := s.password.Reauthenticate(ctx, c.RealIP(), sess.User, c.FormValue("password"))
 	var rl *admin.RateLimitError
 	switch {
 	case errors.As(err, &rl):

@@ -59,7 +59,7 @@ func (s *server) clientCreate(c echo.Context) error {
 	if ok, err := s.sensitive(c, admin.ActionClientKey, "/clients/new?"+back.Encode()); !ok || err != nil {
 		return err
 	}
-	key, err := s.clients.Create(c.Request().Context(), sessionOf(c).User, set)
+	key, err := s.clients.Create(c.Request().Context(), sessionOf(c).Actor(), set)
 	var fe admin.FieldErrors
 	if errors.As(err, &fe) {
 		f.Errors = fe
@@ -94,7 +94,7 @@ func (s *server) clientUpdate(c echo.Context) error {
 	}
 	set, f := formSettings(c)
 	set.ID, f.ID = cl.ID, cl.ID
-	err = s.clients.Update(c.Request().Context(), sessionOf(c).User, set)
+	err = s.clients.Update(c.Request().Context(), sessionOf(c).Actor(), set)
 	var fe admin.FieldErrors
 	if errors.As(err, &fe) {
 		f.Errors = fe
@@ -112,7 +112,7 @@ func (s *server) clientRotate(c echo.Context) error {
 	if ok, err := s.sensitive(c, admin.ActionClientKey, "/clients/"+id); !ok || err != nil {
 		return err
 	}
-	key, err := s.clients.Rotate(c.Request().Context(), sessionOf(c).User, id)
+	key, err := s.clients.Rotate(c.Request().Context(), sessionOf(c).Actor(), id)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *server) clientRotate(c echo.Context) error {
 
 func (s *server) clientRevoke(c echo.Context) error {
 	id := c.Param("id")
-	if err := s.clients.Revoke(c.Request().Context(), sessionOf(c).User, id); err != nil {
+	if err := s.clients.Revoke(c.Request().Context(), sessionOf(c).Actor(), id); err != nil {
 		return err
 	}
 	s.flash(c, "Revoked the key of "+id+". Calls with it are refused from now on; rotate to issue a new key.")

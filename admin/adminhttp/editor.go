@@ -157,7 +157,7 @@ func (s *server) editSubmit(c echo.Context) error {
 	if v.Message == "" {
 		v.Message = "Edited from revision " + strconv.FormatInt(rev.ID, 10)
 	}
-	newRev, val, err := s.cfg.Policies.Push(c.Request().Context(), sessionOf(c).User, next, v.Message, false)
+	newRev, val, err := s.cfg.Policies.Push(c.Request().Context(), sessionOf(c).Actor(), next, v.Message, false)
 	if err != nil {
 		if val != nil && val.Compile != nil {
 			attachIssues(&v, val.Compile)

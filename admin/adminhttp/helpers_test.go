@@ -73,7 +73,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	eng := policy.NewEngine(policy.EngineConfig{})
-	pol, err := admin.NewPolicies(admin.PoliciesConfig{Store: st, Audit: storeAudit{st}, Compiler: eng, Now: clk.Now,
+	rec, err := admin.NewRecorder(admin.RecorderConfig{ChainID: "test", Log: storeAudit{st}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := admin.NewPolicies(admin.PoliciesConfig{Store: st, Recorder: rec, Compiler: eng, Now: clk.Now,
 		OnActivate: func(ctx context.Context, rev storage.PolicyRevision) {
 			files, err := policy.ReadTarball(rev.Bundle)
 			if err == nil {
@@ -83,7 +87,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.EnsureBootstrapPassword(ctx, st, testPassword); err != nil {
+	if _, err := admin.EnsureBootstrapPassword(ctx, st, rec, "setup", testPassword); err != nil {
 		t.Fatal(err)
 	}
 	files, err := policy.ReadFS(policies.Bundle())
@@ -180,11 +184,12 @@ func (b *browser) signIn() {
 // directly, as SSO would).
 func (e *env) auditor() *browser {
 	e.t.Helper()
-	s, err := admin.NewSessions(admin.SessionsConfig{Store: e.store, Now: e.clock.Now})
+	s, err := admin.NewSessions(admin.SessionsConfig{Store: e.store, Recorder: e.policies.Recorder(), Now: e.clock.Now})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sess, err := s.Create(context.Background(), admin.Session{User: "audrey@example.com", Role: admin.RoleAuditor, Method: "sso"})
+	sess, err := s.Create(context.Background(), admin.Session{User: "audrey@example.com", Role: admin.RoleAuditor, Method: "sso",
+		Issuer: "https://idp.example", Subject: "sub-audrey"})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -52,7 +52,8 @@ func (s *server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// loadSession puts the live session, if any, into the context.
+// loadSession puts the live session, if any, into the context, and its
+// user name as the label of the actor admin records name.
 func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ck, err := c.Cookie(sessionCookie)
@@ -61,6 +62,9 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				c.Set(sessionKey, sess)
+				// Records name the verified identity; the label says who
+				// that is to people reading the trail.
+				c.SetRequest(c.Request().WithContext(admin.WithActorLabel(c.Request().Context(), sess.User)))
 			case errors.Is(err, admin.ErrNoSession):
 				s.clearCookie(c, sessionCookie)
 			default:
@@ -94,10 +98,17 @@ func (s *server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireAdmin refuses every change to anyone but an admin, whatever the
-// page showed them.
-func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+// page showed them, and records the refusal.
+func (s *server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if sess := sessionOf(c); sess == nil || !sess.Role.CanWrite() {
+			if sess != nil {
+				route := c.Request().Method + " " + c.Path()
+				if err := s.recorder.Refused(c.Request().Context(), sess.Actor(), "admin.write", "role "+string(sess.Role)+" may not change anything",
+					map[string]any{"route": route, "role": string(sess.Role)}); err != nil {
+					return err
+				}
+			}
 			return echo.NewHTTPError(http.StatusForbidden, "Your role is auditor: you can look at everything but change nothing. Ask an admin to make this change.")
 		}
 		return next(c)

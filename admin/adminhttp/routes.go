@@ -20,7 +20,7 @@ func (s *server) routes(e *echo.Echo) {
 	e.POST("/logout", s.logout)
 
 	r := e.Group("", s.requireSession)
-	w := e.Group("", s.requireSession, requireAdmin)
+	w := e.Group("", s.requireSession, s.requireAdmin)
 
 	r.GET("/", s.dashboard)
 	r.GET("/auth/reauth", s.reauthPage)

@@ -23,6 +23,7 @@ type server struct {
 	clients  *admin.Clients
 	trail    *trail.Trail
 	password *admin.PasswordSignIn
+	recorder *admin.Recorder
 	sso      *admin.SSO
 	gate     *admin.Gate
 	views    *webui.Views
@@ -41,25 +42,27 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.ImpactSample = cmp.Or(cfg.ImpactSample, 1000)
-	s := &server{cfg: cfg, log: cfg.Logger}
+	// One recorder for the whole process: admin changes, sign-ins and
+	// refusals go to the chain of the process's audit writer.
+	s := &server{cfg: cfg, log: cfg.Logger, recorder: cfg.Policies.Recorder()}
 	var err error
 	if s.sessions, err = admin.NewSessions(admin.SessionsConfig{Store: cfg.Store, IdleTimeout: cfg.IdleTimeout,
-		AbsoluteTimeout: cfg.AbsoluteTimeout, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		AbsoluteTimeout: cfg.AbsoluteTimeout, Recorder: s.recorder, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Audit: cfg.Audit,
+	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Recorder: s.recorder,
 		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	if s.trail, err = trail.New(trail.Config{Store: cfg.Store, Anchoring: cfg.Anchoring}); err != nil {
 		return nil, err
 	}
-	s.password = &admin.PasswordSignIn{Settings: cfg.Store,
+	s.password = &admin.PasswordSignIn{Settings: cfg.Store, Recorder: s.recorder,
 		Limiter: admin.NewLoginLimiter(cfg.LoginBurst, cfg.LoginInterval, cfg.Now)}
 	formAction := "'self'"
 	if c := cfg.SSO; c != nil {
 		if s.sso, err = admin.NewSSO(admin.SSOConfig{Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-			RedirectURL: c.RedirectURL, HTTPClient: c.HTTPClient, Store: cfg.Store, Now: cfg.Now,
+			RedirectURL: c.RedirectURL, HTTPClient: c.HTTPClient, Store: cfg.Store, Recorder: s.recorder, Now: cfg.Now,
 			Roles: admin.RoleMapping{Claim: cmp.Or(c.RoleClaim, "groups"), AdminValues: c.AdminValues, AuditorValues: c.AuditorValues},
 		}); err != nil {
 			return nil, err

@@ -44,6 +44,9 @@ func (s *server) ssoCallback(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if e := c.QueryParam("error"); e != "" {
+		if err := s.sso.Refused(ctx, e, c.QueryParam("error_description")); err != nil {
+			return err
+		}
 		return echo.NewHTTPError(http.StatusBadRequest, "The identity provider refused the sign-in: "+e+" "+c.QueryParam("error_description"))
 	}
 	var cookie string
@@ -59,8 +62,10 @@ func (s *server) ssoCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cur := sessionOf(c); cur != nil && cur.Method == "sso" && cur.User == id.Name && cur.Issuer == id.Issuer {
-		cur.Role = id.Role
+	// The same person is the same issuer and subject; a shared e-mail
+	// address is not enough.
+	if cur := sessionOf(c); cur != nil && cur.Method == "sso" && cur.Issuer == id.Issuer && cur.Subject == id.Subject {
+		cur.Role, cur.User = id.Role, id.Name
 		if err := s.sessions.Reauthenticated(ctx, cur, id.AuthTime, id.AMR, id.ACR); err != nil {
 			return err
 		}
@@ -70,7 +75,7 @@ func (s *server) ssoCallback(c echo.Context) error {
 		_ = s.sessions.End(ctx, cur.Key())
 	}
 	sess, err := s.sessions.Create(ctx, admin.Session{User: id.Name, Role: id.Role, Method: "sso", Issuer: id.Issuer,
-		AMR: id.AMR, ACR: id.ACR, AuthTime: id.AuthTime})
+		Subject: id.Subject, AMR: id.AMR, ACR: id.ACR, AuthTime: id.AuthTime})
 	if err != nil {
 		return err
 	}

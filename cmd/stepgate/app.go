@@ -75,8 +75,15 @@ func openApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: st, audit: w}
 	a.engine = policy.NewEngine(policy.EngineConfig{Compile: policy.CompileOptions{Timeout: cfg.Decision.Timeout}, Logger: log})
+	// Admin changes are appended inside their own transactions, to the
+	// chain the writer appends everything else of this process to.
+	rec, err := admin.NewRecorder(admin.RecorderConfig{ChainID: cfg.chainID(), Log: w})
+	if err != nil {
+		a.close(ctx)
+		return nil, err
+	}
 	a.policies, err = admin.NewPolicies(admin.PoliciesConfig{
-		Store: st, Audit: w, Compiler: a.engine, Logger: log,
+		Store: st, Recorder: rec, Compiler: a.engine, Logger: log,
 		OnActivate: func(ctx context.Context, rev storage.PolicyRevision) {
 			if err := a.loadRevision(ctx, rev); err != nil {
 				log.Error("activated revision did not load", "revision", rev.ID, "err", err)

@@ -18,7 +18,12 @@ import (
 // claims out of the box, so that curl works before an IdP is configured.
 const devClientID = "dev"
 
-const systemActor = "system:bootstrap"
+// The actors of what stepgate changes by itself: first-start setup, and
+// clients kept in step with the config file.
+const (
+	systemActor = "system:bootstrap"
+	configActor = "system:config"
+)
 
 // bootstrap makes a fresh database usable: the default policy active, the
 // development client key and the admin password created and shown once,
@@ -38,11 +43,12 @@ func bootstrap(ctx context.Context, st storage.Store, pol *admin.Policies, cfg C
 		return fmt.Errorf("read active revision: %w", err)
 	}
 
-	key, err := ensureDevClient(ctx, st, env("STEPGATE_BOOTSTRAP_CLIENT_KEY"))
+	rec := pol.Recorder()
+	key, err := ensureDevClient(ctx, st, rec, env("STEPGATE_BOOTSTRAP_CLIENT_KEY"))
 	if err != nil {
 		return err
 	}
-	password, err := admin.EnsureBootstrapPassword(ctx, st, env("STEPGATE_BOOTSTRAP_ADMIN_PASSWORD"))
+	password, err := admin.EnsureBootstrapPassword(ctx, st, rec, systemActor, env("STEPGATE_BOOTSTRAP_ADMIN_PASSWORD"))
 	if err != nil {
 		return err
 	}
@@ -57,19 +63,19 @@ func bootstrap(ctx context.Context, st storage.Store, pol *admin.Policies, cfg C
 		}
 		fmt.Fprintln(out, "================================================================")
 	}
-	return upsertClients(ctx, st, cfg.Clients)
+	return upsertClients(ctx, st, rec, cfg.Clients)
 }
 
 // ensureDevClient creates the development client on first start. A key in
 // STEPGATE_BOOTSTRAP_CLIENT_KEY is used (and never printed); otherwise one
 // is generated and returned to be shown once.
-func ensureDevClient(ctx context.Context, st storage.Store, given string) (shown string, err error) {
+func ensureDevClient(ctx context.Context, st storage.Store, rec *admin.Recorder, given string) (shown string, err error) {
 	existing, err := st.GetClient(ctx, devClientID)
 	switch {
 	case err == nil:
 		if given != "" && existing.KeyHash != clientauth.HashKey(given) {
 			existing.KeyHash = clientauth.HashKey(given)
-			return "", st.UpdateClient(ctx, existing)
+			return "", saveClient(ctx, st, rec, systemActor, "client.rotate", existing, false)
 		}
 		return "", nil
 	case !errors.Is(err, storage.ErrNotFound):
@@ -82,8 +88,8 @@ func ensureDevClient(ctx context.Context, st storage.Store, given string) (shown
 		}
 		shown = key
 	}
-	err = st.CreateClient(ctx, storage.Client{ID: devClientID, Name: "development client (created on first start)",
-		KeyHash: clientauth.HashKey(key), AssertClaims: true})
+	err = saveClient(ctx, st, rec, systemActor, "client.create", storage.Client{ID: devClientID,
+		Name: "development client (created on first start)", KeyHash: clientauth.HashKey(key), AssertClaims: true}, true)
 	if err != nil {
 		return "", fmt.Errorf("create development client: %w", err)
 	}
@@ -91,17 +97,17 @@ func ensureDevClient(ctx context.Context, st storage.Store, given string) (shown
 }
 
 // upsertClients makes the store agree with the clients in the config file.
-func upsertClients(ctx context.Context, st storage.Store, clients []ClientConfig) error {
+func upsertClients(ctx context.Context, st storage.Store, rec *admin.Recorder, clients []ClientConfig) error {
 	for _, c := range clients {
 		want := storage.Client{ID: c.ID, Name: c.ID, KeyHash: c.keyHash(), AssertClaims: c.AssertClaims, ReturnTo: c.ReturnTo}
 		got, err := st.GetClient(ctx, c.ID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			err = st.CreateClient(ctx, want)
+			err = saveClient(ctx, st, rec, configActor, "client.create", want, true)
 		case err == nil:
 			if got.KeyHash != want.KeyHash || got.AssertClaims != want.AssertClaims || !slices.Equal(got.ReturnTo, want.ReturnTo) || got.Disabled {
 				want.CreatedAt, want.Name = got.CreatedAt, got.Name
-				err = st.UpdateClient(ctx, want)
+				err = saveClient(ctx, st, rec, configActor, "client.update", want, false)
 			}
 		}
 		if err != nil {
@@ -109,4 +115,22 @@ func upsertClients(ctx context.Context, st storage.Store, clients []ClientConfig
 		}
 	}
 	return nil
+}
+
+// saveClient creates or updates c and records the change, in one
+// transaction. The record names what changed, never the key.
+func saveClient(ctx context.Context, st storage.Store, rec *admin.Recorder, actor, what string, c storage.Client, create bool) error {
+	return st.Atomic(ctx, func(tx storage.Store) error {
+		var err error
+		if create {
+			err = tx.CreateClient(ctx, c)
+		} else {
+			err = tx.UpdateClient(ctx, c)
+		}
+		if err != nil {
+			return err
+		}
+		return rec.Change(ctx, tx, actor, what, map[string]any{"client": c.ID, "name": c.Name,
+			"assert_claims": c.AssertClaims, "return_to": c.ReturnTo, "disabled": c.Disabled})
+	})
 }

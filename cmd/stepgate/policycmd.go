@@ -164,7 +164,8 @@ func readBundle(path string) (policy.Files, error) {
 	return policy.ReadTarball(b)
 }
 
-// cliActor names who ran the command in the admin audit.
+// cliActor names who ran the command in the admin audit: the operating
+// system account, the only identity the command line has.
 func cliActor() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return "cli:" + u.Username
