@@ -31,6 +31,10 @@ type AuditTrail interface {
 	// AuditHeads returns the head (last sequence and hash) of every chain,
 	// in chain id order, as the store records it.
 	AuditHeads(ctx context.Context) ([]ChainHead, error)
+	// AuditHashAt returns the Hash of record seq of chain chainID, or
+	// ErrNotFound when it is not stored (never written, or removed by
+	// retention).
+	AuditHashAt(ctx context.Context, chainID string, seq int64) (string, error)
 	// DeleteAuditBefore deletes, per chain, the longest prefix of records older
 	// than before, then appends a checkpoint record to each trimmed chain so
 	// the remaining chain still verifies. It returns how many records it deleted.

@@ -180,15 +180,16 @@ var (
 	checkpointsDesc = prometheus.NewDesc("stepgate_audit_checkpoints_total",
 		"Signed audit checkpoints by result: signed (kept by the witness file), failed (not kept), copy_failed (an extra witness refused a copy).",
 		[]string{"result"}, nil)
-	rewindsDesc = prometheus.NewDesc("stepgate_audit_chain_rewinds_total",
-		"Chains seen going back or vanishing between checkpoints: records deleted from the database.", nil, nil)
+	contradictionsDesc = prometheus.NewDesc("stepgate_audit_chain_contradictions_total",
+		"Chains found contradicting their last signed checkpoint, each counted once: kind rewind (went back or vanished: records deleted) or rewrite (a signed record holds another hash). Any is an alarm.",
+		[]string{"kind"}, nil)
 	lastCheckpointDesc = prometheus.NewDesc("stepgate_audit_last_checkpoint_timestamp_seconds",
 		"Unix time of the last signed checkpoint; 0 before the first.", nil, nil)
 )
 
 func (c anchorCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- checkpointsDesc
-	ch <- rewindsDesc
+	ch <- contradictionsDesc
 	ch <- lastCheckpointDesc
 }
 
@@ -197,7 +198,8 @@ func (c anchorCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(checkpointsDesc, prometheus.CounterValue, float64(s.Signed), "signed")
 	ch <- prometheus.MustNewConstMetric(checkpointsDesc, prometheus.CounterValue, float64(s.Failed), "failed")
 	ch <- prometheus.MustNewConstMetric(checkpointsDesc, prometheus.CounterValue, float64(s.CopyFailed), "copy_failed")
-	ch <- prometheus.MustNewConstMetric(rewindsDesc, prometheus.CounterValue, float64(s.Rewinds))
+	ch <- prometheus.MustNewConstMetric(contradictionsDesc, prometheus.CounterValue, float64(s.Rewinds), "rewind")
+	ch <- prometheus.MustNewConstMetric(contradictionsDesc, prometheus.CounterValue, float64(s.Rewrites), "rewrite")
 	last := 0.0
 	if !s.Last.IsZero() {
 		last = float64(s.Last.UnixNano()) / 1e9

@@ -18,6 +18,7 @@ import (
 // HeadReader is the part of storage.Store the checkpointer reads.
 type HeadReader interface {
 	AuditHeads(ctx context.Context) ([]storage.ChainHead, error)
+	AuditHashAt(ctx context.Context, chainID string, seq int64) (string, error)
 }
 
 // Config configures a Checkpointer.
@@ -47,9 +48,11 @@ type Config struct {
 type Stats struct {
 	// Signed counts checkpoints the primary witness kept; Failed counts
 	// attempts that did not get there; CopyFailed counts failures of the
-	// other witnesses; Rewinds counts chains seen going back (records
-	// deleted from the database since the last checkpoint).
-	Signed, Failed, CopyFailed, Rewinds uint64
+	// other witnesses; Rewinds counts chains found going back or vanishing
+	// and Rewrites chains whose signed position holds another hash: records
+	// deleted or rewritten in the database since the last checkpoint. Each
+	// chain counts once.
+	Signed, Failed, CopyFailed, Rewinds, Rewrites uint64
 	// Last is the time of the last checkpoint kept (zero before the first).
 	Last time.Time
 }
@@ -64,7 +67,10 @@ type Checkpointer struct {
 	last       []storage.ChainHead
 	lastDigest string
 
-	signed, failed, copyFailed, rewinds atomic.Uint64
+	signed, failed, copyFailed, rewinds, rewrites atomic.Uint64
+	// broken names the chains found contradicting their signed head, so
+	// that each is logged once.
+	broken map[string]bool
 	lastTime                            atomic.Pointer[time.Time]
 
 	stop chan struct{}
@@ -86,7 +92,7 @@ func New(cfg Config) (*Checkpointer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Checkpointer{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Checkpointer{cfg: cfg, stop: make(chan struct{}), done: make(chan struct{}), broken: map[string]bool{}}
 	if r := cfg.Resume; r != nil {
 		c.last, c.lastDigest = slices.Clone(r.Chains), r.Digest()
 	}
@@ -149,7 +155,13 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (bool, error) {
 	if slices.Equal(heads, c.last) {
 		return false, nil
 	}
-	c.noticeRewinds(heads)
+	if heads, err = c.extend(ctx, heads); err != nil {
+		c.failed.Add(1)
+		return false, err
+	}
+	if slices.Equal(heads, c.last) {
+		return false, nil
+	}
 	cp := Checkpoint{Time: c.cfg.Now(), Signer: c.cfg.Signer, Prev: c.lastDigest, Chains: heads}
 	cp.Sign(c.cfg.Key)
 	if err := c.cfg.Witnesses[0].Witness(ctx, cp); err != nil {
@@ -168,23 +180,55 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// noticeRewinds logs chains that went back or vanished since the last
-// checkpoint: only deleting records does that. The new checkpoint still
-// signs what the database holds; verification reports the difference.
-func (c *Checkpointer) noticeRewinds(heads []storage.ChainHead) {
+// extend makes the new checkpoint extend the last one. A chain that moved
+// must still hold, at the position signed last, the hash signed there: the
+// chain links every record to the one before, so that one lookup proves
+// every earlier record unchanged. A chain that went back, vanished or holds
+// another hash there contradicts what was signed: it is logged (once) and
+// counted, and its last signed head is carried forward unchanged, so that
+// the witness keeps the evidence and verification names the chain. A
+// position that retention removed cannot be looked up; the verification
+// walk covers it through the retention checkpoint record.
+func (c *Checkpointer) extend(ctx context.Context, heads []storage.ChainHead) ([]storage.ChainHead, error) {
+	out := slices.Clone(heads)
 	for _, old := range c.last {
-		i, found := slices.BinarySearchFunc(heads, storage.ChainHead{ChainID: old.ChainID}, byChainID)
-		if found && heads[i].Seq >= old.Seq {
+		i, found := slices.BinarySearchFunc(out, storage.ChainHead{ChainID: old.ChainID}, byChainID)
+		var why string
+		counter := &c.rewinds
+		switch {
+		case !found:
+			why = "the chain is gone"
+		case out[i] == old:
 			continue
+		case out[i].Seq < old.Seq:
+			why = fmt.Sprintf("the chain went back to sequence %d", out[i].Seq)
+		default:
+			h, err := c.cfg.Heads.AuditHashAt(ctx, old.ChainID, old.Seq)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				continue
+			case err != nil:
+				return nil, fmt.Errorf("read signed audit position %s/%d: %w", old.ChainID, old.Seq, err)
+			case h == old.Hash:
+				continue
+			}
+			why = fmt.Sprintf("sequence %d now has hash %q", old.Seq, h)
+			counter = &c.rewrites
 		}
-		now := int64(0)
 		if found {
-			now = heads[i].Seq
+			out[i] = old
+		} else {
+			out = slices.Insert(out, i, old)
 		}
-		c.rewinds.Add(1)
-		c.cfg.Logger.Error("audit chain went back since the last checkpoint: records were deleted from the database",
-			"chain_id", old.ChainID, "signed_seq", old.Seq, "seq_now", now)
+		if !c.broken[old.ChainID] {
+			c.broken[old.ChainID] = true
+			counter.Add(1)
+			c.cfg.Logger.Error("audit chain contradicts its last signed checkpoint: records were deleted or rewritten in the database; "+
+				"its signed head is kept and verification names the chain", "chain_id", old.ChainID, "signed_seq", old.Seq,
+				"signed_hash", old.Hash, "found", why)
+		}
 	}
+	return out, nil
 }
 
 // Interval is how often the heads are read.
@@ -192,7 +236,8 @@ func (c *Checkpointer) Interval() time.Duration { return c.cfg.Interval }
 
 // Stats returns the counters.
 func (c *Checkpointer) Stats() Stats {
-	s := Stats{Signed: c.signed.Load(), Failed: c.failed.Load(), CopyFailed: c.copyFailed.Load(), Rewinds: c.rewinds.Load()}
+	s := Stats{Signed: c.signed.Load(), Failed: c.failed.Load(), CopyFailed: c.copyFailed.Load(),
+		Rewinds: c.rewinds.Load(), Rewrites: c.rewrites.Load()}
 	if t := c.lastTime.Load(); t != nil {
 		s.Last = *t
 	}

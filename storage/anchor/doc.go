@@ -11,6 +11,12 @@
 // structured log (LogWitness), as Certificate Transparency's signed tree
 // heads and CloudTrail's digest files do.
 //
+// Each checkpoint extends its signer's previous one: before signing, the
+// checkpointer looks up the record at every chain's last signed position,
+// and a chain that went back, vanished or holds another hash there is not
+// signed forward (its signed head is carried on and the contradiction
+// logged and counted), so a rewrite raises an alarm within a second.
+//
 // Verification (Check, then storage.ChainVerifier.Anchor) needs only the
 // witness and the public key: every signature; each checkpoint naming its
 // signer's previous one (so removed lines show); signed positions never
@@ -20,6 +26,7 @@
 // edited witness line are all found; records after the last checkpoint are
 // reported as not yet anchored.
 //
-// The cost is one read of the chain heads table per interval and one
-// signature (about 50 µs) per checkpoint, whatever the decision rate.
+// The cost is one read of the chain heads table per interval, one indexed
+// lookup per moving chain and one signature (about 50 µs) per checkpoint,
+// whatever the decision rate.
 package anchor

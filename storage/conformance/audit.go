@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -128,6 +129,20 @@ func testAuditVerifyClean(t *testing.T, s storage.Store) {
 	mustNoErr(t, err, "verify")
 	if !rep.OK || rep.Checked != 15 || rep.Chains != 3 || rep.FirstBroken != nil {
 		t.Errorf("report = %+v (broken %+v), want OK, 15 records in 3 chains", rep, rep.FirstBroken)
+	}
+	// The heads and positions the signed checkpoints are made from.
+	heads, err := s.AuditHeads(ctxFor(t))
+	mustNoErr(t, err, "audit heads")
+	if len(heads) != 3 || heads[0].ChainID != "a" || heads[0].Seq != 5 || heads[2].ChainID != "c" {
+		t.Fatalf("heads = %+v, want a, b and c at seq 5", heads)
+	}
+	h, err := s.AuditHashAt(ctxFor(t), "a", 5)
+	mustNoErr(t, err, "audit hash at")
+	if h != heads[0].Hash {
+		t.Errorf("hash of a/5 = %q, head says %q", h, heads[0].Hash)
+	}
+	if _, err := s.AuditHashAt(ctxFor(t), "a", 6); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("hash of a missing record: %v, want ErrNotFound", err)
 	}
 }
 

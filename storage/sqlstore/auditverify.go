@@ -148,3 +148,15 @@ func (s *Store) AuditHeads(ctx context.Context) ([]storage.ChainHead, error) {
 	}
 	return out, nil
 }
+
+// AuditHashAt reads the hash of one record by its chain position.
+func (s *Store) AuditHashAt(ctx context.Context, chainID string, seq int64) (string, error) {
+	var rows []auditRow
+	if err := s.r.WithContext(ctx).Select("hash").Where("chain_id = ? AND seq = ?", chainID, seq).Limit(1).Find(&rows).Error; err != nil {
+		return "", wrap("audit hash", err)
+	}
+	if len(rows) == 0 {
+		return "", fmt.Errorf("sqlstore: audit hash of %s/%d: %w", chainID, seq, storage.ErrNotFound)
+	}
+	return rows[0].Hash, nil
+}
