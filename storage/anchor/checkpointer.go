@@ -70,8 +70,8 @@ type Checkpointer struct {
 	signed, failed, copyFailed, rewinds, rewrites atomic.Uint64
 	// broken names the chains found contradicting their signed head, so
 	// that each is logged once.
-	broken map[string]bool
-	lastTime                            atomic.Pointer[time.Time]
+	broken   map[string]bool
+	lastTime atomic.Pointer[time.Time]
 
 	stop chan struct{}
 	done chan struct{}
