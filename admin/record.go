@@ -23,6 +23,22 @@ const (
 	OutcomeRefused = "refused"
 )
 
+// ErrUnrecorded means an admin action was not carried out (a change not
+// made, a sign-in refused) because the audit trail could not record it.
+var ErrUnrecorded = errors.New("the admin audit trail could not record it, so it was not done")
+
+// unrecordedError names the action the trail could not record and why.
+type unrecordedError struct {
+	kind, what string
+	err        error
+}
+
+func (e *unrecordedError) Error() string {
+	return "record admin " + e.kind + " " + e.what + ": " + e.err.Error()
+}
+
+func (e *unrecordedError) Unwrap() []error { return []error{ErrUnrecorded, e.err} }
+
 // LocalAdmin is the actor of the bootstrap admin, the one local account
 // that signs in with a password. It is the account name itself: there is no
 // issuer to qualify it with, and records written before SSO actors existed
@@ -103,7 +119,7 @@ func (r *Recorder) Change(ctx context.Context, tx AuditAppender, actor string, w
 	}
 	rec.ChainID = r.cfg.ChainID
 	if err := tx.AppendAudit(ctx, []storage.AuditRecord{rec}); err != nil {
-		return fmt.Errorf("record admin change %s: %w", what, err)
+		return &unrecordedError{kind: "change", what: what, err: err}
 	}
 	return nil
 }
@@ -116,7 +132,7 @@ func (r *Recorder) Event(ctx context.Context, actor string, what, outcome, reaso
 		return err
 	}
 	if err := r.cfg.Log.Write(ctx, rec); err != nil {
-		return fmt.Errorf("record admin event %s: %w", what, err)
+		return &unrecordedError{kind: "event", what: what, err: err}
 	}
 	return nil
 }

@@ -60,6 +60,9 @@ func (s *server) activateSubmit(c echo.Context) error {
 		return err
 	}
 	rev, err := s.cfg.Policies.Activate(c.Request().Context(), sessionOf(c).Actor(), id, reason)
+	if errors.Is(err, admin.ErrUnrecorded) {
+		return err
+	}
 	if errors.Is(err, admin.ErrTestsFailed) || errors.Is(err, admin.ErrInvalid) {
 		return s.renderActivate(c, http.StatusUnprocessableEntity, reason, err.Error())
 	}
@@ -84,6 +87,9 @@ func (s *server) rollbackSubmit(c echo.Context) error {
 		return err
 	}
 	rev, err := s.cfg.Policies.Rollback(c.Request().Context(), sessionOf(c).Actor(), reason)
+	if errors.Is(err, admin.ErrUnrecorded) {
+		return err
+	}
 	if errors.Is(err, admin.ErrNoPrevious) || errors.Is(err, admin.ErrTestsFailed) || errors.Is(err, admin.ErrInvalid) {
 		return s.render(c, http.StatusUnprocessableEntity, "rollback", "Roll back", "policies",
 			activateView{Rollback: true, Reason: reason, Error: err.Error()})

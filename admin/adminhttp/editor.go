@@ -158,7 +158,7 @@ func (s *server) editSubmit(c echo.Context) error {
 		v.Message = "Edited from revision " + strconv.FormatInt(rev.ID, 10)
 	}
 	newRev, val, err := s.cfg.Policies.Push(c.Request().Context(), sessionOf(c).Actor(), next, v.Message, false)
-	if err != nil {
+	if err != nil && !errors.Is(err, admin.ErrUnrecorded) {
 		if val != nil && val.Compile != nil {
 			attachIssues(&v, val.Compile)
 			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
@@ -167,6 +167,8 @@ func (s *server) editSubmit(c echo.Context) error {
 			v.Errors = append(v.Errors, err.Error())
 			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
 		}
+	}
+	if err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("Saved draft revision %d. Rego tests: %d passed, %d failed.", newRev.ID, val.Passed, val.Failed)

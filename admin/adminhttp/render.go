@@ -69,9 +69,16 @@ func (s *server) handleError(err error, c echo.Context) {
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, admin.ErrForbidden):
 		status, msg = http.StatusForbidden, err.Error()
+	case errors.Is(err, admin.ErrUnrecorded):
+		// Nothing happened: say so, rather than a bare "went wrong".
+		status, msg = http.StatusServiceUnavailable, "Nothing was done: the audit trail is not accepting records right now, "+
+			"and stepgate does nothing it cannot record. Try again once it is."
 	}
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)
-	if status >= 500 {
+	if status == http.StatusServiceUnavailable && errors.Is(err, admin.ErrUnrecorded) {
+		s.log.ErrorContext(c.Request().Context(), "admin action not recorded", "err", err, "path", c.Path(), "request_id", rid)
+		msg += " The details are in stepgate's log under request id " + rid + "."
+	} else if status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "admin request failed", "err", err, "path", c.Path(), "request_id", rid)
 		msg = "Something went wrong on our side. The details are in stepgate's log under request id " + rid + "."
 	}

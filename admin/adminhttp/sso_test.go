@@ -24,6 +24,8 @@ type fakeIdP struct {
 	nonce     string
 	groups    []string
 	badNonce  bool
+	// sub is the subject of the ID token; "u-1" when empty.
+	sub string
 	clock     *clock
 	// authTimeAgo is how many seconds before the token the IdP's session
 	// authenticated the user (0: just now).
@@ -46,7 +48,11 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 			nonce = "another-nonce"
 		}
 		now := f.clock.Now().Unix()
-		tok := f.iss.Mint(t, map[string]any{"iss": f.iss.URL(), "aud": "admin-ui", "sub": "u-1", "email": "ada@example.com",
+		sub := f.sub
+		if sub == "" {
+			sub = "u-1"
+		}
+		tok := f.iss.Mint(t, map[string]any{"iss": f.iss.URL(), "aud": "admin-ui", "sub": sub, "email": "ada@example.com",
 			"groups": f.groups, "nonce": nonce, "iat": now, "exp": now + 300, "auth_time": now - f.authTimeAgo, "amr": []string{"pwd", "mfa"}})
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "id_token": tok})
