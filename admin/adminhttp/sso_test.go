@@ -25,8 +25,8 @@ type fakeIdP struct {
 	groups    []string
 	badNonce  bool
 	// sub is the subject of the ID token; "u-1" when empty.
-	sub string
-	clock     *clock
+	sub   string
+	clock *clock
 	// authTimeAgo is how many seconds before the token the IdP's session
 	// authenticated the user (0: just now).
 	authTimeAgo int64
