@@ -7,8 +7,21 @@
 // reaches storage only through admin; they know nothing about HTTP or SQL
 // dialects, and work on storage's plain types.
 //
-// Every change goes through one method that validates first, changes the
-// store second and writes an admin audit record (actor, what, why) into the
-// same tamper-evident trail as decisions. A change that cannot be audited is
-// reported as an error.
+// Every change goes through one method that validates first, then changes
+// the store and appends its admin audit record (actor, what, why) in one
+// store transaction (storage.Store's Atomic), on the chain of the process's
+// audit writer: the change and its record commit together or not at all, so
+// a change that cannot be recorded is not made (ErrUnrecorded). In-process
+// side effects (the engine's hot swap, the client cache) run after the
+// commit. Events that change nothing in the store, such as sign-ins, failed
+// sign-ins, sign-outs and refused actions with their reason, are recorded
+// through the audit writer (Recorder); a sign-in that cannot be recorded
+// fails.
+//
+// The actor of a record is the verified identity: "ISSUER|SUBJECT" for
+// single sign-on (SSOActor), LocalAdmin ("admin") for the one local
+// password account, "cli:USER" for the command line and "system:…" for
+// stepgate itself. How people know the actor (an e-mail address) is only a
+// label, kept in the record's Detail as "actor_label"; refusals and
+// failures carry their reason in Reasons and in Detail as "error".
 package admin

@@ -8,7 +8,9 @@
 // the admin UI's opaque sessions), and is composed of one small interface
 // per record (Revisions, Clients, StepUps, Settings, AuditTrail, AuditStats,
 // Logouts, Elevations, CIBAOffers, CIBARequests, AdminSessions) whose method
-// comments are the contract.
+// comments are the contract. Transactions (Store.Atomic) runs several of
+// them, audit appends included, as one database transaction: admin changes
+// commit with their audit record or not at all.
 //
 // Data flows one way: the decision core never sees storage types;
 // cmd/stepgate adapts a Store to the narrow interfaces the pdp packages
