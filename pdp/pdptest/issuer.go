@@ -14,6 +14,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,8 @@ type Issuer struct {
 	ecKey       signingKey
 	rotations   int
 	unpublished int
+	retired     []signingKey // taken out of the JWKS by Unpublish
+	jwksHeader  http.Header  // extra headers of JWKS responses
 
 	jwksRequests      atomic.Int64
 	discoveryRequests atomic.Int64
@@ -127,6 +130,37 @@ func (i *Issuer) RotateKey() string {
 	return i.rsaKey.kid
 }
 
+// Unpublish takes the key kid out of the JWKS, as a provider does when it
+// retires or revokes a key; WithSigningKey can still sign with it. It
+// reports whether the key was published.
+func (i *Issuer) Unpublish(kid string) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for n, k := range i.published {
+		if k.kid == kid {
+			i.retired = append(i.retired, k)
+			i.published = append(i.published[:n:n], i.published[n+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// SetJWKSHeader sets a header of every later JWKS response, such as
+// Cache-Control; an empty value removes it.
+func (i *Issuer) SetJWKSHeader(name, value string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.jwksHeader == nil {
+		i.jwksHeader = http.Header{}
+	}
+	if value == "" {
+		i.jwksHeader.Del(name)
+		return
+	}
+	i.jwksHeader.Set(name, value)
+}
+
 func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	i.discoveryRequests.Add(1)
 	base := i.URL()
@@ -155,6 +189,9 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 	for _, k := range i.published {
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"})
 	}
+	for name, vals := range i.jwksHeader {
+		w.Header()[name] = slices.Clone(vals)
+	}
 	i.mu.Unlock()
 	writeJSON(w, set)
 }
@@ -172,6 +209,7 @@ type MintOption func(*mintOptions)
 type mintOptions struct {
 	es256, none, hs256PublicKey, unpublished bool
 	kid                                      string
+	signingKID                               string
 }
 
 // WithES256 signs with the EC P-256 key "ec-1" instead of the RSA key.
@@ -179,6 +217,10 @@ func WithES256() MintOption { return func(o *mintOptions) { o.es256 = true } }
 
 // WithKID puts kid in the header while signing with the usual key.
 func WithKID(kid string) MintOption { return func(o *mintOptions) { o.kid = kid } }
+
+// WithSigningKey signs with the key kid, published or unpublished (see
+// Unpublish), instead of the current RSA key.
+func WithSigningKey(kid string) MintOption { return func(o *mintOptions) { o.signingKID = kid } }
 
 // WithAlgNone produces an unsigned token with `alg: none`.
 func WithAlgNone() MintOption { return func(o *mintOptions) { o.none = true } }
@@ -249,6 +291,15 @@ func (i *Issuer) mintKey(o mintOptions) (signingKey, error) {
 		kid := fmt.Sprintf("rotated-%d", i.unpublished)
 		i.mu.Unlock()
 		return signingKey{kid: kid, alg: jose.RS256, key: priv, pub: priv.Public()}, nil
+	case o.signingKID != "":
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		for _, k := range slices.Concat(i.published, i.retired) {
+			if k.kid == o.signingKID {
+				return k, nil
+			}
+		}
+		return signingKey{}, fmt.Errorf("no key %q to sign with", o.signingKID)
 	case o.es256:
 		return ecKey, nil
 	default:

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"slices"
+	"time"
 
 	"github.com/stepgate/stepgate/pdp/policy"
 )
@@ -44,6 +45,16 @@ type IssuerConfig struct {
 	Authorize *AuthorizeConfig `yaml:"authorize" json:"authorize,omitempty"`
 	// CIBA, when set, lets stepgate run the backchannel exchange itself.
 	CIBA *CIBAConfig `yaml:"ciba" json:"ciba,omitempty"`
+	// JWKSRefreshMin is the least time a fetched key set is used before it
+	// is fetched again, however small the JWKS response's Cache-Control
+	// max-age (0 and no-cache included); default VerifierConfig's, 30s.
+	JWKSRefreshMin time.Duration `yaml:"jwks_refresh_min" json:"jwks_refresh_min,omitempty"`
+	// JWKSRefreshMax is the longest a fetched key set is used, however large
+	// its max-age, and how long it is used when the response has none:
+	// the longest a key the provider removed stays trusted (tokens it signed
+	// are refused from the first refresh without it, cached ones too).
+	// Default VerifierConfig's, 5m.
+	JWKSRefreshMax time.Duration `yaml:"jwks_refresh_max" json:"jwks_refresh_max,omitempty"`
 }
 
 // AuthorizeConfig is the relying party that step-up URLs are built for.

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/trust/jwks"
 )
 
 // Defaults of VerifierConfig.
@@ -18,6 +20,10 @@ const (
 	DefaultTokenCache    = 10000
 	DefaultMaxTokenBytes = 16 << 10
 	defaultIdPTimeout    = 10 * time.Second
+	// DefaultJWKSRefreshMin and DefaultJWKSRefreshMax bound a JWKS's
+	// lifetime (see VerifierConfig.JWKSRefreshMin).
+	DefaultJWKSRefreshMin = jwks.DefaultRefreshMin
+	DefaultJWKSRefreshMax = jwks.DefaultRefreshMax
 )
 
 // VerifierConfig configures token verification. Zero values take the
@@ -40,6 +46,14 @@ type VerifierConfig struct {
 	MaxTokenBytes int
 	// Logger receives discovery events; default discards.
 	Logger *slog.Logger
+	// JWKSRefreshMin and JWKSRefreshMax bound how long a fetched JWKS is
+	// used before it is fetched again, whatever its Cache-Control max-age
+	// says, for issuers that do not set their own (IssuerConfig has the
+	// same fields): defaults 30s and 5m. Without a max-age the maximum
+	// applies. A key the provider removed is trusted at most
+	// JWKSRefreshMax after it disappeared; a failed refresh keeps the last
+	// good keys and is retried with backoff.
+	JWKSRefreshMin, JWKSRefreshMax time.Duration
 }
 
 // Verifier verifies users' tokens against the configured issuers. It is safe
@@ -79,8 +93,11 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if client == nil {
 		client = &http.Client{Timeout: defaultIdPTimeout}
 	}
+	if cfg.JWKSRefreshMin < 0 || cfg.JWKSRefreshMax < 0 {
+		return nil, errors.New("pdp: verifier config: negative JWKS refresh bound")
+	}
 	for i, ic := range cfg.Issuers {
-		ic, err := normalizeIssuerConfig(ic)
+		ic, err := normalizeIssuerConfig(ic, cfg.JWKSRefreshMin, cfg.JWKSRefreshMax)
 		if err != nil {
 			return nil, fmt.Errorf("pdp: verifier config: issuers[%d]: %w", i, err)
 		}
@@ -115,9 +132,11 @@ func (v *Verifier) Issuers() []IssuerConfig {
 	return slices.Clone(v.issuers)
 }
 
-// normalizeIssuerConfig validates one issuer, applies defaults and copies
-// the slices so that later changes by the caller cannot reach the verifier.
-func normalizeIssuerConfig(ic IssuerConfig) (IssuerConfig, error) {
+// normalizeIssuerConfig validates one issuer, applies defaults (the JWKS
+// refresh bounds: the issuer's, else the verifier's, else the jwks
+// package's) and copies the slices so that later changes by the caller
+// cannot reach the verifier.
+func normalizeIssuerConfig(ic IssuerConfig, refreshMin, refreshMax time.Duration) (IssuerConfig, error) {
 	if err := checkIdPURL(ic.Issuer); err != nil {
 		return ic, fmt.Errorf("issuer: %w", err)
 	}
@@ -138,6 +157,16 @@ func normalizeIssuerConfig(ic IssuerConfig) (IssuerConfig, error) {
 	case "", ACRRequestValues, ACRRequestClaims, ACRRequestBoth:
 	default:
 		return ic, fmt.Errorf("issuer %q: unknown acr_request %q (want acr_values, claims or both)", ic.Issuer, ic.ACRRequest)
+	}
+	if ic.JWKSRefreshMin < 0 || ic.JWKSRefreshMax < 0 {
+		return ic, fmt.Errorf("issuer %q: negative JWKS refresh bound", ic.Issuer)
+	}
+	ic.JWKSRefreshMax = cmp.Or(ic.JWKSRefreshMax, refreshMax, jwks.DefaultRefreshMax)
+	// A maximum below the default minimum lowers the minimum with it; an
+	// explicit minimum above the maximum is a mistake.
+	ic.JWKSRefreshMin = cmp.Or(ic.JWKSRefreshMin, refreshMin, min(jwks.DefaultRefreshMin, ic.JWKSRefreshMax))
+	if ic.JWKSRefreshMin > ic.JWKSRefreshMax {
+		return ic, fmt.Errorf("issuer %q: jwks_refresh_min %s exceeds jwks_refresh_max %s", ic.Issuer, ic.JWKSRefreshMin, ic.JWKSRefreshMax)
 	}
 	ic.Audiences = slices.Clone(ic.Audiences)
 	ic.MFAACRValues = slices.Clone(ic.MFAACRValues)

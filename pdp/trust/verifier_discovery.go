@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/stepgate/stepgate/pdp/trust/jwks"
 )
 
 const (
@@ -31,11 +33,10 @@ type Endpoints struct {
 // runs lazily, once; concurrent first callers wait for the same attempt, and
 // a failed attempt is retried by a later call after discoveryRetryInterval.
 type issuerRemote struct {
-	cfg             IssuerConfig
-	discoveryClient *http.Client
-	jwksClient      *http.Client
-	now             func() time.Time
-	log             *slog.Logger
+	cfg    IssuerConfig
+	client *http.Client // for discovery and the JWKS
+	now    func() time.Time
+	log    *slog.Logger
 
 	ready atomic.Pointer[discoveredIssuer]
 
@@ -48,16 +49,16 @@ type issuerRemote struct {
 // discoveredIssuer is what one successful discovery yields; immutable.
 type discoveredIssuer struct {
 	verifier  *oidc.IDTokenVerifier
+	keys      *jwks.Set // the verifier's key set
 	endpoints Endpoints
 }
 
 func newIssuerRemote(cfg IssuerConfig, client *http.Client, now func() time.Time, log *slog.Logger) *issuerRemote {
 	return &issuerRemote{
-		cfg:             cfg,
-		discoveryClient: wrapIdPClient(client, now, 0),
-		jwksClient:      wrapIdPClient(client, now, jwksMinRefreshInterval),
-		now:             now,
-		log:             log.With("issuer", cfg.Issuer),
+		cfg:    cfg,
+		client: wrapIdPClient(client),
+		now:    now,
+		log:    log.With("issuer", cfg.Issuer),
 	}
 }
 
@@ -119,11 +120,13 @@ func (r *issuerRemote) discover(ctx context.Context, done chan struct{}) {
 }
 
 // fetch reads the discovery document and builds the go-oidc verifier. The
-// JWKS itself is fetched by go-oidc's RemoteKeySet on the first token.
+// JWKS itself is fetched by the jwks.Set on the first token, and refreshed
+// on its schedule: go-oidc's RemoteKeySet would keep a removed key for as
+// long as no unknown kid shows up.
 func (r *issuerRemote) fetch(ctx context.Context) (*discoveredIssuer, error) {
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
-	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, r.discoveryClient), r.cfg.Issuer)
+	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, r.client), r.cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrDiscovery, r.cfg.Issuer, err)
 	}
@@ -142,7 +145,11 @@ func (r *issuerRemote) fetch(ctx context.Context) (*discoveredIssuer, error) {
 	if err := checkIdPURL(doc.JWKS); err != nil {
 		return nil, fmt.Errorf("%w: %s: jwks_uri: %w", ErrDiscovery, r.cfg.Issuer, err)
 	}
-	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), r.jwksClient), doc.JWKS)
+	keys, err := jwks.New(jwks.Config{URL: doc.JWKS, Client: r.client, RefreshMin: r.cfg.JWKSRefreshMin,
+		RefreshMax: r.cfg.JWKSRefreshMax, Now: r.now, Logger: r.log})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrDiscovery, r.cfg.Issuer, err)
+	}
 	verifier := oidc.NewVerifier(r.cfg.Issuer, keys, &oidc.Config{
 		SkipClientIDCheck:    true, // aud is checked by Verify/VerifyIDToken
 		SkipExpiryCheck:      true, // exp/nbf/iat are checked with our leeway
@@ -151,6 +158,7 @@ func (r *issuerRemote) fetch(ctx context.Context) (*discoveredIssuer, error) {
 	})
 	return &discoveredIssuer{
 		verifier:  verifier,
+		keys:      keys,
 		endpoints: Endpoints(doc),
 	}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/trust/jwks"
 )
 
 // Token is a verified token. Tokens returned by Verify may be shared between
@@ -20,14 +22,20 @@ type Token struct {
 	Claims map[string]any
 	// Expiry is the `exp` claim.
 	Expiry time.Time
+
+	// keys verified the signature, at generation keyGeneration (read
+	// before verifying): the cache trusts the token only while it holds.
+	keys          *jwks.Set
+	keyGeneration uint64
 }
 
 // Verify checks a user's access or ID token. The issuer is chosen by the
 // token's (unverified) `iss`; the signature must be asymmetric and verify
-// with the issuer's JWKS (refreshed on an unknown kid); `aud` must contain
-// one of the issuer's Audiences; exp (required), nbf and iat are checked
-// with the configured leeway. Tokens seen before are answered from the
-// cache until their exp. Every rejection is a *TokenError.
+// with the issuer's JWKS (refreshed on schedule and on an unknown kid);
+// `aud` must contain one of the issuer's Audiences; exp (required), nbf and
+// iat are checked with the configured leeway. Tokens seen before are
+// answered from the cache until their exp, or until a JWKS refresh drops a
+// key. Every rejection is a *TokenError.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if err := v.checkSize(raw); err != nil {
 		return nil, err
@@ -35,7 +43,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	var key tokenCacheKey
 	if v.cache != nil {
 		key = cacheKeyOf(raw)
-		if tok, ok := v.cache.get(key, v.now()); ok {
+		if tok, ok := v.cache.get(ctx, key, v.now()); ok {
 			return tok, nil
 		}
 	}
@@ -138,6 +146,9 @@ func (v *Verifier) verifyWith(ctx context.Context, r *issuerRemote, raw string, 
 	if err != nil {
 		return nil, &TokenError{Code: TokenDiscoveryFailed, Detail: "the issuer " + quoteClaim(r.cfg.Issuer) + " cannot be discovered right now", Err: err}
 	}
+	// Read before verifying: a refresh that drops a key while the signature
+	// is checked makes the cached token stale rather than trusted.
+	gen := d.keys.Generation(ctx)
 	if _, err := d.verifier.Verify(ctx, raw); err != nil {
 		return nil, classifyOIDCError(ctx, jwt.kid, err)
 	}
@@ -154,7 +165,7 @@ func (v *Verifier) verifyWith(ctx context.Context, r *issuerRemote, raw string, 
 	if err != nil {
 		return nil, err
 	}
-	return &Token{Issuer: r.cfg, Subject: sub, Claims: jwt.claims, Expiry: exp}, nil
+	return &Token{Issuer: r.cfg, Subject: sub, Claims: jwt.claims, Expiry: exp, keys: d.keys, keyGeneration: gen}, nil
 }
 
 // checkLifetime enforces exp (required), nbf and iat with the leeway, and
