@@ -13,16 +13,15 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// Rows per INSERT statement. PostgreSQL binds parameters in linear time, so
-// a chunk is bounded only by its 65535-parameter limit (25 per row). The
-// SQLite driver (glebarez/go-sqlite) matches every placeholder against the
-// argument list, quadratic in the parameters of one statement, so SQLite
-// chunks stay small: measured on BenchmarkAppendAudit, 16 rows is where the
-// per-statement cost (parse, interrupt watcher) and the quadratic bind meet.
-const (
-	insertRowsPostgres = 250
-	insertRowsSQLite   = 16
-)
+// Rows per INSERT statement on PostgreSQL, which binds parameters in linear
+// time, so a chunk is bounded only by its 65535-parameter limit (25 per
+// row) and every chunk saves a round trip. SQLite runs in the process: there
+// the appender prepares a one-row INSERT once per batch and executes it per
+// record (insertPrepared), because the driver (glebarez/go-sqlite) parses
+// every statement it is handed anew — a multi-row INSERT's parse grew with
+// its rows and was about a tenth of the server's CPU under load — and
+// matches placeholders against arguments in quadratic time.
+const insertRowsPostgres = 250
 
 // insertColumns are the audit_records columns the appender writes, in
 // argument order; id is assigned by the database and returned.
@@ -35,6 +34,7 @@ const insertColumnCount = 25
 // sqlConn is what the appender needs of a transaction: *sql.Tx, or gorm's
 // ConnPool inside a gorm transaction.
 type sqlConn interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -143,10 +143,10 @@ func link(h chainHead, work []storage.AuditRecord, idx []int) chainHead {
 // database assigned. Rows come back in no guaranteed order, so each is
 // matched by its (chain id, seq).
 func (a *appender) insert(work []storage.AuditRecord, byChain map[string][]int) error {
-	chunk := insertRowsSQLite
-	if a.dialect == Postgres {
-		chunk = insertRowsPostgres
+	if a.dialect != Postgres {
+		return a.insertPrepared(work)
 	}
+	chunk := insertRowsPostgres
 	args := make([]any, 0, min(chunk, len(work))*insertColumnCount)
 	for start := 0; start < len(work); start += chunk {
 		part := work[start:min(start+chunk, len(work))]
@@ -159,6 +159,31 @@ func (a *appender) insert(work []storage.AuditRecord, byChain map[string][]int) 
 		}
 		if err := a.insertChunk(len(part), args, work, byChain); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// insertPrepared writes work with one prepared one-row INSERT, executed per
+// record, and reads each id back as the last inserted row id (id is
+// SQLite's rowid).
+func (a *appender) insertPrepared(work []storage.AuditRecord) error {
+	stmt, err := a.conn.PrepareContext(a.ctx, a.insertSQL(1))
+	if err != nil {
+		return fmt.Errorf("insert records: prepare: %w", err)
+	}
+	defer stmt.Close()
+	args := make([]any, 0, insertColumnCount)
+	for i := range work {
+		if args, err = appendRowArgs(args[:0], &work[i]); err != nil {
+			return err
+		}
+		res, err := stmt.ExecContext(a.ctx, args...)
+		if err != nil {
+			return fmt.Errorf("insert records: %w", err)
+		}
+		if work[i].ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("insert records: read id: %w", err)
 		}
 	}
 	return nil
@@ -211,7 +236,8 @@ func appendRowArgs(args []any, r *storage.AuditRecord) ([]any, error) {
 		r.CIBAID, r.Actor, r.Detail, r.PrevHash, r.Hash), nil
 }
 
-// insertSQL is the INSERT of n rows returning (id, chain_id, seq).
+// insertSQL is the INSERT of n rows, returning (id, chain_id, seq) on
+// PostgreSQL.
 func (a *appender) insertSQL(n int) string {
 	var b strings.Builder
 	b.Grow(len(insertColumns) + 64 + n*(insertColumnCount*5+4))
@@ -246,7 +272,9 @@ func (a *appender) insertSQL(n int) string {
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(" RETURNING id, chain_id, seq")
+	if a.dialect == Postgres {
+		b.WriteString(" RETURNING id, chain_id, seq")
+	}
 	return b.String()
 }
 
