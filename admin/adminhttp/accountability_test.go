@@ -170,3 +170,49 @@ func TestClientChangesWithAuditDown(t *testing.T) {
 		t.Errorf("client created without a record: %v", err)
 	}
 }
+
+// TestPolicyRefusalIsRecorded: when stepgate's own policy refuses a
+// sensitive admin action that signing in again cannot satisfy, the refusal
+// is recorded with the engine's reason and decision.
+func TestPolicyRefusalIsRecorded(t *testing.T) {
+	e, _, b := clientEnv(t)
+	ctx := context.Background()
+	_, files, err := e.policies.Files(ctx, e.active.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _, err := admin.ReadActions(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i := range rules {
+		if rules[i].Name == admin.ActionClientKey {
+			rules[i].AMRAny, found = []string{"hwk"}, true
+		}
+	}
+	if !found {
+		t.Fatalf("the default policy has no %s rule", admin.ActionClientKey)
+	}
+	if files, err = admin.WriteActions(files, rules); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.policies.Push(ctx, "setup", files, "client keys need a hardware key", true); err != nil {
+		t.Fatal(err)
+	}
+	start := e.adminRecordCount()
+	b.get("/clients/new")
+	r := b.post("/clients", url.Values{"id": {"hw-svc"}, "name": {"HW"}})
+	if r.Code != http.StatusForbidden {
+		t.Fatalf("create a client key with a password sign-in: %d, want 403\n%s", r.Code, r.Body)
+	}
+	got := e.adminRecordsSince(start)
+	if len(got) != 1 {
+		t.Fatalf("%d records, want the refusal: %+v", len(got), got)
+	}
+	rec := got[0]
+	if rec.Action != admin.ActionClientKey || rec.Outcome != admin.OutcomeRefused || rec.Actor != admin.LocalAdmin ||
+		len(rec.Reasons) != 1 || rec.detail["decision_id"] == "" || rec.detail["route"] != "POST /clients" {
+		t.Errorf("refusal record: %s %s by %q reasons %q detail %v", rec.Action, rec.Outcome, rec.Actor, rec.Reasons, rec.detail)
+	}
+}
