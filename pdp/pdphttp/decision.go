@@ -25,7 +25,7 @@ func (s *Server) decision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, d)
+	return writeJSON(c, http.StatusOK, d)
 }
 
 type batchResponse struct {
@@ -46,7 +46,7 @@ func (s *Server) decisions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, batchResponse{Decisions: ds})
+	return writeJSON(c, http.StatusOK, batchResponse{Decisions: ds})
 }
 
 type verifyResponse struct {

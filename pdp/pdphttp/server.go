@@ -1,14 +1,18 @@
 package pdphttp
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -117,14 +121,26 @@ func bearer(h string) (string, bool) {
 
 // Body reads the JSON request body within the size limit.
 func (s *Server) Body(c echo.Context) ([]byte, error) {
-	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" && ct != echo.MIMEApplicationJSON {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
 			return nil, errUnsupportedMedia
 		}
 	}
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes)
-	b, err := io.ReadAll(r)
+	r := http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBodyBytes)
+	var b []byte
+	var err error
+	if n := req.ContentLength; n > 0 && n <= s.cfg.MaxBodyBytes {
+		// The usual case: read the announced length into a buffer of that
+		// size, instead of growing one from 512 bytes.
+		b = make([]byte, n)
+		if _, err = io.ReadFull(r, b); err == nil {
+			err = expectEOF(r)
+		}
+	} else {
+		b, err = io.ReadAll(r)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -136,6 +152,42 @@ func (s *Server) Body(c echo.Context) ([]byte, error) {
 		return nil, invalidf("the request body is empty; send a JSON object")
 	}
 	return b, nil
+}
+
+// expectEOF reports an error when r has data beyond the announced length
+// (net/http never delivers more than Content-Length; this keeps the read
+// honest should a caller hand Body another reader).
+func expectEOF(r io.Reader) error {
+	var one [1]byte
+	n, err := r.Read(one[:])
+	switch {
+	case n > 0:
+		return errors.New("body longer than its Content-Length")
+	case err == io.EOF:
+		return nil
+	}
+	return err
+}
+
+// jsonBufs recycles response buffers.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON renders v as echo's c.JSON does (encoding/json, a newline at
+// the end), in one write from a pooled buffer and without parsing the
+// query string for echo's ?pretty.
+func writeJSON(c echo.Context, status int, v any) error {
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			jsonBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return fmt.Errorf("render response: %w", err)
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, buf.Bytes())
 }
 
 func (s *Server) healthz(c echo.Context) error {
