@@ -41,6 +41,8 @@ func TestEvalFailsClosed(t *testing.T) {
 		{name: "unknown outcome", rego: `decision := {"decision": "maybe"}`, reason: "malformed", err: policy.ErrMalformedDecision},
 		{name: "reasons not strings", rego: `decision := {"decision": "allow", "reasons": [1]}`, reason: "malformed", err: policy.ErrMalformedDecision},
 		{name: "negative max_age", rego: `decision := {"decision": "step_up", "requirements": {"max_age": -1}}`, reason: "malformed", err: policy.ErrMalformedDecision},
+		{name: "valid_for not a number", rego: `decision := {"decision": "allow", "valid_for": "60"}`, reason: "malformed", err: policy.ErrMalformedDecision},
+		{name: "negative valid_for", rego: `decision := {"decision": "allow", "valid_for": -0.5}`, reason: "malformed", err: policy.ErrMalformedDecision},
 		{name: "conflicting rules", rego: "decision := {\"decision\": \"allow\"} if { true }\ndecision := {\"decision\": \"deny\"} if { input.now > 0 }",
 			reason: "evaluation failed"},
 		{name: "builtin error leaves the decision undefined", rego: `decision := {"decision": "allow", "n": to_number("x")}`,
@@ -96,12 +98,13 @@ func TestEvalParsesDecision(t *testing.T) {
 	"reasons": ["needs mfa"],
 	"requirements": {"acr_values": ["urn:a"], "amr_any": ["mfa"], "max_age": 900},
 	"ciba": {"binding_message": "PAY-1"},
+	"valid_for": 30.9,
 }`)), policy.CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := p.Eval(context.Background(), input())
-	if res.Err != nil || res.Outcome != policy.StepUp || res.Reasons[0] != "needs mfa" || res.CIBAMessage != "PAY-1" {
+	if res.Err != nil || res.Outcome != policy.StepUp || res.Reasons[0] != "needs mfa" || res.CIBAMessage != "PAY-1" || res.ValidFor != 30 {
 		t.Fatalf("result %+v", res)
 	}
 	r := res.Requirements
