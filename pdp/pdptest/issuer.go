@@ -210,6 +210,7 @@ type mintOptions struct {
 	es256, none, hs256PublicKey, unpublished bool
 	kid                                      string
 	signingKID                               string
+	typ                                      *string
 }
 
 // WithES256 signs with the EC P-256 key "ec-1" instead of the RSA key.
@@ -221,6 +222,9 @@ func WithKID(kid string) MintOption { return func(o *mintOptions) { o.kid = kid 
 // WithSigningKey signs with the key kid, published or unpublished (see
 // Unpublish), instead of the current RSA key.
 func WithSigningKey(kid string) MintOption { return func(o *mintOptions) { o.signingKID = kid } }
+
+// WithType sets the header's typ (default "JWT"); "" leaves typ out.
+func WithType(typ string) MintOption { return func(o *mintOptions) { o.typ = &typ } }
 
 // WithAlgNone produces an unsigned token with `alg: none`.
 func WithAlgNone() MintOption { return func(o *mintOptions) { o.none = true } }
@@ -265,7 +269,11 @@ func (i *Issuer) Mint(t testing.TB, claims map[string]any, opts ...MintOption) s
 	if o.kid != "" {
 		key.kid = o.kid
 	}
-	return sign(t, key, body)
+	typ := "JWT"
+	if o.typ != nil {
+		typ = *o.typ
+	}
+	return sign(t, key, body, typ)
 }
 
 // mintKey picks the key the options ask for.
@@ -307,9 +315,12 @@ func (i *Issuer) mintKey(o mintOptions) (signingKey, error) {
 	}
 }
 
-func sign(t testing.TB, key signingKey, payload []byte) string {
+func sign(t testing.TB, key signingKey, payload []byte, typ string) string {
 	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
+	opts := &jose.SignerOptions{}
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
 	var k any = jose.JSONWebKey{Key: key.key, KeyID: key.kid, Algorithm: string(key.alg)}
 	if secret, ok := key.key.([]byte); ok {
 		// go-jose leaves kid out for symmetric JWKs; the attack wants it.

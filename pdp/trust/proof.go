@@ -38,9 +38,10 @@ type Proof struct {
 	MFAACR []string
 }
 
-// maxFutureAuthTime is how far in the future an auth_time may lie before
-// the token is refused, as the default policy's clock_skew allows.
-const maxFutureAuthTime = time.Minute
+// maxFutureAuthTime is how far in the future an auth_time (or iat) may lie
+// before the token is refused: the verifier's default leeway, as
+// Verifier.VerifyIDToken allows, unless Proof.Skew is larger.
+const maxFutureAuthTime = DefaultLeeway
 
 // CheckProof checks the verified claims of an ID token against p at now
 // and returns the authentication facts the token showed, also when it
@@ -70,6 +71,12 @@ func CheckProof(claims map[string]any, p Proof, now time.Time) (ProofFacts, *Ver
 	if sub, _ := claims["sub"].(string); p.Subject != "" && sub != p.Subject {
 		return facts, VerifyErrorf(VerifySubjectMismatch, "the ID token is for another user than the one asked to authenticate")
 	}
+	// Checked here too, for callers that verified the token with go-oidc
+	// alone (which does not look at iat).
+	latest := now.Add(max(p.Skew, maxFutureAuthTime)).Unix()
+	if iat, ok := policy.NumericClaim(claims["iat"]); ok && iat > latest {
+		return facts, VerifyErrorf(VerifyInvalidToken, "iat %s lies in the future", time.Unix(iat, 0).UTC().Format(time.RFC3339))
+	}
 	req := p.Requirements
 	fresh := req.NeedsFreshLogin()
 	if !hasAuthTime {
@@ -77,7 +84,7 @@ func CheckProof(claims map[string]any, p Proof, now time.Time) (ProofFacts, *Ver
 			return facts, VerifyErrorf(VerifyMissingAuthTime, "the ID token has no auth_time, so how recently the user authenticated is not proven")
 		}
 	} else {
-		if authTime > now.Add(max(p.Skew, maxFutureAuthTime)).Unix() {
+		if authTime > latest {
 			return facts, VerifyErrorf(VerifyInvalidToken, "auth_time %s lies in the future", facts.AuthTime.Format(time.RFC3339))
 		}
 		if fresh && authTime < p.RequestedAt.Add(-p.Skew).Unix() {

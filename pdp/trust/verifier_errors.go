@@ -11,7 +11,9 @@ import (
 // API puts them in reasons and the step-up API returns them as `error`.
 const (
 	// TokenMalformed: not a compact JWS, bad base64/JSON, a required claim
-	// missing or of the wrong type, or an encrypted (JWE) token.
+	// missing or of the wrong type, an encrypted (JWE) token, or a token
+	// typed as another kind (a logout token as a user token, an access
+	// token as an ID token).
 	TokenMalformed = "malformed"
 	// TokenTooLarge: longer than VerifierConfig.MaxTokenBytes; never parsed.
 	TokenTooLarge = "too_large"
@@ -26,7 +28,8 @@ const (
 	TokenExpired = "expired"
 	// TokenNotYetValid: `nbf` minus the leeway is still in the future.
 	TokenNotYetValid = "not_yet_valid"
-	// TokenIssuedInFuture: `iat` minus the leeway is in the future.
+	// TokenIssuedInFuture: `iat` (or an ID token's `auth_time`) minus the
+	// leeway is in the future.
 	TokenIssuedInFuture = "issued_in_future"
 	// TokenMissingExp: the token has no `exp`; tokens must expire.
 	TokenMissingExp = "missing_exp"

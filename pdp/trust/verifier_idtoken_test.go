@@ -40,6 +40,21 @@ func TestVerifyIDToken(t *testing.T) {
 		{name: "missing exp", claims: map[string]any{"exp": nil}, want: trust.TokenMissingExp},
 		{name: "alg none", opts: []pdptest.MintOption{pdptest.WithAlgNone()}, want: trust.TokenUnsupportedAlg},
 		{name: "signed by a key outside the JWKS", opts: []pdptest.MintOption{pdptest.WithUnpublishedKey()}, want: trust.TokenBadSignature},
+		// The decision API's rules, and the ID token's own: the step-up
+		// verify endpoint must be at least as strict.
+		{name: "untyped", opts: []pdptest.MintOption{pdptest.WithType("")}},
+		{name: "typ application/jwt in any case", opts: []pdptest.MintOption{pdptest.WithType("Application/JWT")}},
+		{name: "typ jwt in lower case", opts: []pdptest.MintOption{pdptest.WithType("jwt")}},
+		{name: "an RFC 9068 access token", opts: []pdptest.MintOption{pdptest.WithType("at+jwt")}, want: trust.TokenMalformed},
+		{name: "an RFC 9068 access token as a media type", opts: []pdptest.MintOption{pdptest.WithType("application/at+JWT")}, want: trust.TokenMalformed},
+		{name: "a logout token", opts: []pdptest.MintOption{pdptest.WithType("logout+jwt")}, want: trust.TokenMalformed},
+		{name: "another type", opts: []pdptest.MintOption{pdptest.WithType("dpop+jwt")}, want: trust.TokenMalformed},
+		{name: "auth_time a year ahead", claims: map[string]any{"auth_time": now.AddDate(1, 0, 0).Unix()}, want: trust.TokenIssuedInFuture},
+		{name: "auth_time just beyond the leeway", claims: map[string]any{"auth_time": now.Add(trust.DefaultLeeway + time.Second).Unix()}, want: trust.TokenIssuedInFuture},
+		{name: "auth_time within the leeway", claims: map[string]any{"auth_time": now.Add(trust.DefaultLeeway).Unix()}},
+		{name: "auth_time not a number", claims: map[string]any{"auth_time": "tomorrow"}, want: trust.TokenMalformed},
+		{name: "iat a year ahead", claims: map[string]any{"iat": now.AddDate(1, 0, 0).Unix()}, want: trust.TokenIssuedInFuture},
+		{name: "nbf beyond the leeway", claims: map[string]any{"nbf": now.Add(time.Hour).Unix()}, want: trust.TokenNotYetValid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ func verifierSigningAlgs() []string {
 type unverifiedJWT struct {
 	alg    string
 	kid    string
+	typ    string
 	claims map[string]any
 }
 
@@ -51,7 +52,19 @@ func parseUnverifiedJWT(raw string) (*unverifiedJWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &unverifiedJWT{alg: h.Alg, kid: h.Kid, claims: claims}, nil
+	return &unverifiedJWT{alg: h.Alg, kid: h.Kid, typ: h.Typ, claims: claims}, nil
+}
+
+// checkIDTokenType refuses a token typed as anything but an ID token: an
+// RFC 9068 access token (at+jwt) carries the same iss, sub and aud an ID
+// token does, and must not prove a login. ID tokens are untyped or "JWT"
+// (RFC 7519 §5.1 recommends upper case; media types ignore case).
+func checkIDTokenType(typ string) error {
+	switch strings.ToLower(typ) {
+	case "", "jwt", "application/jwt":
+		return nil
+	}
+	return tokenErr(TokenMalformed, "a token typed "+quoteClaim(typ)+" is not an ID token")
 }
 
 // decodeJWS is the shared, untrusting decoder of every JWT stepgate reads:

@@ -82,7 +82,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 // VerifyIDToken checks an ID token that came back to a relying party after
 // step-up or CIBA: it must come from issuer, `aud` must contain clientID,
 // `azp`, when present (required when aud has several values), must equal
-// clientID. Signature and time checks are those of Verify. Never cached.
+// clientID. Signature and time checks are those of Verify, and more: the
+// typ must be an ID token's (absent, JWT or application/jwt: never at+jwt),
+// and auth_time, like iat, must not lie beyond the leeway in the future.
+// Never cached.
 func (v *Verifier) VerifyIDToken(ctx context.Context, raw, issuer, clientID string) (*Token, error) {
 	if clientID == "" {
 		return nil, errors.New("pdp: verify ID token: no client id to check the audience against")
@@ -105,8 +108,14 @@ func (v *Verifier) VerifyIDToken(ctx context.Context, raw, issuer, clientID stri
 	if iss != issuer {
 		return nil, tokenErr(TokenWrongIssuer, "the ID token was issued by "+quoteClaim(iss)+", want "+quoteClaim(issuer))
 	}
+	if err := checkIDTokenType(jwt.typ); err != nil {
+		return nil, err
+	}
 	tok, err := v.verifyWith(ctx, r, raw, jwt)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.checkAuthTime(jwt.claims); err != nil {
 		return nil, err
 	}
 	aud, err := claimAudience(jwt.claims)
@@ -193,6 +202,22 @@ func (v *Verifier) checkLifetime(claims map[string]any) (time.Time, error) {
 		return time.Time{}, tokenErr(TokenIssuedInFuture, "the token claims to be issued at "+iat.UTC().Format(time.RFC3339)+", in the future")
 	}
 	return exp, nil
+}
+
+// checkAuthTime refuses an auth_time beyond the leeway in the future, as
+// checkLifetime does an iat: a login cannot have happened later than now,
+// and a future auth_time would pass every freshness window for as long as
+// it lies ahead.
+func (v *Verifier) checkAuthTime(claims map[string]any) error {
+	now := v.now()
+	at, ok, err := claimTime(claims, "auth_time")
+	if err != nil {
+		return err
+	}
+	if ok && at.After(now.Add(v.leeway)) {
+		return tokenErr(TokenIssuedInFuture, "the token claims a login at "+at.UTC().Format(time.RFC3339)+" (auth_time), in the future")
+	}
+	return nil
 }
 
 // claimIssuer returns the non-empty `iss` claim.
