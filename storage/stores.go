@@ -55,12 +55,14 @@ type StepUps interface {
 	// GetStepUp returns a transaction without consuming it, or ErrNotFound.
 	GetStepUp(ctx context.Context, id string) (StepUpTransaction, error)
 	// ConsumeStepUp atomically marks the transaction used at now and returns
-	// it. It returns ErrNotFound, ErrUsed when it was already consumed, or
-	// ErrExpired when now is after ExpiresAt — with ErrUsed and ErrExpired
-	// also the transaction, so that the refusal can be audited against its
-	// decision. Exactly one of any number of concurrent callers (goroutines
-	// or processes) succeeds.
-	ConsumeStepUp(ctx context.Context, id string, now time.Time) (StepUpTransaction, error)
+	// it, for the client it was created for (ClientID) only. It returns
+	// ErrNotFound — also when the transaction belongs to another client,
+	// which it leaves untouched and does not describe —, ErrUsed when it was
+	// already consumed, or ErrExpired when now is after ExpiresAt — with
+	// ErrUsed and ErrExpired also the transaction, so that the refusal can
+	// be audited against its decision. Exactly one of any number of
+	// concurrent callers (goroutines or processes) succeeds.
+	ConsumeStepUp(ctx context.Context, id, clientID string, now time.Time) (StepUpTransaction, error)
 	// DeleteExpiredStepUps removes transactions that expired before the given
 	// time and returns how many it removed.
 	DeleteExpiredStepUps(ctx context.Context, before time.Time) (int64, error)

@@ -35,8 +35,8 @@ func (t transactionStore) CreateStepUp(ctx context.Context, tx stepup.Transactio
 	})
 }
 
-func (t transactionStore) ConsumeStepUp(ctx context.Context, id string, now time.Time) (stepup.Transaction, error) {
-	st, err := t.s.ConsumeStepUp(ctx, id, now)
+func (t transactionStore) ConsumeStepUp(ctx context.Context, id, clientID string, now time.Time) (stepup.Transaction, error) {
+	st, err := t.s.ConsumeStepUp(ctx, id, clientID, now)
 	var refused error
 	switch {
 	case errors.Is(err, storage.ErrNotFound):

@@ -106,7 +106,7 @@ func TestAZParseCandidate(t *testing.T) {
 type azTxStore struct{}
 
 func (azTxStore) CreateStepUp(context.Context, stepup.Transaction) error { return nil }
-func (azTxStore) ConsumeStepUp(context.Context, string, time.Time) (stepup.Transaction, error) {
+func (azTxStore) ConsumeStepUp(context.Context, string, string, time.Time) (stepup.Transaction, error) {
 	return stepup.Transaction{}, stepup.ErrTransactionNotFound
 }
 

@@ -33,8 +33,9 @@ func (s *Transactions) CreateStepUp(_ context.Context, t stepup.Transaction) err
 	return nil
 }
 
-// ConsumeStepUp marks the transaction used, once.
-func (s *Transactions) ConsumeStepUp(_ context.Context, id string, now time.Time) (stepup.Transaction, error) {
+// ConsumeStepUp marks the transaction used, once, for the client that
+// created it; for another client it is not found, and stays usable.
+func (s *Transactions) ConsumeStepUp(_ context.Context, id, clientID string, now time.Time) (stepup.Transaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -42,7 +43,7 @@ func (s *Transactions) ConsumeStepUp(_ context.Context, id string, now time.Time
 	}
 	t, ok := s.txs[id]
 	switch {
-	case !ok:
+	case !ok || t.ClientID != clientID:
 		return stepup.Transaction{}, stepup.ErrTransactionNotFound
 	case s.used[id]:
 		return t, stepup.ErrTransactionUsed

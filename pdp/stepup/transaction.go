@@ -36,10 +36,14 @@ type Transaction struct {
 }
 
 // TransactionStore keeps step-up transactions. ConsumeStepUp must be atomic:
-// of two concurrent calls for one id, exactly one succeeds. With
-// ErrTransactionUsed and ErrTransactionExpired it also returns the
-// transaction, so that the refused attempt is audited against its decision.
+// of two concurrent calls for one id, exactly one succeeds. It consumes a
+// transaction only for the client that created it (Transaction.ClientID):
+// for any other client it returns ErrTransactionNotFound and leaves the
+// transaction usable, so that knowing an id neither burns another client's
+// step-up nor tells that it exists. With ErrTransactionUsed and
+// ErrTransactionExpired it also returns the transaction, so that the
+// refused attempt is audited against its decision.
 type TransactionStore interface {
 	CreateStepUp(ctx context.Context, t Transaction) error
-	ConsumeStepUp(ctx context.Context, id string, now time.Time) (Transaction, error)
+	ConsumeStepUp(ctx context.Context, id, clientID string, now time.Time) (Transaction, error)
 }

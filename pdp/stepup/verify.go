@@ -24,8 +24,11 @@ type Result struct {
 // and records the attempt, accepted or refused, in the audit trail linked to
 // the decision. The transaction is consumed first, so every transaction is
 // tried at most once whatever the outcome: a token cannot be retried against
-// it, and an attacker cannot probe it. An accepted step-up that cannot be
-// recorded is refused (temporarily_unavailable): no proof without a record.
+// it, and an attacker cannot probe it. Only the client that asked for the
+// step-up can consume it: any other gets unknown_transaction, as for an id
+// that does not exist, and the transaction stays usable. An accepted
+// step-up that cannot be recorded is refused (temporarily_unavailable): no
+// proof without a record.
 func (s *Service) Verify(ctx context.Context, c clientauth.Client, transactionID, idToken string) (*Result, error) {
 	now := s.now()
 	ev := flow.Event{Time: now, Kind: flow.KindStepUp, ClientID: c.ID, StepUpID: auditableID(transactionID)}
@@ -56,7 +59,9 @@ func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transac
 	if transactionID == "" || idToken == "" {
 		return nil, trust.VerifyErrorf(trust.VerifyInvalidRequest, "transaction_id and id_token are required")
 	}
-	tx, err := s.cfg.Transactions.ConsumeStepUp(ctx, transactionID, now)
+	// Bound to the client that asked: another client's transaction is not
+	// found, and stays usable for its owner.
+	tx, err := s.cfg.Transactions.ConsumeStepUp(ctx, transactionID, c.ID, now)
 	if tx.ClientID == c.ID {
 		// Also for a used or expired transaction: the refusal belongs to
 		// its decision in the trail.
@@ -73,7 +78,8 @@ func (s *Service) verifyStepUp(ctx context.Context, c clientauth.Client, transac
 		return nil, &trust.VerifyError{Code: trust.VerifyUnavailable, Description: "the step-up transaction could not be read", Err: err}
 	}
 	if tx.ClientID != c.ID {
-		// Do not reveal that the transaction exists for someone else.
+		// A store that ignored the binding: still refuse, and say no more
+		// than for an unknown id.
 		return nil, trust.VerifyErrorf(trust.VerifyUnknownTransaction, "no such step-up transaction")
 	}
 	tok, err := s.cfg.Verifier.VerifyIDToken(ctx, idToken, tx.Issuer, tx.AppClientID)

@@ -43,7 +43,7 @@ func testConcurrentConsume(t *testing.T, s storage.Store) {
 		id := fmt.Sprintf("tx-%d", round)
 		mustNoErr(t, s.CreateStepUp(ctx, newStepUp(id, baseTime(), time.Hour)), "create")
 		errs := race(16, func(int) error {
-			_, err := s.ConsumeStepUp(ctx, id, baseTime().Add(time.Minute))
+			_, err := s.ConsumeStepUp(ctx, id, "billing-svc", baseTime().Add(time.Minute))
 			return err
 		})
 		wins := 0

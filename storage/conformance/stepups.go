@@ -44,28 +44,42 @@ func testStepUpCreateGet(t *testing.T, s storage.Store) {
 func testStepUpConsume(t *testing.T, s storage.Store) {
 	ctx := ctxFor(t)
 	issued := baseTime()
-	for _, id := range []string{"ok", "edge", "late"} {
+	for _, id := range []string{"ok", "edge", "late", "theirs"} {
 		mustNoErr(t, s.CreateStepUp(ctx, newStepUp(id, issued, 5*time.Minute)), "create "+id)
 	}
 	expiry := issued.Add(5 * time.Minute)
+	const owner, other = "billing-svc", "other-svc"
 	tests := []struct {
-		name string
-		id   string
-		now  time.Time
-		want error
+		name   string
+		id     string
+		client string // default owner
+		now    time.Time
+		want   error
 	}{
-		{"first use succeeds", "ok", issued.Add(time.Minute), nil},
-		{"second use is refused", "ok", issued.Add(2 * time.Minute), storage.ErrUsed},
-		{"use at the expiry instant succeeds", "edge", expiry, nil},
-		{"use after expiry is refused", "late", expiry.Add(time.Microsecond), storage.ErrExpired},
-		{"expired stays expired, not used", "late", expiry.Add(time.Second), storage.ErrExpired},
-		{"unknown id", "missing", issued, storage.ErrNotFound},
+		{"first use succeeds", "ok", "", issued.Add(time.Minute), nil},
+		{"second use is refused", "ok", "", issued.Add(2 * time.Minute), storage.ErrUsed},
+		{"use at the expiry instant succeeds", "edge", "", expiry, nil},
+		{"use after expiry is refused", "late", "", expiry.Add(time.Microsecond), storage.ErrExpired},
+		{"expired stays expired, not used", "late", "", expiry.Add(time.Second), storage.ErrExpired},
+		{"unknown id", "missing", "", issued, storage.ErrNotFound},
+		// Another client learns nothing, and consumes nothing.
+		{"another client's transaction is not found", "theirs", other, issued.Add(time.Minute), storage.ErrNotFound},
+		{"another client's used transaction is not found", "ok", other, issued.Add(3 * time.Minute), storage.ErrNotFound},
+		{"another client's expired transaction is not found", "late", other, expiry.Add(time.Second), storage.ErrNotFound},
+		{"the owner still consumes it", "theirs", "", issued.Add(2 * time.Minute), nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.ConsumeStepUp(ctx, tc.id, tc.now)
+			client := tc.client
+			if client == "" {
+				client = owner
+			}
+			got, err := s.ConsumeStepUp(ctx, tc.id, client, tc.now)
 			if tc.want != nil {
 				wantErr(t, err, tc.want, "consume "+tc.id)
+				if tc.want == storage.ErrNotFound && got.ID != "" {
+					t.Errorf("not-found consume returned transaction %q, want none", got.ID)
+				}
 				if tc.want != storage.ErrNotFound && got.ID != tc.id {
 					t.Errorf("refused consume returned transaction %q, want %q for the audit record", got.ID, tc.id)
 				}

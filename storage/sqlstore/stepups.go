@@ -33,9 +33,18 @@ func (s *Store) GetStepUp(ctx context.Context, id string) (storage.StepUpTransac
 
 // ConsumeStepUp marks the transaction used once (useOnce): exactly one of
 // any number of concurrent callers wins; a used or expired transaction is
-// returned with its error, so the refusal can be audited.
-func (s *Store) ConsumeStepUp(ctx context.Context, id string, now time.Time) (storage.StepUpTransaction, error) {
+// returned with its error, so the refusal can be audited. Another client's
+// transaction is not found, and not touched: the owner is checked before
+// useOnce, which needs no lock because a transaction's client never changes.
+func (s *Store) ConsumeStepUp(ctx context.Context, id, clientID string, now time.Time) (storage.StepUpTransaction, error) {
 	const op = "consume step-up"
+	var owner stepUpRow
+	if err := s.w.WithContext(ctx).Select("client_id").Take(&owner, "id = ?", id).Error; err != nil {
+		return storage.StepUpTransaction{}, wrap(op, err)
+	}
+	if owner.ClientID != clientID {
+		return storage.StepUpTransaction{}, fmt.Errorf("sqlstore: %s %q: %w", op, id, storage.ErrNotFound)
+	}
 	var row stepUpRow
 	err := useOnce(ctx, s.w, id, "used_at", now, &row)
 	switch {
