@@ -1,79 +1,117 @@
 package main
 
-// analysis is the part of the report that explains the numbers: where the
-// time goes according to CPU profiles of a loaded server, so that a missed
-// target says what is in the way. The profiles come from
-// `go run ./cmd/stepgate-bench --profile` (stepgate built with -tags pprof);
-// profileNotes records the last profiling session so the report can say
-// what it showed.
-func (b *bench) analysis() string {
-	return profileNotes
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// costCentre is one part of stepgate's work, found in a CPU profile by the
+// functions whose names contain pattern (the largest cumulative share among
+// them: the part's root).
+type costCentre struct{ label, pattern string }
+
+// costCentres are the parts the report breaks stepgate's CPU into. They name
+// packages and entry points, not one policy's rules, so they read the same
+// for every policy.
+var costCentres = []costCentre{
+	{"audit storage (SQL, commit, fsync)", "stepgate/stepgate/storage/"},
+	{"policy evaluation", "stepgate/pdp/policy.(*Policy).Eval"},
+	{"audit record (redacted input, hash)", "stepgate/pdp.redactedInput"},
+	{"request decoding", "pdphttp.ParseRequest"},
+	{"response writing", "pdphttp.writeJSON"},
+	{"HTTP server, whole request", "net/http.(*conn).serve"},
+	{"system calls (network, fsync)", "syscall.RawSyscall6"},
+	{"background GC", "runtime.gcBgMarkWorker"},
 }
 
-const profileNotes = `
-## Where the time goes (CPU profiles)
+// profileShares returns each centre's share (percent of the samples) of
+// the profile file, read with `go tool pprof -top -cum`.
+func profileShares(ctx context.Context, bin, file string, centres []costCentre) ([]float64, error) {
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=100000", bin, file)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go tool pprof %s: %w: %s", file, err, stderr.String())
+	}
+	shares := make([]float64, len(centres))
+	for _, line := range strings.Split(out.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
+			continue
+		}
+		cum, err := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64)
+		if err != nil {
+			continue
+		}
+		name := strings.Join(f[5:], " ")
+		for i, c := range centres {
+			if strings.Contains(name, c.pattern) {
+				shares[i] = max(shares[i], cum)
+			}
+		}
+	}
+	return shares, nil
+}
 
-From ` + "`go run ./cmd/stepgate-bench --workloads cold,warm --duration 8s --rounds 1 --profile`" + `
-on the same machine, after the changes listed below. Shares of the stepgate process's CPU
-samples (a sample can count under two rows, e.g. GC assists inside evaluation):
+// sharesOf is profileShares of costCentres for a run's profile, read once.
+func (b *bench) sharesOf(file string) ([]float64, error) {
+	if s, ok := b.shares[file]; ok {
+		return s, nil
+	}
+	s, err := profileShares(context.Background(), b.bin.stepgate, file, costCentres)
+	if err != nil {
+		return nil, err
+	}
+	if b.shares == nil {
+		b.shares = map[string][]float64{}
+	}
+	b.shares[file] = s
+	return s, nil
+}
 
-| | cold, sync | cold, async | warm, sync | warm, async |
-|---|---:|---:|---:|---:|
-| policy evaluation (OPA topdown, specialised per action) | 23% | 31% | 1% | 0% |
-| audit writer (` + "`sqlstore.AppendAudit`" + `) | 37% | 21% | 54% | 51% |
-| — of which the commit (WAL pages, fsync) | 16% | 4% | 23% | 14% |
-| — of which SQL parsing (the driver prepares every statement anew) | 7% | 5% | 10% | 8% |
-| HTTP, echo, socket reads and writes | 25% | 35% | 27% | 31% |
-| background GC | 3% | 4% | 3% | 2% |
-
-What changed since the first report, each guided by these profiles:
-
-- **Decision cache in the warm mix.** A stale-authentication reason named the user's age
-  ("3600s ago"), so those step_up answers lived one second in the cache; it now names
-  auth_time, and evaluation fell from about a third of the warm profile to about 1%.
-- **Per-action specialisation** (` + "`pdp/specialize.go`" + `). Rules whose value depends on
-  the input only through the action name (data validation, requirements, the summary the
-  reasons start with) are evaluated once per action and substituted with Rego's ` + "`with`" + `;
-  ` + "`BenchmarkPolicyEval`" + ` shows about half the evaluation time. OPA evaluates the same
-  Rego without it.
-- **Group commit that waits for decisions under way.** A sync batch waits (at most
-  ` + "`audit.sync_linger`" + `, 1 ms) for decisions that announced a record, so concurrent
-  decisions share a commit; with nothing announced a request commits at once.
-- **GC**: GOGC=300 with a 128 MiB soft memory limit (both overridable), halving GC CPU while
-  the rss workload stays under its budget.
-
-What is in the way of the missed targets:
-
-- **Sync audit is a serial, durable commit per batch.** In ` + "`sync`" + ` mode (the
-  default, and what DESIGN.md promises: answer only after the record's transaction
-  committed) every answer waits for a SQLite transaction with fsync (synchronous=FULL).
-  One writer commits; each commit of about 7 records takes about 0.9 ms (inserting into the
-  table and its nine search indexes through the pure-Go SQLite, re-parsing the INSERT, writing
-  a dozen WAL pages, fsync). With 16 connections that caps sync throughput near 8k decisions/s
-  in the warm mix whatever the policy costs, and every answer includes about one commit of
-  latency, which is why the sync p99 at half load stays several milliseconds. OPA writes
-  nothing. ` + "`async`" + ` mode shows the same server without the wait.
-- **sync against async.** The first report met "sync ≥ 70% of async" (0.75×) while both
-  were slow; per-action specialisation sped up the CPU-bound async mode more than the
-  commit-bound sync mode, and runs of this session then gave 0.47× to 0.75× (the audit
-  workload now also keeps the median of interleaved rounds). Each sync commit
-  carries about 7 records at 16 connections, and writes the pages of every index leaf its
-  records touch (a subject, action and outcome each land on their own leaf): about 25 WAL
-  pages per commit, where an async batch of hundreds shares them. Neither a fixed linger
-  (300 µs, 700 µs) nor synchronous=NORMAL nor larger pages or page cache changed sync
-  throughput measurably on this machine; larger batches need more concurrent callers.
-- **p99 at half load.** A no-op server paced the same way answers with p99 ≈ 0.4 ms here, so
-  the tail is stepgate's: in sync mode every answer waits for one or two commits; in async
-  mode the writer's batch commits (a few ms of CPU on one of the two cores) and GC cycles
-  delay the requests that arrive meanwhile. Async p99 moved between 2 and 5 ms across
-  repeated runs with the same settings (sync: 7 to 13 ms), so single runs cannot rank small
-  tunings.
-- **The audit insert itself** costs about 30 µs of CPU per record even in large async batches
-  (nine indexes, parse, WAL): half of the warm profile in both modes. Fewer search indexes or a
-  driver with reusable prepared statements (the CGO-free build rules out the C SQLite) are the
-  remaining levers; PostgreSQL moves the work to the database server.
-- **Policy evaluation stays the largest cost of a cold decision** (23–31%), shared with OPA.
-- **Two cores shared with wrk.** Every target competes with the load generator; compare
-  ratios within one run. The side-by-side workloads run three interleaved rounds and keep
-  each target's median for this reason.
-`
+// analysis is the part of the report that explains the numbers: where
+// stepgate's CPU goes according to the profiles of this run (with
+// --profile), so that a missed target says what is in the way.
+func (b *bench) analysis() string {
+	var sb strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
+	w("\n## Where the time goes (CPU profiles)\n\n")
+	var rows []string
+	for _, r := range b.results {
+		if r.Profile == "" {
+			continue
+		}
+		shares, err := b.sharesOf(r.Profile)
+		if err != nil {
+			fmt.Fprintf(b.errw, "  %v\n", err)
+			continue
+		}
+		cells := make([]string, len(shares))
+		for i, s := range shares {
+			cells[i] = fmt.Sprintf("%.0f%%", s)
+		}
+		cpu := "—"
+		if r.Requests > 0 {
+			cpu = fmt.Sprintf("%.0f µs", r.CPU.Seconds()/float64(r.Requests*int64(max(r.PerCall, 1)))*1e6)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", r.Workload, r.Target, cpu, strings.Join(cells, " | ")))
+	}
+	if len(rows) == 0 {
+		w("This run took no profiles; `go run ./cmd/stepgate-bench --profile` (stepgate built with `-tags pprof`) fills this section.\n")
+		return sb.String()
+	}
+	w("Each stepgate run of this report was profiled for its load duration less two seconds (`--profile`: stepgate built with `-tags pprof`, profiles kept in the run's directory). Shares are of the process's CPU samples; a sample can count in more than one column (system calls inside the audit commit, the whole request inside the HTTP server). *CPU/decision* is the process's CPU time per decision over the run.\n\n")
+	w("| workload | target | CPU/decision |")
+	for _, c := range costCentres {
+		w(" %s |", c.label)
+	}
+	w("\n|---|---|---:|%s\n", strings.Repeat("---:|", len(costCentres)))
+	for _, r := range rows {
+		w("%s\n", r)
+	}
+	return sb.String()
+}

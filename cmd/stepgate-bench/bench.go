@@ -38,7 +38,9 @@ type bench struct {
 	opaBundle map[string]string
 	results   []result
 	notes     []string
-	seq       int
+	// shares caches each profile's cost-centre shares (analysis.go).
+	shares map[string][]float64
+	seq    int
 	// loadBefore is /proc/loadavg when the run started: other work on the
 	// machine takes cores from every target alike, but it shows in the numbers.
 	loadBefore string
@@ -234,6 +236,7 @@ type result struct {
 	CPU              time.Duration
 	PeakRSS          int64
 	Note             string
+	Profile          string // CPU profile of the run (--profile), else ""
 }
 
 func (r result) rps() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
@@ -255,9 +258,11 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	if err != nil {
 		return result{}, fmt.Errorf("%s on %s: %w", workload, target, err)
 	}
+	profile := ""
 	if f, err := prof.wait(); err != nil {
 		fmt.Fprintf(b.errw, "  profile of %s: %v\n", workload, err)
 	} else if f != "" {
+		profile = f
 		fmt.Fprintf(b.out, "  CPU profile: %s (go tool pprof %s %s)\n", f, b.bin.stepgate, f)
 	}
 	after, err := p.usage()
@@ -266,7 +271,7 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	}
 	r := result{Workload: workload, Target: target, PerCall: perCall, Requests: w.Requests,
 		Elapsed: time.Duration(w.DurationUS) * time.Microsecond, P50: us(w.P50), P99: us(w.P99), P999: us(w.P999),
-		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS}
+		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS, Profile: profile}
 	b.results = append(b.results, r)
 	fmt.Fprintf(b.out, "  %-22s %-16s %9.0f req/s %9.0f dec/s  p50 %7s  p99 %7s  p99.9 %7s  err %d  cpu %.2f  rss %s\n",
 		workload, target, r.rps(), r.dps(), fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -66,9 +68,13 @@ func (b *bench) markdown(command string, took time.Duration) string {
 			fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS), vsOPA, vsLogged, vsNoop)
 	}
 	w("\nRatios compare decisions per second (batch-20 against OPA's and the no-op's warm single requests: OPA has no batch API). *opa-dl* is OPA's server with console decision logs on, written to its log file; *stepgate-nockpt* is stepgate (sync) with signed audit checkpoints off.\n\n")
-	w("## Targets (issues 7 and 14)\n\n| target | measured | met |\n|---|---|---|\n")
+	w("## Targets (issues 7 and 14)\n\nA missed goal names the largest parts of the CPU profile of the run it was measured on, when the run was profiled (see the last section).\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range b.targets() {
-		w("| %s | %s | %s |\n", t.name, t.measured, t.verdict)
+		v := t.verdict
+		if v != "yes" && v != "—" {
+			v += b.obstacle(t.workload, t.target)
+		}
+		w("| %s | %s | %s |\n", t.name, t.measured, v)
 	}
 	w("\n## Checks and notes\n\n")
 	for _, n := range b.notes {
@@ -78,7 +84,41 @@ func (b *bench) markdown(command string, took time.Duration) string {
 	return sb.String()
 }
 
-type targetRow struct{ name, measured, verdict string }
+// targetRow is one goal; workload and target name the measured run whose
+// profile explains a miss.
+type targetRow struct{ name, measured, verdict, workload, target string }
+
+// obstacle names the largest cost centres in the profile of the run
+// (workload, target), for a missed goal; "" without a profile.
+func (b *bench) obstacle(workload, target string) string {
+	r, ok := b.find(workload, target)
+	if !ok || r.Profile == "" {
+		return ""
+	}
+	shares, err := b.sharesOf(r.Profile)
+	if err != nil {
+		return ""
+	}
+	type part struct {
+		label string
+		share float64
+	}
+	var parts []part
+	for i, c := range costCentres {
+		if c.pattern != "net/http.(*conn).serve" && shares[i] >= 5 {
+			parts = append(parts, part{c.label, shares[i]})
+		}
+	}
+	slices.SortFunc(parts, func(x, y part) int { return cmp.Compare(y.share, x.share) })
+	var named []string
+	for _, p := range parts[:min(3, len(parts))] {
+		named = append(named, fmt.Sprintf("%s %.0f%%", p.label, p.share))
+	}
+	if len(named) == 0 {
+		return ""
+	}
+	return "; profile of that run: " + strings.Join(named, ", ")
+}
 
 func verdict(ok bool, short string) string {
 	if ok {
@@ -92,10 +132,10 @@ func (b *bench) targets() []targetRow {
 	addRatio := func(name, wa, ta, wb, tb string, want float64) {
 		x, ok := b.ratio(wa, ta, wb, tb)
 		if !ok {
-			out = append(out, targetRow{name, "not run", "—"})
+			out = append(out, targetRow{name: name, measured: "not run", verdict: "—"})
 			return
 		}
-		out = append(out, targetRow{name, fmt.Sprintf("%.2f×", x), verdict(x >= want, fmt.Sprintf("missed by %.0f%%", (1-x/want)*100))})
+		out = append(out, targetRow{name, fmt.Sprintf("%.2f×", x), verdict(x >= want, fmt.Sprintf("missed by %.0f%%", (1-x/want)*100)), wa, ta})
 	}
 	for _, p := range b.policies {
 		on, sfx := " on "+p.name, p.suffix()
@@ -108,12 +148,13 @@ func (b *bench) targets() []targetRow {
 		for _, t := range []struct{ target, mode string }{{"stepgate", "sync"}, {"stepgate-async", "async"}} {
 			if r, ok := b.find("latency-32c-half"+sfx, t.target); ok {
 				out = append(out, targetRow{"p99 ≤ 2 ms at 32 connections, half of peak (audit " + t.mode + ")" + on, fmtDur(r.P99),
-					verdict(r.P99 <= 2*time.Millisecond, fmt.Sprintf("%.1f× the bound", float64(r.P99)/float64(2*time.Millisecond)))})
+					verdict(r.P99 <= 2*time.Millisecond, fmt.Sprintf("%.1f× the bound", float64(r.P99)/float64(2*time.Millisecond))),
+					"latency-32c-half" + sfx, t.target})
 			}
 		}
 		if r, ok := b.find("names"+sfx, "stepgate"); ok {
 			out = append(out, targetRow{"distinct unknown action names: peak RSS ≤ 200 MB" + on, fmtMB(r.PeakRSS),
-				verdict(r.PeakRSS <= 200<<20, fmt.Sprintf("%.0f MB over", float64(r.PeakRSS-200<<20)/(1<<20)))})
+				verdict(r.PeakRSS <= 200<<20, fmt.Sprintf("%.0f MB over", float64(r.PeakRSS-200<<20)/(1<<20))), "names" + sfx, "stepgate"})
 			addRatio("distinct unknown action names: ≥ 50% of cold throughput"+on, "names"+sfx, "stepgate", "cold"+sfx, "stepgate", 0.5)
 		}
 	}
@@ -124,20 +165,20 @@ func (b *bench) targets() []targetRow {
 	addRatio("audit sync ≥ 85% of async", "audit-sync", "stepgate", "audit-async", "stepgate", 0.85)
 	for _, r := range b.results {
 		if strings.HasPrefix(r.Workload, "rss-") {
-			out = append(out, targetRow{fmt.Sprintf("peak RSS ≤ 200 MB after %d decisions", r.Requests*20), fmtMB(r.PeakRSS),
-				verdict(r.PeakRSS <= 200<<20, fmt.Sprintf("%.0f MB over", float64(r.PeakRSS-200<<20)/(1<<20)))})
+			out = append(out, targetRow{name: fmt.Sprintf("peak RSS ≤ 200 MB after %d decisions", r.Requests*20), measured: fmtMB(r.PeakRSS),
+				verdict: verdict(r.PeakRSS <= 200<<20, fmt.Sprintf("%.0f MB over", float64(r.PeakRSS-200<<20)/(1<<20)))})
 		}
 	}
 	if r, ok := b.find("swap", "stepgate"); ok {
-		out = append(out, targetRow{"swap: zero failed requests", fmt.Sprintf("%d failed of %d", r.Errors, r.Requests), verdict(r.Errors == 0, "requests failed")})
+		out = append(out, targetRow{name: "swap: zero failed requests", measured: fmt.Sprintf("%d failed of %d", r.Errors, r.Requests), verdict: verdict(r.Errors == 0, "requests failed")})
 	}
 	return out
 }
 
 const methodology = `## How it is measured
 
-- **Same requests, same policy.** Every target gets the same request bodies (one file per workload, cycled by a wrk Lua script). stepgate runs its default policy from ` + "`policies/`" + `; OPA runs the same bundle plus a small wrapper module (` + "`package bench`" + `, see ` + "`cmd/stepgate-bench/opa.go`" + `) that computes ` + "`subject.authn`" + ` and ` + "`now`" + ` on the server the way stepgate does, and for the token workloads verifies the JWT with ` + "`io.jwt.decode_verify`" + ` against the same JWKS (OPA's ` + "`io_jwt`" + ` verification cache on). Before measuring, the first 100 requests of each workload are sent to both and the run stops if any decision differs.
-- **Fresh processes.** Each workload and target starts a new process (stepgate on a new SQLite database), so CPU time (` + "`/proc/<pid>/stat`" + ` utime+stime during the run) and peak RSS (` + "`VmHWM`" + `) belong to that workload. OPA runs without decision logs; stepgate writes an audit record for every decision. The bench issuer has no authorize client configured, so step_up answers carry the RFC 9470 challenge and requirements but no authorize URL, and no step-up transaction is stored (with one, each step_up answer adds a transaction insert). stepgate runs in both audit modes: *stepgate* is ` + "`sync`" + ` (the default: answer after the record's transaction committed, fsync included), *stepgate-async* answers at once and commits within 50 ms.
-- **Workloads.** *cold*: every request distinct (subject, auth_time, amount, action, and a request id in the context, which the policy reads, so no decision cache can answer one request from another). *warm*: 1,000 users × 5 actions, each request repeating for the whole run. *token-RS256/ES256*: the warm mix with one signed JWT per user instead of asserted claims. *batch-20*: the warm mix, 20 decisions per ` + "`/v1/decisions`" + ` call. *audit-sync/async*: the cold mix in each audit mode, audit records counted after shutdown. *latency*: the cold mix with 32 connections paced to about half of the cold peak, each connection pausing for a random, exponentially distributed time between requests so that arrivals do not come in lockstep bursts. *swap*: the warm mix while a new revision is pushed and activated every second with ` + "`stepgate policy push --activate`" + `. *rss*: distinct decisions in batches of 20 until the count is reached.
+- **Same requests, same policy.** Every target gets the same request bodies (one file per workload, cycled by a wrk Lua script). The side-by-side workloads run on four policies: stepgate's default policy from ` + "`policies/`" + ` and three it was never tuned to, from ` + "`cmd/stepgate-bench/policies/`" + ` — *stepup*, a small step-up policy as a new user writes it (billing needs an mfa amr within 15 minutes, straight from the claims and ` + "`input.now`" + `, no declared validity); *rbac*, a few hundred roles in data.json with the user's roles from a claim; *abac*, the resource's owner, department, classification and amount against the user's claims. stepgate gets each with ` + "`stepgate policy push --activate`" + ` (its Rego tests must pass) on a fresh database; OPA runs the same bundle plus a small wrapper module (` + "`package bench`" + `, see ` + "`cmd/stepgate-bench/opa.go`" + `) that computes ` + "`subject.authn`" + ` and ` + "`now`" + ` on the server the way stepgate does, and for the token workloads verifies the JWT with ` + "`io.jwt.decode_verify`" + ` against the same JWKS (OPA's ` + "`io_jwt`" + ` verification cache on). Before measuring, the first 100 requests of each workload are sent to both and the run stops if any decision differs.
+- **Fresh processes.** Each workload and target starts a new process (stepgate on a new SQLite database), so CPU time (` + "`/proc/<pid>/stat`" + ` utime+stime during the run) and peak RSS (` + "`VmHWM`" + `) belong to that workload. *opa* runs without decision logs; *opa-dl* is OPA with console decision logs on (` + "`decision_logs.console: true`" + `), written to its log file — what a team with an audit duty runs. stepgate writes an audit record for every decision. The bench issuer has no authorize client configured, so step_up answers carry the RFC 9470 challenge and requirements but no authorize URL, and no step-up transaction is stored. stepgate runs in both audit modes: *stepgate* is ` + "`sync`" + ` (the default: answer after the record is durable), *stepgate-async* answers at once. *stepgate-nockpt* (cold, default policy) is sync with signed audit checkpoints off (` + "`STEPGATE_AUDIT_CHECKPOINT_INTERVAL=off`" + `), beside *stepgate* where they are on, to show their cost.
+- **Workloads.** *cold*: every request distinct in what the policy reads (the subject, and for abac the resource, carry a per-request counter; a request id travels in the context), so no decision cache can answer one request from another. *warm*: 1,000 users × 5 requests, each repeating for the whole run. *token-RS256/ES256*: the default policy's warm mix with one signed JWT per user instead of asserted claims. *batch-20*: the warm mix, 20 decisions per ` + "`/v1/decisions`" + ` call. *audit-sync/async*: the cold mix in each audit mode, audit records counted after shutdown. *latency*: the cold mix with 32 connections paced to about half of the cold peak, each connection pausing for a random, exponentially distributed time between requests. *names*: the cold mix with an action name never seen before in every request (bounded per-action and per-input caches). *swap*: the warm mix while a new revision is pushed and activated every second. *rss*: distinct decisions in batches of 20 until the count is reached. Workloads named ` + "`…@stepup`" + `, ` + "`…@rbac`" + `, ` + "`…@abac`" + ` ran on that policy.
 - The no-op target is Go's net/http answering a constant: the ceiling of HTTP on this machine with this load generator, which shares the 2 cores with the target.
 `
