@@ -166,13 +166,14 @@ func TestFirstRunAnswersEveryOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Every acknowledged decision and both admin changes are in an intact chain.
+	// Every acknowledged decision and the four admin changes of the first
+	// start are in an intact chain.
 	var out syncBuffer
 	if err := run(context.Background(), []string{"audit", "verify"}, e.get, &out, &out); err != nil {
 		t.Fatalf("audit verify: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "7 records") {
-		t.Errorf("audit verify: %s (want 5 decisions + push + activate = 7 records)", out.String())
+	if !strings.Contains(out.String(), "9 records") {
+		t.Errorf("audit verify: %s (want 5 decisions + push + activate + dev client + admin password = 9 records)", out.String())
 	}
 }
 
