@@ -2,6 +2,8 @@ package pdp_test
 
 import (
 	"context"
+	"maps"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,6 +62,29 @@ func BenchmarkDecide(b *testing.B) {
 		run(b, func() *pdp.Request {
 			return &pdp.Request{Claims: claims, Action: "billing.view", Context: map[string]any{"channel": "web"}}
 		})
+	})
+	// Every decision distinct in what the policy reads: the cache misses.
+	b.Run("claims-distinct", func(b *testing.B) {
+		i := int64(0)
+		run(b, func() *pdp.Request {
+			i++
+			c := maps.Clone(claims)
+			c["auth_time"] = now - 60 - i%600
+			return &pdp.Request{Claims: c, Action: "billing.view", Context: map[string]any{"channel": "web"}}
+		})
+	})
+	// A new, unknown action name every time, as a broken or hostile client
+	// sends: the answer is a deny, and the per-action caches stay bounded.
+	b.Run("unknown-action-each-time", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			d, err := svc.Decide(ctx, client, &pdp.Request{Claims: claims, Action: "unknown." + strconv.Itoa(i)})
+			if err != nil || d.Outcome != policy.Deny {
+				b.Fatalf("decision %v %v", d, err)
+			}
+		}
 	})
 	rs := idp.Mint(b, claims)
 	b.Run("token-rs256", func(b *testing.B) {
