@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stepgate/stepgate/admin"
@@ -214,5 +215,25 @@ func TestPolicyRefusalIsRecorded(t *testing.T) {
 	if rec.Action != admin.ActionClientKey || rec.Outcome != admin.OutcomeRefused || rec.Actor != admin.LocalAdmin ||
 		len(rec.Reasons) != 1 || rec.detail["decision_id"] == "" || rec.detail["route"] != "POST /clients" {
 		t.Errorf("refusal record: %s %s by %q reasons %q detail %v", rec.Action, rec.Outcome, rec.Actor, rec.Reasons, rec.detail)
+	}
+}
+
+// TestSSOErrorResponseIsRecorded: a sign-in the IdP refused is a failed
+// sign-in with the IdP's error as the reason.
+func TestSSOErrorResponseIsRecorded(t *testing.T) {
+	idp := newFakeIdP(t)
+	e := newEnv(t, func(c *adminhttp.Config) {
+		c.SSO = &adminhttp.SSOConfig{Issuer: idp.iss.URL(), ClientID: "admin-ui", RedirectURL: "http://admin.test/auth/callback",
+			AdminValues: []string{"sec-admins"}}
+	})
+	start := e.adminRecordCount()
+	b := e.browser()
+	if r := b.get("/auth/callback?error=access_denied&error_description=user+cancelled"); r.Code != http.StatusBadRequest {
+		t.Fatalf("callback with an error: %d", r.Code)
+	}
+	got := e.adminRecordsSince(start)
+	if len(got) != 1 || got[0].Action != admin.ActionSignIn || got[0].Outcome != admin.OutcomeFailed ||
+		len(got[0].Reasons) != 1 || !strings.Contains(got[0].Reasons[0], "access_denied user cancelled") {
+		t.Fatalf("records: %+v, want one failed sign-in naming the IdP's error", got)
 	}
 }
