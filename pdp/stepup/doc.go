@@ -9,8 +9,11 @@
 // APIs. State, nonce and the PKCE verifier are kept server-side in a
 // Transaction, so they survive the round trip whatever the app's cookies do.
 //
-// Verify consumes the transaction (once, whatever the outcome), verifies
-// the returned ID token for the transaction's issuer and app client, and
+// Verify consumes the transaction (once, whatever the outcome, and only for
+// the decision API client that asked for it: another client's attempt is
+// answered as for an unknown id and leaves the transaction usable), verifies
+// the returned ID token for the transaction's issuer and app client (typed
+// as an ID token, auth_time and iat not in the future), and
 // checks it with trust.CheckProof: nonce, subject, amr/acr, and auth_time
 // within max_age now (later than the request only for a fresh login, so
 // single sign-on never loops). Every attempt is a flow.Event of kind
