@@ -17,6 +17,7 @@ type costCentre struct{ label, pattern string }
 // costCentres are the parts the report breaks stepgate's CPU into. They name
 // packages and entry points, not one policy's rules, so they read the same
 // for every policy.
+// The first is audit storage (auditCPU reads it).
 var costCentres = []costCentre{
 	{"audit storage (SQL, commit, fsync)", "stepgate/stepgate/storage/"},
 	{"policy evaluation", "stepgate/pdp/policy.(*Policy).Eval"},

@@ -88,6 +88,22 @@ func (b *bench) markdown(command string, took time.Duration) string {
 // profile explains a miss.
 type targetRow struct{ name, measured, verdict, workload, target string }
 
+// auditCPU is the goal "audit CPU per record ≤ 15 µs" for a profiled run:
+// the audit storage share of the process's CPU, per decision recorded.
+func (b *bench) auditCPU(workload, target, on string) (targetRow, bool) {
+	r, ok := b.find(workload, target)
+	if !ok || r.Profile == "" || r.Requests == 0 {
+		return targetRow{}, false
+	}
+	shares, err := b.sharesOf(r.Profile)
+	if err != nil {
+		return targetRow{}, false
+	}
+	per := time.Duration(shares[0] / 100 * float64(r.CPU) / float64(r.Requests*int64(max(r.PerCall, 1))))
+	return targetRow{"audit storage CPU per record ≤ 15 µs (" + workload + ", sync)" + on, fmt.Sprintf("%d µs", per.Microseconds()),
+		verdict(per <= 15*time.Microsecond, fmt.Sprintf("%.1f× the bound", float64(per)/float64(15*time.Microsecond))), workload, target}, true
+}
+
 // obstacle names the largest cost centres in the profile of the run
 // (workload, target), for a missed goal; "" without a profile.
 func (b *bench) obstacle(workload, target string) string {
@@ -159,6 +175,11 @@ func (b *bench) targets() []targetRow {
 		}
 	}
 	addRatio("signed checkpoints cost < 2% (cold sync, on vs off)", "cold", "stepgate", "cold", "stepgate-nockpt", 0.98)
+	for _, p := range b.policies {
+		if row, ok := b.auditCPU("cold"+p.suffix(), "stepgate", " on "+p.name); ok {
+			out = append(out, row)
+		}
+	}
 	for _, alg := range []string{"RS256", "ES256"} {
 		addRatio("token ("+alg+") within 15% of claims, warm", "token-"+alg, "stepgate", "warm", "stepgate", 0.85)
 	}
