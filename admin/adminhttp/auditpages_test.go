@@ -14,6 +14,7 @@ import (
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
@@ -174,4 +175,13 @@ func TestAdminActivityLog(t *testing.T) {
 		t.Fatalf("draft id %d", draft.ID)
 	}
 	mustContain(t, e.auditor().get("/audit/admin"), "ticket SEC-7")
+
+	// A refusal shows why, under the verified actor and its label.
+	ctx := admin.WithActorLabel(context.Background(), "alice@example.com")
+	if err := e.policies.Recorder().Refused(ctx, admin.SSOActor("https://idp.example", "sub-42"), "policy.activate",
+		"2 of 46 tests failed", map[string]any{"revision": 3}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, b.get("/audit/admin"), "alice@example.com", "https://idp.example|sub-42", "<strong>refused</strong>",
+		`<span class="error">2 of 46 tests failed</span>`, "revision 3")
 }

@@ -74,8 +74,13 @@ func EntryOf(r storage.AuditRecord) Entry {
 // ActivityEntry is one admin change: who, what, on which target and why.
 type ActivityEntry struct {
 	Rec storage.AuditRecord
-	// Reason is the reason the admin gave, or the error of a failed change.
+	// Reason is the reason the admin gave (or the draft's message).
 	Reason string
+	// Error is why a refused action or a failed sign-in did not happen.
+	Error string
+	// Label is how people know the actor (an SSO admin's e-mail); the
+	// actor itself is the verified identity (issuer|subject).
+	Label string
 	// Target is "revision N" or "client ID", "" for other changes.
 	Target string
 }
@@ -106,6 +111,8 @@ func (t *Trail) AdminActivity(ctx context.Context, cursor string) (ActivityPage,
 		if e.Reason == "" {
 			e.Reason, _ = d["message"].(string)
 		}
+		e.Error, _ = d["error"].(string)
+		e.Label, _ = d["actor_label"].(string)
 		if rev, ok := d["revision"].(float64); ok {
 			e.Target = "revision " + strconv.FormatInt(int64(rev), 10)
 		} else if cl, ok := d["client"].(string); ok {
