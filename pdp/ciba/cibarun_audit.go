@@ -40,6 +40,9 @@ const (
 	// CodeInvalidResponse: the IdP acknowledged with a response stepgate
 	// cannot use (no auth_req_id, a bad expires_in, …).
 	CodeInvalidResponse = "invalid_response"
+	// CodeUnrecorded: the user approved, but the approval could not be
+	// written to the audit trail, so it does not count.
+	CodeUnrecorded = "audit_unavailable"
 )
 
 // handle acts on one report of the poller: approvals are verified and
@@ -74,17 +77,23 @@ func (r *Runner) settle(ctx context.Context, o Offer, rawIDToken string) {
 			verr = fmt.Errorf("encode verified claims: %w", err)
 		}
 	}
-	err := r.poller.Settle(ctx, o.ID, raw, verr)
+	// The outcome is recorded by the one caller that settles, before the
+	// settlement is stored: an approval whose record cannot be written
+	// ends as an error, never as an approval nobody can audit.
+	err := r.poller.SettleRecorded(ctx, o.ID, raw, verr, func(ctx context.Context, verr error) error {
+		if verr != nil {
+			return r.record(ctx, o, string(backchannel.StatusError), approvalErrorCode(verr), "id token verification failed: "+verr.Error(), nil)
+		}
+		return r.record(ctx, o, string(backchannel.StatusApproved), "", "approved on the user's device: "+o.Requirements.Describe()+" met", proofOf(claims))
+	})
 	switch {
 	case errors.Is(err, backchannel.ErrSettled), errors.Is(err, backchannel.ErrNotApproved), errors.Is(err, backchannel.ErrLeaseLost):
-		return // settled, or being settled, by another caller, who records it
+		// settled, or being settled, by another caller, who records it
+	case errors.Is(err, backchannel.ErrUnrecorded):
+		r.log.ErrorContext(ctx, "ciba approval refused: it could not be recorded", "id", o.ID, "decision_id", o.DecisionID, "err", err)
+		r.audit(ctx, o, string(backchannel.StatusError), CodeUnrecorded, "the approval could not be recorded in the audit trail", nil)
 	case err != nil:
 		r.log.WarnContext(ctx, "ciba approval could not be settled", "id", o.ID, "decision_id", o.DecisionID, "err", err)
-		return
-	case verr != nil:
-		r.audit(ctx, o, string(backchannel.StatusError), approvalErrorCode(verr), "id token verification failed: "+verr.Error(), nil)
-	default:
-		r.audit(ctx, o, string(backchannel.StatusApproved), "", "approved on the user's device: "+o.Requirements.Describe()+" met", proofOf(claims))
 	}
 }
 
@@ -124,9 +133,17 @@ func proofOf(claims map[string]any) *trust.ProofFacts {
 
 // audit records one transition. A record that cannot be written is logged:
 // the IdP's answer is already stored and the request's status reports it.
+// (An approval is recorded with record before it counts; see settle.)
 func (r *Runner) audit(ctx context.Context, o Offer, outcome, code, reason string, proof *trust.ProofFacts) {
+	if err := r.record(ctx, o, outcome, code, reason, proof); err != nil {
+		r.log.ErrorContext(ctx, "ciba transition could not be audited", "id", o.ID, "decision_id", o.DecisionID, "outcome", outcome, "err", err)
+	}
+}
+
+// record writes one transition's audit record.
+func (r *Runner) record(ctx context.Context, o Offer, outcome, code, reason string, proof *trust.ProofFacts) error {
 	if r.cfg.Audit == nil {
-		return
+		return nil
 	}
 	ev := flow.Event{Time: r.cfg.Now(), Kind: flow.KindCIBA, DecisionID: o.DecisionID, ClientID: o.ClientID,
 		Subject: o.Subject, Issuer: o.Issuer, Action: o.Action, Outcome: outcome, Code: code, CIBAID: o.ID,
@@ -134,7 +151,5 @@ func (r *Runner) audit(ctx context.Context, o Offer, outcome, code, reason strin
 	if reason != "" {
 		ev.Reasons = []string{reason}
 	}
-	if err := r.cfg.Audit.RecordFlow(ctx, ev); err != nil {
-		r.log.ErrorContext(ctx, "ciba transition could not be audited", "id", o.ID, "decision_id", o.DecisionID, "outcome", outcome, "err", err)
-	}
+	return r.cfg.Audit.RecordFlow(ctx, ev)
 }

@@ -53,11 +53,19 @@ func (c *clock) After(time.Duration) <-chan time.Time { return nil }
 type flows struct {
 	mu     sync.Mutex
 	events []flow.Event
+	// fail, when set, refuses the events it returns an error for, as an
+	// audit trail that cannot write would.
+	fail func(flow.Event) error
 }
 
 func (f *flows) RecordFlow(_ context.Context, ev flow.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		if err := f.fail(ev); err != nil {
+			return err
+		}
+	}
 	f.events = append(f.events, ev)
 	return nil
 }

@@ -186,6 +186,21 @@ func (p *Poller) Get(ctx context.Context, id string) (Record, error) {
 // is settling it), so a consumer that records the outcome after a nil
 // return records it once.
 func (p *Poller) Settle(ctx context.Context, id string, claims json.RawMessage, verifyErr error) error {
+	return p.SettleRecorded(ctx, id, claims, verifyErr, nil)
+}
+
+// ErrUnrecorded means an approval was turned into an error because its
+// record could not be written: an approval nobody can audit must not
+// count.
+var ErrUnrecorded = errors.New("approval could not be recorded")
+
+// SettleRecorded is Settle with the outcome recorded by record, called
+// exactly once, by the caller that settles, under the request's lease and
+// before the settlement is stored. When record fails for an approval
+// (verifyErr nil), the request ends in StatusError instead, so the
+// approval never counts unrecorded, and the error wraps ErrUnrecorded.
+func (p *Poller) SettleRecorded(ctx context.Context, id string, claims json.RawMessage, verifyErr error,
+	record func(ctx context.Context, verifyErr error) error) error {
 	r, err := p.cfg.Store.GetRequest(ctx, id)
 	if err != nil {
 		return fmt.Errorf("settle backchannel request: %w", err)
@@ -223,10 +238,17 @@ func (p *Poller) Settle(ctx context.Context, id string, claims json.RawMessage, 
 	if verifyErr != nil {
 		r.Status, r.Claims, r.Error = StatusError, nil, "id token verification failed: "+verifyErr.Error()
 	}
+	var unrecorded error
+	if record != nil {
+		if err := record(ctx, verifyErr); err != nil && verifyErr == nil {
+			unrecorded = fmt.Errorf("settle backchannel request %s: %w: %w", id, ErrUnrecorded, err)
+			r.Status, r.Claims, r.Error = StatusError, nil, "the approval could not be recorded in the audit trail"
+		}
+	}
 	if err := p.cfg.Store.UpdateRequest(ctx, r, p.cfg.Owner); err != nil {
 		return fmt.Errorf("settle backchannel request: %w", err)
 	}
-	return nil
+	return unrecorded
 }
 
 // schedule plans the next poll one interval after now, never after expiry,
