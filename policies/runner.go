@@ -39,6 +39,10 @@ type TestResult struct {
 	Skip bool `json:"skip,omitempty"`
 	// Error is the evaluation error (e.g. a conflict or a timeout), if any.
 	Error string `json:"error,omitempty"`
+	// Output is what the test printed (print), which is how a test says
+	// what it expected and what it got: the default bundle's tests print
+	// "WHAT: expected X, got Y" before they fail.
+	Output string `json:"output,omitempty"`
 	// Duration is how long the test took to evaluate.
 	Duration time.Duration `json:"duration"`
 }
@@ -121,6 +125,7 @@ func convertResult(r *tester.Result) TestResult {
 		Fail:     r.Fail,
 		Skip:     r.Skip,
 		Duration: r.Duration,
+		Output:   strings.TrimSpace(string(r.Output)),
 	}
 	if r.Location != nil {
 		// The bundle reader names files "/stepgate/x.rego"; show them as

@@ -81,17 +81,26 @@ unmet contains "no auth_time in token" if {
 # The stale-authentication phrase names when the user authenticated, not how
 # long ago: it stays the same as time passes (age only grows, so a stale
 # authentication stays stale), which lets the decision cache keep the answer.
-unmet contains sprintf("last authentication %smore than %vs ago", [_auth_time_text, max_age]) if {
+unmet contains stale_reason(_auth_time_text, max_age) if {
 	auth_age > max_age
 }
 
-# _auth_time_text is "at <auth_time as RFC 3339 UTC, whole seconds>, " when
-# the token has a numeric auth_time, else "" (only authn.age known). It is
-# also "" for an auth_time time.format cannot represent (outside the years
-# 1678-2262, beyond int64 nanoseconds): the phrase must exist regardless, or
-# the step-up would be lost.
-_auth_time_text := sprintf("at %s, ", [s]) if {
+# stale_reason is the phrase for an authentication older than m seconds;
+# at is auth_time_text of the token's auth_time ("" when it has none). The
+# Rego tests build their expectations with it, so a table edit of max_age
+# changes policy and tests alike.
+stale_reason(at, m) := sprintf("last authentication %smore than %vs ago", [at, m])
+
+_auth_time_text := auth_time_text(t) if {
 	t := authn.auth_time
+} else := ""
+
+# auth_time_text(t) is "at <t as RFC 3339 UTC, whole seconds>, " for a
+# numeric auth_time t, else "" (only authn.age known). It is also "" for an
+# auth_time time.format cannot represent (outside the years 1678-2262,
+# beyond int64 nanoseconds): the phrase must exist regardless, or the
+# step-up would be lost.
+auth_time_text(t) := sprintf("at %s, ", [s]) if {
 	is_number(t)
 	s := time.format([floor(t) * 1000000000, "UTC", "2006-01-02T15:04:05Z07:00"])
 } else := ""
