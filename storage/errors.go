@@ -13,6 +13,9 @@ var (
 	ErrConflict = errors.New("storage: conflict")
 	// ErrUsed means a single-use object (a step-up transaction) was already consumed.
 	ErrUsed = errors.New("storage: already used")
+	// ErrWasActive means a revision cannot be deleted because it is or once
+	// was active: the bundles that decided requests stay for the record.
+	ErrWasActive = errors.New("storage: revision is or was active")
 	// ErrExpired means a time-limited object expired before it was used.
 	ErrExpired = errors.New("storage: expired")
 	// ErrInvalid means the caller passed an object that violates the storage

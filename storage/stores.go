@@ -25,6 +25,11 @@ type Revisions interface {
 	// in one transaction, recording actor and at. Activating the already active
 	// revision is a no-op that returns it unchanged.
 	ActivateRevision(ctx context.Context, id int64, actor string, at time.Time) (PolicyRevision, error)
+	// DeleteRevision removes a draft that was never active, bundle and all,
+	// and returns it without its bundle. It returns ErrNotFound when there is
+	// no revision id and ErrWasActive, deleting nothing, when it is or ever
+	// was active. Its id is never given to another revision.
+	DeleteRevision(ctx context.Context, id int64) (PolicyRevision, error)
 }
 
 // Clients keeps the decision API's clients (Client).

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ func revisionTests() []subTest {
 		{"RevisionList", testRevisionList},
 		{"RevisionActivate", testRevisionActivate},
 		{"RevisionErrors", testRevisionErrors},
+		{"RevisionDelete", testRevisionDelete},
 	}
 }
 
@@ -149,5 +151,71 @@ func testRevisionErrors(t *testing.T, s storage.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.call(), tc.want, tc.name) })
+	}
+}
+
+func testRevisionDelete(t *testing.T, s storage.Store) {
+	ctx := ctxFor(t)
+	var ids []int64
+	for i := range 3 {
+		r, err := s.CreateRevision(ctx, newRevision(i))
+		mustNoErr(t, err, "create revision")
+		ids = append(ids, r.ID)
+	}
+	archived, active, draft := ids[0], ids[1], ids[2]
+	_, err := s.ActivateRevision(ctx, archived, "bob", baseTime())
+	mustNoErr(t, err, "activate first")
+	_, err = s.ActivateRevision(ctx, active, "bob", baseTime().Add(time.Minute))
+	mustNoErr(t, err, "activate second")
+
+	for _, tc := range []struct {
+		name string
+		id   int64
+		want error
+	}{
+		{"missing", 999, storage.ErrNotFound},
+		{"active", active, storage.ErrWasActive},
+		{"archived after being active", archived, storage.ErrWasActive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.DeleteRevision(ctx, tc.id)
+			wantErr(t, err, tc.want, "delete "+tc.name)
+		})
+	}
+	for _, id := range []int64{archived, active} {
+		_, err := s.GetRevision(ctx, id)
+		mustNoErr(t, err, "a refused delete keeps the revision")
+	}
+
+	// A delete rolled back with its transaction leaves the draft.
+	errAbort := errors.New("abort")
+	err = s.Atomic(ctx, func(tx storage.Store) error {
+		if _, err := tx.DeleteRevision(ctx, draft); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	wantErr(t, err, errAbort, "rolled back delete")
+	_, err = s.GetRevision(ctx, draft)
+	mustNoErr(t, err, "draft after a rolled back delete")
+
+	gone, err := s.DeleteRevision(ctx, draft)
+	mustNoErr(t, err, "delete draft")
+	if gone.ID != draft || gone.Hash != newRevision(2).Hash || gone.State != storage.RevisionDraft || gone.Bundle != nil {
+		t.Errorf("deleted = %+v, want draft %d with its hash and no bundle", gone, draft)
+	}
+	_, err = s.GetRevision(ctx, draft)
+	wantErr(t, err, storage.ErrNotFound, "get deleted draft")
+	list, err := s.ListRevisions(ctx)
+	mustNoErr(t, err, "list revisions")
+	if len(list) != 2 || list[0].ID != active || list[1].ID != archived {
+		t.Errorf("listed %+v, want revisions %d and %d", list, active, archived)
+	}
+	_, err = s.DeleteRevision(ctx, draft)
+	wantErr(t, err, storage.ErrNotFound, "delete twice")
+	next, err := s.CreateRevision(ctx, newRevision(3))
+	mustNoErr(t, err, "create after delete")
+	if next.ID <= draft {
+		t.Errorf("new revision got id %d, not above the deleted %d: ids are never reused", next.ID, draft)
 	}
 }

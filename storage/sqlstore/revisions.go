@@ -118,3 +118,34 @@ func (r revisionRow) toRevision() storage.PolicyRevision {
 		ActivatedAt: fromMicrosPtr(r.ActivatedAt), ActivatedBy: r.ActivatedBy,
 	}
 }
+
+// DeleteRevision removes a draft that was never active. The DELETE itself
+// checks the state, so a revision activated concurrently (its row is
+// locked by ActivateRevision until that commits) is never deleted.
+func (s *Store) DeleteRevision(ctx context.Context, id int64) (storage.PolicyRevision, error) {
+	const op = "delete revision"
+	var row revisionRow
+	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Select(revisionListColumns).Take(&row, "id = ?", id).Error; err != nil {
+			return err
+		}
+		if row.State != storage.RevisionDraft || row.ActivatedAt != nil {
+			return storage.ErrWasActive
+		}
+		res := tx.Where("id = ? AND state = ? AND activated_at IS NULL", id, storage.RevisionDraft).Delete(&revisionRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return storage.ErrWasActive
+		}
+		return nil
+	})
+	if errors.Is(err, storage.ErrWasActive) {
+		return storage.PolicyRevision{}, fmt.Errorf("sqlstore: %s %d: %w", op, id, err)
+	}
+	if err != nil {
+		return storage.PolicyRevision{}, wrap(op, err)
+	}
+	return row.toRevision(), nil
+}
