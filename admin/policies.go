@@ -315,3 +315,30 @@ func (p *Policies) ActiveActions(ctx context.Context) ([]string, error) {
 	}
 	return names, err
 }
+
+// Discard deletes draft revision id, which was never active, and records
+// that in the same transaction. A revision that is or was active is kept
+// (its bundle decided requests) and the refusal is recorded.
+func (p *Policies) Discard(ctx context.Context, actor string, id int64, reason string) (storage.PolicyRevision, error) {
+	const what = "policy.discard"
+	detail := map[string]any{"revision": id, "reason": reason}
+	var rev storage.PolicyRevision
+	err := p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		var err error
+		if rev, err = tx.DeleteRevision(ctx, id); err != nil {
+			return err
+		}
+		detail["hash"], detail["message"], detail["author"] = rev.Hash, rev.Message, rev.Author
+		return p.cfg.Recorder.Change(ctx, tx, actor, what, detail)
+	})
+	switch {
+	case errors.Is(err, storage.ErrWasActive):
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what,
+			fmt.Errorf("%w: revision %d is or was active; only drafts that never were can be discarded", ErrInvalid, id), detail)
+	case errors.Is(err, storage.ErrNotFound):
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
+	case err != nil:
+		return storage.PolicyRevision{}, fmt.Errorf("discard revision %d: %w", id, err)
+	}
+	return rev, nil
+}
