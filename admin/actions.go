@@ -72,71 +72,72 @@ func ReadActions(files policy.Files) ([]ActionRule, bool, error) {
 	return out, true, nil
 }
 
-// WriteActions replaces data.stepgate.actions in the bundle's data file,
-// keeping every other key (settings, …) as it was.
+// WriteActions replaces data.stepgate.actions in the bundle's data file
+// with rules. It edits the file's text in place: only the values that
+// change are rewritten, a new action or field is added after the last one
+// in the file's own indentation, a removed one is cut out with its line,
+// and key order, inline arrays and every other key (settings, …) stay as
+// they were, so that the revision diff shows the change and nothing else.
 func WriteActions(files policy.Files, rules []ActionRule) (policy.Files, error) {
-	doc := map[string]json.RawMessage{}
-	if raw, ok := files[ActionsDataFile]; ok {
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, ActionsDataFile, err)
-		}
+	src, ok := files[ActionsDataFile]
+	if !ok {
+		src = []byte("{}\n")
 	}
-	actions := map[string]map[string]any{}
+	want := make([]jfield, 0, len(rules))
 	for _, r := range rules {
-		e := map[string]any{}
-		if r.Description != "" {
-			e["description"] = r.Description
-		}
-		if r.MFA {
-			e["mfa"] = true
-		}
-		if len(r.AMRAny) > 0 {
-			e["amr_any"] = r.AMRAny
-		}
-		if len(r.ACRValues) > 0 {
-			e["acr_values"] = r.ACRValues
-		}
-		if r.MaxAge != nil {
-			e["max_age"] = *r.MaxAge
-		}
-		if r.FreshLogin {
-			e["fresh_login"] = true
-		}
-		ciba := map[string]any{}
-		if len(r.CIBAChannels) > 0 {
-			ciba["channels"] = r.CIBAChannels
-		}
-		if r.CIBAAmountAtLeast != nil {
-			ciba["amount_at_least"] = *r.CIBAAmountAtLeast
-		}
-		if r.CIBABindingHint != "" {
-			ciba["binding_message"] = r.CIBABindingHint
-		}
-		if len(ciba) > 0 {
-			e["ciba"] = ciba
-		}
-		actions[r.Name] = e
+		want = append(want, jfield{key: r.Name, val: r.fields()})
 	}
-	b, err := json.Marshal(actions)
+	out, err := patchJSONObject(src, "actions", want)
 	if err != nil {
-		return nil, fmt.Errorf("encode actions: %w", err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, ActionsDataFile, err)
 	}
-	doc["actions"] = b
-	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ActionsDataFile, err)
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, '\n')
 	}
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, out, "", "  "); err != nil {
-		return nil, fmt.Errorf("format %s: %w", ActionsDataFile, err)
-	}
-	pretty.WriteByte('\n')
 	next := make(policy.Files, len(files)+1)
 	for k, v := range files {
 		next[k] = v
 	}
-	next[ActionsDataFile] = pretty.Bytes()
+	next[ActionsDataFile] = out
 	return next, nil
+}
+
+// fields are the rule's data entry in the order the table writes new
+// fields; zero values are left out.
+func (r ActionRule) fields() []jfield {
+	f := []jfield{}
+	if r.Description != "" {
+		f = append(f, jfield{"description", r.Description})
+	}
+	if r.MFA {
+		f = append(f, jfield{"mfa", true})
+	}
+	if len(r.AMRAny) > 0 {
+		f = append(f, jfield{"amr_any", r.AMRAny})
+	}
+	if len(r.ACRValues) > 0 {
+		f = append(f, jfield{"acr_values", r.ACRValues})
+	}
+	if r.MaxAge != nil {
+		f = append(f, jfield{"max_age", *r.MaxAge})
+	}
+	if r.FreshLogin {
+		f = append(f, jfield{"fresh_login", true})
+	}
+	var ciba []jfield
+	if len(r.CIBAChannels) > 0 {
+		ciba = append(ciba, jfield{"channels", r.CIBAChannels})
+	}
+	if r.CIBAAmountAtLeast != nil {
+		ciba = append(ciba, jfield{"amount_at_least", *r.CIBAAmountAtLeast})
+	}
+	if r.CIBABindingHint != "" {
+		ciba = append(ciba, jfield{"binding_message", r.CIBABindingHint})
+	}
+	if len(ciba) > 0 {
+		f = append(f, jfield{"ciba", ciba})
+	}
+	return f
 }
 
 // ActionRow is one row as typed into the table form; ParseActionRow turns

@@ -33,6 +33,45 @@ type FileDiff struct {
 	Added, Removed int
 }
 
+// diffContext is how many unchanged lines a hunk shows around a change.
+const diffContext = 3
+
+// Hunk is a run of changed lines with up to diffContext unchanged lines
+// on each side; Skipped counts the unchanged lines before it that are not
+// shown.
+type Hunk struct {
+	Skipped int
+	Lines   []DiffLine
+}
+
+// Hunks groups the diff's lines into hunks with their context, the way a
+// reviewer reads a change; unchanged stretches between them are skipped.
+func (d FileDiff) Hunks() []Hunk {
+	show := make([]bool, len(d.Lines))
+	for i, l := range d.Lines {
+		if l.Op == DiffSame {
+			continue
+		}
+		for k := max(0, i-diffContext); k <= min(len(d.Lines)-1, i+diffContext); k++ {
+			show[k] = true
+		}
+	}
+	var out []Hunk
+	skipped := 0
+	for i, l := range d.Lines {
+		if !show[i] {
+			skipped++
+			continue
+		}
+		if i == 0 || !show[i-1] {
+			out = append(out, Hunk{Skipped: skipped})
+			skipped = 0
+		}
+		out[len(out)-1].Lines = append(out[len(out)-1].Lines, l)
+	}
+	return out
+}
+
 // maxDiffCells bounds the LCS table; larger files are shown as replaced.
 const maxDiffCells = 4 << 20
 
@@ -103,15 +142,41 @@ func diffText(name, a, b string) FileDiff {
 			fd.Lines = append(fd.Lines, DiffLine{Op: DiffSame, Old: i + 1, New: j + 1, Text: x[i]})
 			i++
 			j++
-		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
-			fd.Lines = append(fd.Lines, DiffLine{Op: DiffAdd, New: j + 1, Text: y[j]})
-			fd.Added++
-			j++
-		default:
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
 			fd.Lines = append(fd.Lines, DiffLine{Op: DiffDel, Old: i + 1, Text: x[i]})
 			fd.Removed++
 			i++
+		default:
+			fd.Lines = append(fd.Lines, DiffLine{Op: DiffAdd, New: j + 1, Text: y[j]})
+			fd.Added++
+			j++
 		}
 	}
+	delsFirst(fd.Lines)
 	return fd
+}
+
+// delsFirst orders every run of changed lines as a reviewer reads it: the
+// removed lines, then the added ones, each in file order.
+func delsFirst(lines []DiffLine) {
+	for start := 0; start < len(lines); {
+		if lines[start].Op == DiffSame {
+			start++
+			continue
+		}
+		end := start
+		for end < len(lines) && lines[end].Op != DiffSame {
+			end++
+		}
+		slices.SortStableFunc(lines[start:end], func(a, b DiffLine) int {
+			switch {
+			case a.Op == b.Op:
+				return 0
+			case a.Op == DiffDel:
+				return -1
+			}
+			return 1
+		})
+		start = end
+	}
 }

@@ -24,7 +24,7 @@ test_fresh_login_comes_from_data if {
 		"reasons": ["keys.show needs amr mfa and a fresh login within 120s; authentication did not use mfa"],
 		"requirements": {"amr_any": ["mfa"], "max_age": 120, "fresh_login": true},
 	})
-	not decide("billing.view", pwd_authn(10), {}).requirements.fresh_login
+	not fixed("billing.view", pwd_authn(10), {}).requirements.fresh_login
 }
 
 test_fresh_login_must_be_boolean if {
