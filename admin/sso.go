@@ -93,7 +93,8 @@ type pendingLogin struct {
 
 // SSOStart asks for a stronger or fresher login (sensitive admin actions).
 type SSOStart struct {
-	// ReturnTo is a local path to come back to after sign-in.
+	// ReturnTo is a local path to come back to after sign-in; anything
+	// SafeReturnTo refuses becomes "/".
 	ReturnTo string
 	// Requirements are what the sensitive action needs: sent to the IdP
 	// as acr_values and max_age (0 and prompt=login for a fresh login),
@@ -147,7 +148,7 @@ func (s *SSO) Begin(ctx context.Context, opt SSOStart) (cookie, authURL string, 
 	if err != nil {
 		return "", "", err
 	}
-	pl := pendingLogin{Verifier: oauth2.GenerateVerifier(), ReturnTo: opt.ReturnTo, Requirements: opt.Requirements, Started: s.cfg.Now()}
+	pl := pendingLogin{Verifier: oauth2.GenerateVerifier(), ReturnTo: SafeReturnTo(opt.ReturnTo), Requirements: opt.Requirements, Started: s.cfg.Now()}
 	if pl.State, err = RandomToken(24); err != nil {
 		return "", "", err
 	}
@@ -290,7 +291,7 @@ func (s *SSO) identity(idt *oidc.IDToken, pl pendingLogin) (*Identity, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: your account has no admin or auditor role (claim %q)", ErrSSO, s.cfg.Roles.Claim)
 	}
-	id := &Identity{Subject: idt.Subject, Issuer: idt.Issuer, Role: role, ReturnTo: pl.ReturnTo, AuthTime: idt.IssuedAt}
+	id := &Identity{Subject: idt.Subject, Issuer: idt.Issuer, Role: role, ReturnTo: SafeReturnTo(pl.ReturnTo), AuthTime: idt.IssuedAt}
 	for _, k := range []string{"email", "preferred_username", "name"} {
 		if v, _ := claims[k].(string); v != "" {
 			id.Name = v

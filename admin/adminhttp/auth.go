@@ -25,9 +25,9 @@ type loginView struct {
 
 func (s *server) loginPage(c echo.Context) error {
 	if sessionOf(c) != nil {
-		return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("return_to")))
+		return c.Redirect(http.StatusSeeOther, admin.SafeReturnTo(c.QueryParam("return_to")))
 	}
-	v := loginView{ReturnTo: localPath(c.QueryParam("return_to")), User: admin.BootstrapAdmin}
+	v := loginView{ReturnTo: admin.SafeReturnTo(c.QueryParam("return_to")), User: admin.BootstrapAdmin}
 	if c.QueryParam("expired") != "" {
 		v.Error = "Your session ended. Please sign in again."
 	}
@@ -59,7 +59,7 @@ func (s *server) loginSubmit(c echo.Context) error {
 	if err != nil || ck.Value == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.FormValue(csrfField))) != 1 {
 		return errCSRF
 	}
-	v := loginView{User: c.FormValue("user"), ReturnTo: localPath(c.FormValue("return_to"))}
+	v := loginView{User: c.FormValue("user"), ReturnTo: admin.SafeReturnTo(c.FormValue("return_to"))}
 	ctx := c.Request().Context()
 	err = s.password.Check(ctx, c.RealIP(), v.User, c.FormValue("password"))
 	var rl *admin.RateLimitError
@@ -107,14 +107,14 @@ func (s *server) reauthPage(c echo.Context) error {
 	if sess.Method == "sso" {
 		return c.Redirect(http.StatusSeeOther, "/auth/sso?"+c.QueryString())
 	}
-	return s.renderLogin(c, http.StatusOK, loginView{User: sess.User, ReturnTo: localPath(c.QueryParam("return_to")), Reauth: true,
+	return s.renderLogin(c, http.StatusOK, loginView{User: sess.User, ReturnTo: admin.SafeReturnTo(c.QueryParam("return_to")), Reauth: true,
 		Notice: c.QueryParam("why")})
 }
 
 func (s *server) reauthSubmit(c echo.Context) error {
 	sess := sessionOf(c)
 	ctx := c.Request().Context()
-	v := loginView{User: sess.User, ReturnTo: localPath(c.FormValue("return_to")), Reauth: true}
+	v := loginView{User: sess.User, ReturnTo: admin.SafeReturnTo(c.FormValue("return_to")), Reauth: true}
 	err := s.password.Reauthenticate(ctx, c.RealIP(), sess.User, c.FormValue("password"))
 	var rl *admin.RateLimitError
 	switch {

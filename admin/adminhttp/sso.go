@@ -18,7 +18,7 @@ func (s *server) ssoStart(c echo.Context) error {
 	if s.sso == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "Single sign-on is not configured; sign in with the password form.")
 	}
-	opt := admin.SSOStart{ReturnTo: localPath(c.QueryParam("return_to")), Requirements: policy.Requirements{
+	opt := admin.SSOStart{ReturnTo: admin.SafeReturnTo(c.QueryParam("return_to")), Requirements: policy.Requirements{
 		ACRValues: admin.SplitList(c.QueryParam("acr_values")), AMRAny: admin.SplitList(c.QueryParam("amr_any")),
 		FreshLogin: c.QueryParam("fresh_login") == "1"}}
 	if v := c.QueryParam("max_age"); v != "" {
@@ -70,7 +70,7 @@ func (s *server) ssoCallback(c echo.Context) error {
 			return err
 		}
 		s.setCookie(c, sessionCookie, cur.Key(), 0)
-		return c.Redirect(http.StatusSeeOther, localPath(id.ReturnTo))
+		return c.Redirect(http.StatusSeeOther, admin.SafeReturnTo(id.ReturnTo))
 	} else if cur != nil {
 		_ = s.sessions.End(ctx, cur.Key())
 	}
@@ -80,5 +80,5 @@ func (s *server) ssoCallback(c echo.Context) error {
 		return err
 	}
 	s.setCookie(c, sessionCookie, sess.Key(), 0)
-	return c.Redirect(http.StatusSeeOther, localPath(id.ReturnTo))
+	return c.Redirect(http.StatusSeeOther, admin.SafeReturnTo(id.ReturnTo))
 }
