@@ -17,6 +17,10 @@ import (
 var (
 	ErrUnauthenticated = errors.New("unknown or missing client key")
 	ErrForbidden       = errors.New("forbidden")
+	// ErrUnavailable means a dependency (the store) failed, so the request
+	// could be neither answered nor refused; the caller should retry
+	// shortly. The HTTP adapters answer it 503 with Retry-After.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )
 
 // Client is an authenticated caller of the decision API.
@@ -79,7 +83,9 @@ func NewAuthenticator(lookup ClientLookup, ttl time.Duration, now func() time.Ti
 	return &Authenticator{lookup: lookup, ttl: ttl, now: now, cache: map[string]cachedClient{}}
 }
 
-// Authenticate returns the client owning key.
+// Authenticate returns the client owning key. A lookup that fails for any
+// other reason than an unknown key (the store is down) returns an error
+// wrapping ErrUnavailable, and is not cached.
 func (a *Authenticator) Authenticate(ctx context.Context, key string) (Client, error) {
 	if key == "" {
 		return Client{}, ErrUnauthenticated
@@ -94,7 +100,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Client, e
 	}
 	c, err := a.lookup.ClientByKeyHash(ctx, h)
 	if err != nil && !errors.Is(err, ErrUnauthenticated) {
-		return Client{}, fmt.Errorf("look up client: %w", err)
+		return Client{}, fmt.Errorf("%w: look up client key: %w", ErrUnavailable, err)
 	}
 	a.mu.Lock()
 	if len(a.cache) >= maxCachedClients {

@@ -4,5 +4,6 @@
 // ClientLookup that cmd/stepgate adapts to storage; keys are stored only as
 // SHA-256 hashes), and the errors a caller can get: ErrUnauthenticated,
 // ErrForbidden and ErrInvalidRequest (built with Invalidf), which the HTTP
-// adapters map to 401, 403 and 400.
+// adapters map to 401, 403 and 400, and ErrUnavailable (the store failed:
+// retry), which they map to 503 with Retry-After.
 package clientauth

@@ -87,7 +87,7 @@ func (h cibaHandlers) fail(c echo.Context, err error) error {
 		return c.JSON(http.StatusBadGateway, errorBody{"idp_rejected", idp.Error()})
 	case errors.Is(err, ciba.ErrUnavailable):
 		h.s.log.WarnContext(c.Request().Context(), "ciba unavailable", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, errorBody{"temporarily_unavailable", "ciba is temporarily unavailable; retry later"})
+		return unavailable(c, "ciba is temporarily unavailable; retry later")
 	}
 	return err
 }

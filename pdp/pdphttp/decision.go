@@ -3,6 +3,8 @@ package pdphttp
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,6 +88,7 @@ func (s *Server) verifyStepUp(c echo.Context) error {
 		}
 		if ve.Code == trust.VerifyUnavailable {
 			s.log.ErrorContext(c.Request().Context(), "step-up verification unavailable", "err", err)
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
 		}
 		return c.JSON(verifyStatus(ve.Code), verifyResponse{Error: ve.Code, Description: ve.Description})
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/pdp/stepup"
 	"github.com/stepgate/stepgate/pdp/trust"
 	"github.com/stepgate/stepgate/policies"
 )
@@ -89,7 +91,38 @@ func (f *flowLog) Events() []flow.Event {
 	return append([]flow.Event(nil), f.events...)
 }
 
+// storeDown makes the harness's client lookup and step-up transaction
+// store fail, as a database outage would.
+type storeDown struct{ down atomic.Bool }
+
+var errStoreDown = errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+
+type downClients struct {
+	s     *storeDown
+	inner clientauth.ClientLookup
+}
+
+func (d downClients) ClientByKeyHash(ctx context.Context, h string) (clientauth.Client, error) {
+	if d.s.down.Load() {
+		return clientauth.Client{}, errStoreDown
+	}
+	return d.inner.ClientByKeyHash(ctx, h)
+}
+
+type downTransactions struct {
+	s *storeDown
+	*pdptest.Transactions
+}
+
+func (d downTransactions) ConsumeStepUp(ctx context.Context, id, clientID string, now time.Time) (stepup.Transaction, error) {
+	if d.s.down.Load() {
+		return stepup.Transaction{}, errStoreDown
+	}
+	return d.Transactions.ConsumeStepUp(ctx, id, clientID, now)
+}
+
 type harness struct {
+	store  storeDown
 	t      testing.TB
 	idp    *pdptest.Issuer
 	clock  *clock
@@ -136,16 +169,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err := h.engine.Load(context.Background(), policy.Revision{ID: 1, Hash: files.Hash(), Files: files}); err != nil {
 		t.Fatal(err)
 	}
-	h.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: h.engine, Verifier: verifier, Transactions: h.txs,
+	h.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: h.engine, Verifier: verifier, Transactions: downTransactions{&h.store, h.txs},
 		Audit: h.audit, Flows: h.flows, Now: h.clock.Now, RedactClaims: []string{"email"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hc.Service = h.svc
-	hc.Clients = clientauth.NewAuthenticator(pdptest.Clients{
+	hc.Clients = clientauth.NewAuthenticator(downClients{&h.store, pdptest.Clients{
 		clientauth.HashKey(keyService): {ID: "billing-svc", ReturnTo: []string{"https://app.example/billing/"}},
 		clientauth.HashKey(keyTrusted): {ID: "trusted-svc", AssertClaims: true, ReturnTo: []string{"https://app.example/"}},
-	}, time.Minute, h.clock.Now)
+	}}, time.Minute, h.clock.Now)
 	api, err := pdphttp.New(hc)
 	if err != nil {
 		t.Fatal(err)

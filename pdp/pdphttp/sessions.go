@@ -2,6 +2,7 @@ package pdphttp
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/session"
 )
 
@@ -54,6 +56,11 @@ func (h sessionHandlers) revoke(c echo.Context) error {
 		return invalidf("the session id in the path is not URL-encoded correctly")
 	}
 	n, err := h.sessions.Revoke(c.Request().Context(), ClientOf(c), sid)
+	if err != nil && !errors.Is(err, clientauth.ErrInvalidRequest) {
+		// Past validation, a revocation fails only when the store or the
+		// audit trail does: nothing was refused, so the app should retry.
+		return fmt.Errorf("%w: %w", clientauth.ErrUnavailable, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -89,7 +96,7 @@ func (h sessionHandlers) logout(c echo.Context) error {
 	case errors.Is(err, session.ErrLogoutNotRecorded):
 		// A 5xx, so that the IdP retries: the session is not ended yet.
 		h.s.log.ErrorContext(c.Request().Context(), "back-channel logout not recorded", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, errorBody{"temporarily_unavailable", "the logout could not be recorded; retry later"})
+		return unavailable(c, "the logout could not be recorded; retry later")
 	case err != nil:
 		h.s.log.WarnContext(c.Request().Context(), "back-channel logout failed", "err", err)
 		return c.JSON(http.StatusBadRequest, errorBody{"temporarily_unavailable", "the logout could not be processed; retry later"})
