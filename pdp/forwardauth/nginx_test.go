@@ -58,9 +58,9 @@ func nginxFromExample(t testing.TB, dir, listen, stepgate, upstream, key string)
 	}
 	conf := string(example)
 	for old, repl := range map[string]string{
-		"server 127.0.0.1:8710;": "server " + stepgate + ";",
-		"server 127.0.0.1:8080;": "server " + upstream + ";",
-		"listen 127.0.0.1:8000;": "listen " + listen + ";",
+		"server 127.0.0.1:8710;":                "server " + stepgate + ";",
+		"server 127.0.0.1:8080;":                "server " + upstream + ";",
+		"listen 127.0.0.1:8000;":                "listen " + listen + ";",
 		"sgk_REPLACE_WITH_THE_NGINX_CLIENT_KEY": key,
 	} {
 		if !strings.Contains(conf, old) {
@@ -151,4 +151,3 @@ func upstream(t testing.TB) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
-
