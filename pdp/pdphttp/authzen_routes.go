@@ -3,8 +3,10 @@ package pdphttp
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -48,8 +50,12 @@ type Searcher interface {
 type AuthZENConfig struct {
 	// BaseURL is the external base URL of the decision API, announced as
 	// policy_decision_point and prefixed to the endpoint URLs, e.g.
-	// "https://pdp.example.com". Empty derives it from each metadata request
-	// (scheme and Host), which is right only when nothing rewrites them.
+	// "https://pdp.example.com" (cmd/stepgate: external_url). Empty makes
+	// the metadata refuse to guess: it is served only to a request whose
+	// Host is the address the connection arrived on (127.0.0.1:8710 on a
+	// developer's machine), never cached, and any other Host gets 404
+	// naming the setting, so that a forged Host cannot announce an
+	// attacker's endpoints to clients or caches.
 	BaseURL string
 	// Search answers the search endpoints; nil leaves them out (and out of
 	// the metadata).
@@ -103,11 +109,22 @@ type authzenMetadata struct {
 	SearchActionEndpoint      string `json:"search_action_endpoint,omitempty"`
 }
 
-// metadata answers GET /.well-known/authzen-configuration.
+// metadata answers GET /.well-known/authzen-configuration. With a
+// configured base URL the document is the same for every request and may
+// be cached publicly; without one see requestBase.
 func (a *authzenRoutes) metadata(c echo.Context) error {
 	base := a.base
+	cache := "public, max-age=300"
 	if base == "" {
-		base = c.Scheme() + "://" + c.Request().Host
+		var ok bool
+		if base, ok = requestBase(c.Request()); !ok {
+			return c.JSON(http.StatusNotFound, errorBody{"not_found", "AuthZEN discovery needs the decision API's public URL: " +
+				"set external_url (STEPGATE_EXTERNAL_URL); without it the document is served only to requests " +
+				"addressed to the listener's own address, and Host " + strconv.Quote(clientauth.Shorten(c.Request().Host, 100)) + " is not it"})
+		}
+		// Derived from the request: no shared cache may keep it.
+		cache = "no-store"
+		c.Response().Header().Set("Vary", "Host")
 	}
 	m := authzenMetadata{
 		PolicyDecisionPoint:       base,
@@ -119,6 +136,31 @@ func (a *authzenRoutes) metadata(c echo.Context) error {
 		m.SearchResourceEndpoint = base + PathSearchResource
 		m.SearchActionEndpoint = base + PathSearchAction
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	c.Response().Header().Set(echo.HeaderCacheControl, cache)
 	return c.JSON(http.StatusOK, m)
+}
+
+// requestBase returns the base URL of a request addressed to the listener
+// itself: its Host must be the local address the connection was accepted
+// on (an IP and port, which nobody can forge from outside), and the scheme
+// is that of the connection, never a forwarded header's.
+func requestBase(r *http.Request) (string, bool) {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok || local == nil || r.Host == "" {
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	lhost, lport, lerr := net.SplitHostPort(local.String())
+	if err != nil || lerr != nil || port != lport {
+		return "", false
+	}
+	ip, lip := net.ParseIP(host), net.ParseIP(lhost)
+	if ip == nil || lip == nil || !ip.Equal(lip) {
+		return "", false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), port), true
 }
