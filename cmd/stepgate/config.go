@@ -38,6 +38,8 @@ type Config struct {
 	Admin       AdminConfig          `yaml:"admin"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `yaml:"log_level"`
+	// ForwardAuth turns on /v1/forward-auth for a reverse proxy; nil: off.
+	ForwardAuth *ForwardAuthConfig `yaml:"forward_auth"`
 }
 
 // AuditConfig configures the audit writer.
@@ -297,6 +299,9 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("clients[%d] %q: key_sha256 must be 64 lowercase hex digits", i, cl.ID))
 		}
 		seen[cl.ID] = true
+	}
+	if c.ForwardAuth != nil {
+		errs = append(errs, c.ForwardAuth.validate())
 	}
 	return errors.Join(errs...)
 }

@@ -133,6 +133,9 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	decisionAPI.RegisterSessions(sessions)
+	if err := registerForwardAuth(decisionAPI, cfg, svc, verifier, transactionStore{a.store}, sessions, a.log); err != nil {
+		return err
+	}
 	adminUI, err := adminHandler(a, svc, clients)
 	if err != nil {
 		return err
