@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 
@@ -71,6 +72,8 @@ type stackConfig struct {
 	routes []forwardauth.Route
 	def    forwardauth.DefaultRoute
 	header bool
+	// trusted proxies count as proxyClient without a key.
+	trusted []netip.Prefix
 }
 
 // testPolicy is the default policy plus app.view, which any signed-in user
@@ -86,7 +89,10 @@ func testPolicy(t testing.TB) policy.Files {
 	if err := json.Unmarshal(files[name], &data); err != nil {
 		t.Fatalf("%s: %v (files: %v)", name, err, files.Names())
 	}
-	data["actions"].(map[string]any)["app.view"] = map[string]any{"description": "Any page of the app: a signed-in user."}
+	actions := data["actions"].(map[string]any)
+	actions["app.view"] = map[string]any{"description": "Any page of the app: a signed-in user."}
+	actions["wire.send"] = map[string]any{"description": "Send a wire: approval on the phone from the web.",
+		"mfa": true, "max_age": 300, "ciba": map[string]any{"channels": []any{"web"}}}
 	if files[name], err = json.Marshal(data); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +121,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	txs := pdptest.NewTransactions()
 	elevations := pdptest.NewElevations()
 	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: verifier, Transactions: txs,
-		Elevations: elevations, Logouts: logouts, Flows: a, Audit: a})
+		Elevations: elevations, CIBAOffers: pdptest.NewCIBAOffers(), Logouts: logouts, Flows: a, Audit: a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +150,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := api.RegisterForwardAuth(pdphttp.ForwardAuthConfig{Handler: h}); err != nil {
+	if err := api.RegisterForwardAuth(pdphttp.ForwardAuthConfig{Handler: h, Client: proxyClient, TrustedProxies: cfg.trusted}); err != nil {
 		t.Fatal(err)
 	}
 	s := &stack{srv: httptest.NewServer(api), audits: a, handler: h}
