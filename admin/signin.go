@@ -27,7 +27,7 @@ func (e *RateLimitError) Error() string {
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
 // PasswordSignIn checks the bootstrap admin's password, rate limited per
-// client address and per account, and records every attempt.
+// client address and per account (LoginLimiter), and records every attempt.
 type PasswordSignIn struct {
 	Settings SettingStore
 	Limiter  *LoginLimiter
@@ -84,9 +84,10 @@ func (p *PasswordSignIn) check(ctx context.Context, what, remoteAddr, user, pass
 	return err
 }
 
+// verify checks the password under the limiter (see LoginLimiter for how
+// the address and account limits combine).
 func (p *PasswordSignIn) verify(ctx context.Context, remoteAddr, user, password string) error {
-	keys := []string{"addr:" + remoteAddr, "user:" + user}
-	if ok, wait := p.Limiter.Allow(keys...); !ok {
+	if ok, wait := p.Limiter.Allow(remoteAddr, user); !ok {
 		return &RateLimitError{Wait: wait}
 	}
 	// The bcrypt comparison runs whatever the user name, so timing does not
@@ -96,9 +97,10 @@ func (p *PasswordSignIn) verify(ctx context.Context, remoteAddr, user, password 
 		return err
 	}
 	if subtle.ConstantTimeCompare([]byte(user), []byte(BootstrapAdmin)) != 1 || !ok {
-		p.Limiter.Failed(keys...)
+		p.Limiter.Failed(remoteAddr, user)
 		return ErrBadCredentials
 	}
+	p.Limiter.Succeeded(remoteAddr, user)
 	return nil
 }
 

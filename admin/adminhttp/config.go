@@ -3,6 +3,7 @@ package adminhttp
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/stepgate/stepgate/admin"
@@ -62,9 +63,17 @@ type Config struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	// LoginBurst failed password attempts per address and account are
-	// allowed, then one per LoginInterval; defaults 5 and 1m.
+	// allowed, then one per LoginInterval; defaults 5 and 1m. See
+	// admin.LoginLimiter for how the two limits combine.
 	LoginBurst    int
 	LoginInterval time.Duration
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the admin UI. Only a connection from one of them may name the client
+	// address in X-Forwarded-For (the right-most address not in these
+	// networks is the client's); the sign-in limiter and the audit trail
+	// use that address. Default none: the connection's own address is the
+	// client's and X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
 	// ImpactSample is how many recent decisions impact analysis replays by
 	// default; 1000.
 	ImpactSample int

@@ -12,6 +12,10 @@ import (
 // adminHandler builds the admin UI and API. Sensitive admin actions are
 // decided by the same service that answers the decision API.
 func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (http.Handler, error) {
+	proxies, err := a.cfg.Admin.trustedProxies()
+	if err != nil {
+		return nil, err
+	}
 	cfg := adminhttp.Config{
 		Store:          a.store,
 		Policies:       a.policies,
@@ -31,6 +35,7 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (
 		SecureCookies:   a.cfg.Admin.SecureCookies,
 		IdleTimeout:     a.cfg.Admin.IdleTimeout,
 		AbsoluteTimeout: a.cfg.Admin.AbsoluteTimeout,
+		TrustedProxies:  proxies,
 		Logger:          a.log,
 	}
 	if sso := a.cfg.Admin.SSO; sso != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -151,6 +152,31 @@ type AdminConfig struct {
 	// IdleTimeout (default 30m) and AbsoluteTimeout (default 12h) end sessions.
 	IdleTimeout     time.Duration `yaml:"idle_timeout"`
 	AbsoluteTimeout time.Duration `yaml:"absolute_timeout"`
+	// TrustedProxies are the reverse proxies in front of the admin UI, as
+	// CIDRs or single addresses (STEPGATE_ADMIN_TRUSTED_PROXIES, comma
+	// separated). Only a connection from one of them may name the client in
+	// X-Forwarded-For, which the sign-in limiter and the audit trail use.
+	// Default none: X-Forwarded-For is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// trustedProxies parses TrustedProxies; a single address is its own
+// network.
+func (c AdminConfig) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("admin.trusted_proxies: %q is neither a CIDR nor an IP address", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // AdminSSOConfig is the OIDC client of the admin UI.
@@ -241,6 +267,9 @@ func loadConfig(file string, env func(string) string) (Config, error) {
 			cfg.Audit.Checkpoint.Interval = d
 		}
 	}
+	if v := env("STEPGATE_ADMIN_TRUSTED_PROXIES"); v != "" {
+		cfg.Admin.TrustedProxies = strings.Split(v, ",")
+	}
 	if v := env("STEPGATE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -282,6 +311,9 @@ func (c *Config) validate() error {
 	}
 	if c.Decision.LogoutRetention <= 0 {
 		errs = append(errs, errors.New("decision.logout_retention must be positive"))
+	}
+	if _, err := c.Admin.trustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if sso := c.Admin.SSO; sso != nil && (sso.Issuer == "" || sso.ClientID == "" || sso.RedirectURL == "" || len(sso.AdminValues) == 0) {
 		errs = append(errs, errors.New("admin.sso needs issuer, client_id, redirect_url and admin_values"))
