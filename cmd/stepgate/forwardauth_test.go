@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,65 @@ func TestForwardAuthCookieKeyFile(t *testing.T) {
 	}
 	if _, err := f.cookieKeys(dir, log); err == nil || !strings.Contains(err.Error(), "not base64") {
 		t.Fatalf("a broken key file: %v, want an error", err)
+	}
+}
+
+// serve with forward_auth: the routes are on the decision listener, the
+// proxy authenticates with its key, and the cookie key is generated into
+// the data dir.
+func TestServeForwardAuth(t *testing.T) {
+	e := testEnv(t)
+	file := filepath.Join(t.TempDir(), "stepgate.yaml")
+	conf := `issuers:
+  - issuer: http://127.0.0.1:9
+    audiences: [https://api.example]
+    authorize: {client_id: web-app, scopes: [openid]}
+clients:
+  - {id: nginx, key: sgk_nginx-test-key}
+forward_auth:
+  client: nginx
+  routes: [{path: "/billing/**", action: billing.view}]
+  default: {action: app.view}
+`
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e["STEPGATE_CONFIG"] = file
+	s := startServer(t, e)
+	if _, err := os.Stat(filepath.Join(e["STEPGATE_DATA_DIR"], "forward-auth-cookie.keys")); err != nil {
+		t.Fatalf("cookie key not generated: %v", err)
+	}
+	for _, tc := range []struct {
+		name    string
+		path    string
+		headers map[string]string
+		status  int
+		header  string // a header the answer must carry, "Name: value-prefix"
+	}{
+		{"no proxy key", "/v1/forward-auth", map[string]string{"X-Forwarded-Uri": "/"}, http.StatusUnauthorized, ""},
+		{"API call without credentials", "/v1/forward-auth", map[string]string{"X-Stepgate-Client-Key": "sgk_nginx-test-key",
+			"X-Forwarded-Uri": "/billing", "Accept": "application/json"}, http.StatusUnauthorized, `Www-Authenticate: Bearer realm="stepgate"`},
+		{"a bad bearer token", "/v1/forward-auth", map[string]string{"X-Stepgate-Client-Key": "sgk_nginx-test-key",
+			"X-Forwarded-Uri": "/billing", "Authorization": "Bearer not-a-jwt"}, http.StatusUnauthorized, `Www-Authenticate: Bearer error="invalid_token"`},
+		{"callback without a sign-in", "/_stepgate/callback?code=x&state=y", nil, http.StatusBadRequest, "Content-Type: text/html"},
+		{"sign-out to another site", "/_stepgate/signout?rd=https://evil.example/", nil, http.StatusBadRequest, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, s.decision+tc.path, nil)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%s, want %d", resp.Status, tc.status)
+			}
+			if name, want, ok := strings.Cut(tc.header, ": "); ok && !strings.HasPrefix(resp.Header.Get(name), want) {
+				t.Fatalf("%s = %q, want %q…", name, resp.Header.Get(name), want)
+			}
+		})
 	}
 }

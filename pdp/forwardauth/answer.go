@@ -48,14 +48,10 @@ func (h *Handler) answer(w http.ResponseWriter, o Original, c clientauth.Client,
 		w.WriteHeader(http.StatusOK)
 		return nil
 	case policy.StepUp:
-		su := d.StepUp
-		if token == "" && o.Browser() && su != nil && su.AuthorizeURL != "" && sess != nil {
-			ic, ok := h.cfg.Verifier.Issuer(sess.Issuer)
-			if !ok || ic.Authorize == nil {
-				writeAnswer(w, http.StatusUnauthorized, body)
-				return nil
+		if su := d.StepUp; token == "" && o.Browser() && su != nil && su.AuthorizeURL != "" && sess != nil {
+			if ic, ok := h.cfg.Verifier.Issuer(sess.Issuer); ok && ic.Authorize != nil {
+				return h.redirectToIdP(w, o, c, ic.Issuer, ic.Authorize.ClientID, su.AuthorizeURL, su.TransactionID, su.State, su.CodeVerifier, sess.ID)
 			}
-			return h.redirectToIdP(w, o, c, ic.Issuer, ic.Authorize.ClientID, su.AuthorizeURL, su.TransactionID, su.State, su.CodeVerifier, sess.ID)
 		}
 		if d.WWWAuthenticate != "" {
 			w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
