@@ -20,61 +20,83 @@ func (h *Handler) Check(w http.ResponseWriter, r *http.Request, c clientauth.Cli
 	if err != nil {
 		return clientauth.Invalidf("%s", err)
 	}
-	action, resourceType, ok := h.action(r, o)
+	res, err := h.Decide(r.Context(), o, r.Header, c)
+	if err != nil {
+		return err
+	}
+	res.WriteTo(w)
+	return nil
+}
+
+// Decide answers for the original request o with its headers
+// (Authorization, Cookie, Accept, X-Stepgate-Action) on behalf of client
+// c, independent of how the proxy asked: Check renders it for HTTP
+// subrequests, and an adapter for another protocol (Envoy ext_authz) can
+// render the same answer. It returns an error only for a request that
+// could not be decided.
+func (h *Handler) Decide(ctx context.Context, o Original, header http.Header, c clientauth.Client) (*Response, error) {
+	res := &Response{Header: http.Header{}}
+	w := responseWriter{res}
+	action, resourceType, ok := h.action(header, o)
 	if !ok {
 		writeAnswer(w, http.StatusForbidden, answerBody{Decision: policy.Deny,
 			Reasons: []string{"no forward_auth route matches " + o.Method + " " + o.Hostname() + o.Path + ", and the default denies"}})
-		return nil
+		return res, nil
 	}
-	ctx := r.Context()
 	req := &pdp.Request{Action: action, Resource: policy.Resource{Type: resourceType, ID: o.Path},
 		Context: map[string]any{"method": o.Method, "host": o.Hostname(), "path": o.Path, "channel": "web"}}
 	var sess *Session
 	client := c
-	if tok, ok := bearer(r.Header.Get("Authorization")); ok {
+	if tok, ok := bearer(header.Get("Authorization")); ok {
 		req.Token = tok
-	} else if s, ok := h.session(r, o, c); ok {
+	} else if s, ok := h.session(ctx, header, o, c); ok {
 		// stepgate's own cookie: facts it verified itself, asserted on
 		// the proxy client's behalf, whatever that client may assert.
 		sess, req.Claims, req.SessionID = &s, s.Claims(), s.ID
 		client.AssertClaims = true
 	} else {
-		return h.signIn(ctx, w, r, o, c, action)
+		if err := h.signIn(ctx, w, header, o, c, action); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	d, err := h.cfg.Decider.Decide(ctx, client, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return h.answer(w, o, c, d, sess, req.Token)
+	if err := h.answer(w, o, c, d, sess, req.Token); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // action is the proxy's X-Stepgate-Action (when allowed), else the route
 // table's answer.
-func (h *Handler) action(r *http.Request, o Original) (action, resourceType string, ok bool) {
-	if a := r.Header.Get("X-Stepgate-Action"); h.cfg.ActionHeader && a != "" && policy.ValidAction(a) {
-		return a, resourceTypeOr(r.Header.Get("X-Stepgate-Resource-Type")), true
+func (h *Handler) action(header http.Header, o Original) (action, resourceType string, ok bool) {
+	if a := header.Get("X-Stepgate-Action"); h.cfg.ActionHeader && a != "" && policy.ValidAction(a) {
+		return a, resourceTypeOr(header.Get("X-Stepgate-Resource-Type")), true
 	}
 	return h.table.Match(o.Hostname(), o.Method, o.Path)
 }
 
 // session opens the session cookie: sealed by one of the keys, for this
 // host and this proxy client, not expired. Anything else is no session.
-func (h *Handler) session(r *http.Request, o Original, c clientauth.Client) (Session, bool) {
-	ck, err := r.Cookie(h.cfg.CookieName)
+func (h *Handler) session(ctx context.Context, header http.Header, o Original, c clientauth.Client) (Session, bool) {
+	ck, err := requestCookie(header, h.cfg.CookieName)
 	if err != nil {
 		return Session{}, false
 	}
 	var s Session
 	if err := h.seal.open(h.cfg.CookieName, ck.Value, &s); err != nil {
-		h.log.InfoContext(r.Context(), "forward auth: session cookie refused", "host", o.Host, "err", err)
+		h.log.InfoContext(ctx, "forward auth: session cookie refused", "host", o.Host, "err", err)
 		return Session{}, false
 	}
 	switch {
 	case s.Host != o.Host:
-		h.log.InfoContext(r.Context(), "forward auth: session cookie of another host refused", "host", o.Host, "cookie_host", s.Host)
+		h.log.InfoContext(ctx, "forward auth: session cookie of another host refused", "host", o.Host, "cookie_host", s.Host)
 		return Session{}, false
 	case s.Client != c.ID:
-		h.log.InfoContext(r.Context(), "forward auth: session cookie of another client refused", "client_id", c.ID, "cookie_client", s.Client)
+		h.log.InfoContext(ctx, "forward auth: session cookie of another client refused", "client_id", c.ID, "cookie_client", s.Client)
 		return Session{}, false
 	case h.cfg.Now().Unix() >= s.Expires, s.Subject == "", !session.ValidSessionID(s.ID):
 		return Session{}, false
@@ -85,14 +107,14 @@ func (h *Handler) session(r *http.Request, o Original, c clientauth.Client) (Ses
 // signIn answers a request without credentials: a browser is sent to sign
 // in (a step-up with no requirements; a fresh login after a sign-out), an
 // API call gets a plain Bearer challenge.
-func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, o Original, c clientauth.Client, action string) error {
+func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, header http.Header, o Original, c clientauth.Client, action string) error {
 	if !o.Browser() {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stepgate"`)
 		writeAnswer(w, http.StatusUnauthorized, answerBody{Decision: policy.Deny, Reasons: []string{"no credentials: send a bearer token or sign in"}})
 		return nil
 	}
 	var req policy.Requirements
-	if _, err := r.Cookie(h.signedOutName()); err == nil {
+	if _, err := requestCookie(header, h.signedOutName()); err == nil {
 		req.FreshLogin = true
 	}
 	ans, err := h.stepUp.Begin(ctx, stepupPlan(&h.issuer, req, c.ID, o.URL(), action))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/forwardauth"
 	"github.com/stepgate/stepgate/pdp/pdptest"
 	"github.com/stepgate/stepgate/pdp/trust"
@@ -226,4 +227,29 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// Decide gives other transports (Envoy ext_authz) the same answers as the
+// HTTP subrequest, from the original request's facts and headers.
+func TestDecideWithoutHTTP(t *testing.T) {
+	idp := newFakeIdP(t)
+	s := newStack(t, stackConfig{issuer: idp.cfg})
+	o := forwardauth.Original{Method: "GET", Scheme: "https", Host: "app.example", URI: "/billing", Path: "/billing", Accept: "text/html"}
+	c := clientauth.Client{ID: proxyClient}
+	res, err := s.handler.Decide(t.Context(), o, http.Header{}, c)
+	if err != nil || res.Status != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), idp.URL()+"/authorize?") ||
+		!strings.HasPrefix(res.Header.Get("Set-Cookie"), "stepgate_session_pending=") {
+		t.Fatalf("no credentials: %+v, %v", res, err)
+	}
+	mfa := idp.token(t, []string{"pwd", "mfa"}, time.Minute)
+	res, err = s.handler.Decide(t.Context(), o, http.Header{"Authorization": {"Bearer " + mfa}}, c)
+	if err != nil || res.Status != http.StatusOK || res.Header.Get(forwardauth.HeaderSubject) != "alice" {
+		t.Fatalf("mfa token: %+v, %v", res, err)
+	}
+	pwd := idp.token(t, []string{"pwd"}, time.Minute)
+	res, err = s.handler.Decide(t.Context(), o, http.Header{"Authorization": {"Bearer " + pwd}}, c)
+	if err != nil || res.Status != http.StatusUnauthorized || !strings.Contains(res.Header.Get("WWW-Authenticate"), "insufficient_user_authentication") ||
+		!strings.Contains(string(res.Body), `"decision":"step_up"`) {
+		t.Fatalf("password token: %+v, %v", res, err)
+	}
 }

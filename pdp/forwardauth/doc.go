@@ -2,7 +2,8 @@
 // (NGINX auth_request, Traefik ForwardAuth, Caddy forward_auth) and signs
 // browsers in and up for apps that have no login of their own.
 //
-// One subrequest flows through Handler.Check like this:
+// One subrequest flows through Handler.Check (HTTP) or Handler.Decide (any
+// transport: the facts and headers in, a Response out) like this:
 //
 //	the proxy's subrequest (client already authenticated by pdp/pdphttp)
 //	  → Original: method, host and URI from X-Forwarded-Method|Proto|Host|Uri
