@@ -253,3 +253,13 @@ func TestDecideWithoutHTTP(t *testing.T) {
 		t.Fatalf("password token: %+v, %v", res, err)
 	}
 }
+
+func TestForwardAuthOnlyForTheProxyClient(t *testing.T) {
+	idp := newFakeIdP(t)
+	s := newStack(t, stackConfig{issuer: idp.cfg})
+	mfa := idp.token(t, []string{"pwd", "mfa"}, time.Minute)
+	if resp := call(t, s, traefik("/", "X-Stepgate-Client-Key", otherKey, "Authorization", "Bearer "+mfa)); resp.StatusCode != http.StatusForbidden ||
+		resp.Header.Get(forwardauth.HeaderDecisionID) != "" {
+		t.Fatalf("another client's key: %s, want 403 and no decision", resp.Status)
+	}
+}

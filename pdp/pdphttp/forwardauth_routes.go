@@ -2,6 +2,7 @@ package pdphttp
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,9 +20,10 @@ const HeaderForwardAuthKey = "X-Stepgate-Client-Key"
 // ForwardAuthConfig is how a reverse proxy reaches forward auth.
 type ForwardAuthConfig struct {
 	Handler *forwardauth.Handler
-	// Client names the decision API client that a proxy connecting from
-	// TrustedProxies is, when it sends no client key (Traefik and Caddy
-	// cannot add a header to their auth request).
+	// Client is the decision API client the proxy is: the only one whose
+	// key forward auth accepts (empty: any client's), and the one a proxy
+	// connecting from TrustedProxies is without a key (Traefik cannot add
+	// a header to its auth request).
 	Client         string
 	TrustedProxies []netip.Prefix
 }
@@ -66,7 +68,11 @@ func (h forwardAuthHandlers) check(c echo.Context) error {
 func (h forwardAuthHandlers) proxyClient(c echo.Context) (clientauth.Client, error) {
 	req := c.Request()
 	if key := req.Header.Get(HeaderForwardAuthKey); key != "" {
-		return h.s.cfg.Clients.Authenticate(req.Context(), key)
+		cl, err := h.s.cfg.Clients.Authenticate(req.Context(), key)
+		if err == nil && h.cfg.Client != "" && cl.ID != h.cfg.Client {
+			return clientauth.Client{}, fmt.Errorf("%w: client %q is not the forward-auth proxy client", clientauth.ErrForbidden, cl.ID)
+		}
+		return cl, err
 	}
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
