@@ -26,8 +26,8 @@ import (
 // browser sign-in behind it. See README, "Behind a reverse proxy".
 type ForwardAuthConfig struct {
 	// Client is the decision API client the proxy is (required): the
-	// proxy sends its key in X-Stepgate-Client-Key, and decisions are
-	// audited under it.
+	// proxy sends its key in X-Stepgate-Client-Key (no other client's key
+	// is accepted), and decisions are audited under it.
 	Client string `yaml:"client"`
 	// TrustedProxies are CIDRs (e.g. 10.0.0.5/32) whose subrequests count
 	// as Client without a key, for proxies that cannot add a header.
