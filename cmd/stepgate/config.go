@@ -37,6 +37,7 @@ type Config struct {
 	Clients     []ClientConfig       `yaml:"clients"`
 	Decision    DecisionConfig       `yaml:"decision"`
 	Admin       AdminConfig          `yaml:"admin"`
+	Readiness   ReadinessConfig      `yaml:"readiness"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `yaml:"log_level"`
 	// ForwardAuth turns on /v1/forward-auth for a reverse proxy; nil: off.
@@ -139,6 +140,20 @@ type DecisionConfig struct {
 	// or a revocation stays ended for decisions (and its mark is kept);
 	// default 720h (30 days). It should outlive the tokens of the session.
 	LogoutRetention time.Duration `yaml:"logout_retention"`
+}
+
+// ReadinessConfig tunes what /readyz reports (see package pdp/readiness).
+type ReadinessConfig struct {
+	// Interval is how often the store is pinged while every check is ok;
+	// default 5s. FailingInterval is how often while a check fails (the
+	// audit trail is also re-tried then); default 1s.
+	Interval        time.Duration `yaml:"interval"`
+	FailingInterval time.Duration `yaml:"failing_interval"`
+	// PolicyWindow and PolicyMinErrors: policy_evaluations fails when,
+	// within PolicyWindow, at least PolicyMinErrors evaluations failed and
+	// no decision succeeded. Defaults 1m and 20.
+	PolicyWindow    time.Duration `yaml:"policy_window"`
+	PolicyMinErrors int           `yaml:"policy_min_errors"`
 }
 
 // AdminConfig configures the admin UI.
@@ -305,6 +320,9 @@ func (c *Config) validate() error {
 	}
 	if c.Audit.RetentionDays < 0 {
 		errs = append(errs, errors.New("audit.retention_days must not be negative"))
+	}
+	if r := c.Readiness; r.Interval < 0 || r.FailingInterval < 0 || r.PolicyWindow < 0 || r.PolicyMinErrors < 0 {
+		errs = append(errs, errors.New("readiness: interval, failing_interval, policy_window and policy_min_errors must not be negative"))
 	}
 	if c.Decision.RevisionPoll <= 0 {
 		errs = append(errs, errors.New("decision.revision_poll must be positive"))

@@ -77,6 +77,10 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
+	ready, err := a.newReadiness()
+	if err != nil {
+		return err
+	}
 	offers := cibaOfferStore{Backend: a.store}
 	elevations := elevationStore{Backend: a.store}
 	flows := flowSink{a.audit}
@@ -87,7 +91,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	svc, err := pdp.NewService(pdp.ServiceConfig{
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
 		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows,
-		Audit: auditSink{a.audit}, Observer: metrics, StepUpTTL: cfg.Decision.StepUpTTL,
+		Audit: auditSink{a.audit}, Observer: observers{metrics, ready}, StepUpTTL: cfg.Decision.StepUpTTL,
 		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.redactPaths(), Logger: a.log,
 	})
 	if err != nil {
@@ -96,13 +100,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	clients := clientauth.NewAuthenticator(clientLookup{a.store}, 0, nil)
 	decisionAPI, err := pdphttp.New(pdphttp.Config{
 		Service: svc, Clients: clients, MaxBodyBytes: cfg.Decision.MaxBodyBytes,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: a.log,
-		Ready: func(ctx context.Context) error {
-			if err := a.store.Ping(ctx); err != nil {
-				return fmt.Errorf("database: %w", err)
-			}
-			return a.audit.Healthy()
-		},
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: a.log, Readiness: ready,
 	})
 	if err != nil {
 		return err
@@ -141,6 +139,8 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 
+	ready.Probe(ctx)
+	go ready.Run(ctx)
 	go a.watchRevisions(ctx)
 	go a.watchLogouts(ctx, logouts)
 	go a.sweep(ctx)

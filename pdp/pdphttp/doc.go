@@ -13,7 +13,7 @@
 //	/access/v1/evaluation[s], /access/v1/search/{subject,resource,action},
 //	GET /.well-known/authzen-configuration   AuthZEN 1.0 (RegisterAuthZEN)
 //	GET  /healthz                     the process is up
-//	GET  /readyz                      a policy is active and the store answers
+//	GET  /readyz                      each readiness check and its state (see package readiness)
 //	GET  /metrics                     Prometheus
 //
 // Every response carries X-Request-ID (echoed when the caller sent a sane

@@ -13,12 +13,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/readiness"
 )
 
 // DefaultMaxBodyBytes is the request body limit unless configured.
@@ -29,14 +29,20 @@ type ClientAuthenticator interface {
 	Authenticate(ctx context.Context, key string) (clientauth.Client, error)
 }
 
+// Readiness reports the checks /readyz answers with.
+type Readiness interface {
+	Report() readiness.Report
+}
+
 // Config wires the decision API.
 type Config struct {
 	Service *pdp.Service
 	Clients ClientAuthenticator
 	// MaxBodyBytes limits request bodies; default 64 KiB.
 	MaxBodyBytes int64
-	// Ready reports readiness for /readyz; nil means always ready.
-	Ready func(ctx context.Context) error
+	// Readiness answers /readyz (a *readiness.Prober); nil reports only
+	// whether a policy revision is active.
+	Readiness Readiness
 	// Metrics serves /metrics; nil leaves the route out.
 	Metrics http.Handler
 	Logger  *slog.Logger
@@ -194,17 +200,29 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyzBody is /readyz's answer: "ready" or "not ready", and every check
+// with its state.
+type readyzBody struct {
+	Status string            `json:"status"`
+	Checks []readiness.Check `json:"checks"`
+}
+
+// readyz answers 200 when every check passes and 503 otherwise, never
+// cached. The report is kept up to date by the prober in the background,
+// so a request costs no database round trip.
 func (s *Server) readyz(c echo.Context) error {
-	if s.cfg.Service.Engine().Active() == nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "no active policy"})
+	var rep readiness.Report
+	if s.cfg.Readiness != nil {
+		rep = s.cfg.Readiness.Report()
+	} else if p := s.cfg.Service.Engine().Active(); p != nil {
+		id, _ := p.Revision()
+		rep.Checks = []readiness.Check{{Name: readiness.CheckPolicy, Status: readiness.StatusOK, Detail: fmt.Sprintf("revision %d is active", id)}}
+	} else {
+		rep.Checks = []readiness.Check{{Name: readiness.CheckPolicy, Status: readiness.StatusFailing, Detail: "no policy revision is active"}}
 	}
-	if s.cfg.Ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-		defer cancel()
-		if err := s.cfg.Ready(ctx); err != nil {
-			s.log.WarnContext(ctx, "not ready", "err", err)
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
-		}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if !rep.Ready() {
+		return c.JSON(http.StatusServiceUnavailable, readyzBody{Status: "not ready", Checks: rep.Checks})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	return c.JSON(http.StatusOK, readyzBody{Status: "ready", Checks: rep.Checks})
 }

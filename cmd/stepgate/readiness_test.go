@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/sqlstore/sqlstoretest"
+)
+
+type readyzAnswer struct {
+	code   int
+	Status string `json:"status"`
+	Checks []struct {
+		Name, Status, Detail string
+	} `json:"checks"`
+}
+
+func readyz(t *testing.T, s *server) readyzAnswer {
+	t.Helper()
+	resp, err := http.Get(s.decision + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	a := readyzAnswer{code: resp.StatusCode}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("/readyz is not JSON: %v", err)
+	}
+	return a
+}
+
+func (a readyzAnswer) status(name string) string {
+	for _, c := range a.Checks {
+		if c.Name == name {
+			return c.Status
+		}
+	}
+	return "missing"
+}
+
+// TestReadinessRecoversAfterPostgresOutage cuts PostgreSQL away from a
+// sync-mode server: /readyz fails and names the failing checks, a client
+// key that cannot be looked up gets a retryable 503, and once the
+// database is back /readyz recovers with no decision at all (a
+// readiness-gated load balancer sends none), the audit trail marking the
+// gap with the prober's record.
+func TestReadinessRecoversAfterPostgresOutage(t *testing.T) {
+	dsn, proxy := viaProxy(t, sqlstoretest.PostgresSchemaURL(t))
+	e := testEnv(t)
+	e["STEPGATE_DATABASE_URL"] = dsn
+	e["STEPGATE_BOOTSTRAP_CLIENT_KEY"] = testKey
+	s := startServer(t, e)
+	a := readyz(t, s)
+	if a.code != http.StatusOK || a.Status != "ready" {
+		t.Fatalf("/readyz at start: %d %+v", a.code, a)
+	}
+	for _, name := range []string{"policy", "database", "audit", "policy_evaluations"} {
+		if a.status(name) != "ok" {
+			t.Errorf("check %s at start: %s", name, a.status(name))
+		}
+	}
+	body := fmt.Sprintf(`{"claims":{"sub":"alice","amr":["mfa"],"auth_time":%d},"action":"billing.view"}`, time.Now().Unix())
+	s.decide(t, testKey, body)
+
+	proxy.Cut()
+	deadline := time.Now().Add(30 * time.Second)
+	for a = readyz(t, s); a.code != http.StatusServiceUnavailable || a.status("database") != "failing"; a = readyz(t, s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz during the outage: %d %+v", a.code, a)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The client key's cache entry expires (5s): then the lookup fails.
+	for {
+		req, _ := http.NewRequest(http.MethodPost, s.decision+"/v1/decision", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if resp.Header.Get("Retry-After") == "" || m["error"] != "temporarily_unavailable" {
+				t.Fatalf("503 without Retry-After or a retryable error: %v %v", resp.Header, m)
+			}
+			break
+		}
+		if resp.StatusCode != http.StatusOK || m["decision"] == "allow" {
+			t.Fatalf("during the outage: %d %v", resp.StatusCode, m)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a client key lookup never failed during the outage")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if a := readyz(t, s); a.status("audit") != "failing" {
+		t.Errorf("audit check after denied decisions: %s", a.status("audit"))
+	}
+
+	proxy.Restore()
+	restored := time.Now()
+	deadline = restored.Add(30 * time.Second)
+	for a = readyz(t, s); a.code != http.StatusOK; a = readyz(t, s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz did not recover without traffic: %d %+v", a.code, a)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("ready again %s after the database came back", time.Since(restored).Round(time.Millisecond))
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, e, "audit", "export", "--format", "ndjson", "--kind", storage.KindAdmin)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	found := false
+	for sc := bufio.NewScanner(strings.NewReader(out)); sc.Scan(); {
+		var r storage.AuditRecord
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Action == actionAuditResumed && r.Actor == readinessActor {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no %s record in the trail:\n%s", actionAuditResumed, out)
+	}
+}
