@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
@@ -36,6 +37,10 @@ type GateVerdict struct {
 	Requirements policy.Requirements
 	Reasons      []string
 	DecisionID   string
+	// BreakGlass means the active policy could not be met (it failed,
+	// refused, or asked for more than a fresh sign-in gives) and the
+	// built-in rollback rule decided instead; Reasons are the policy's.
+	BreakGlass bool
 }
 
 // Gate asks the engine whether a session may perform a sensitive action,
@@ -84,6 +89,51 @@ func (g *Gate) Check(ctx context.Context, s *Session, action string) (GateVerdic
 		}
 	}
 	return v, nil
+}
+
+// BreakGlassMaxAge is how recent a sign-in must be for the built-in
+// rollback rule: the same window in which the admin UI treats a repeated
+// step-up as "this sign-in cannot meet the policy".
+const BreakGlassMaxAge = 2 * time.Minute
+
+// CheckRollback decides whether a session may roll back to the previously
+// active revision. A policy that errors on, refuses or cannot be met for
+// the admin gate's own action must not keep the admin UI from undoing its
+// activation, so the policy being rolled back only gets to ask for more
+// when it can be satisfied:
+//
+//   - the active policy allows: go ahead;
+//   - it asks for a step-up and the sign-in is older than
+//     BreakGlassMaxAge: sign in again first, then ask anew;
+//   - otherwise (an error, deny or CIBA, or a step-up a fresh sign-in did
+//     not meet) the built-in rule decides: allowed with a sign-in within
+//     BreakGlassMaxAge (the route already demands the admin role), else a
+//     fresh login first. The verdict is marked BreakGlass, and the caller
+//     records it with the rollback.
+func (g *Gate) CheckRollback(ctx context.Context, s *Session, now time.Time) GateVerdict {
+	v, err := g.Check(ctx, s, ActionPolicyActivate)
+	fresh := now.Sub(s.AuthTime) <= BreakGlassMaxAge
+	switch {
+	case err == nil && v.Allowed:
+		return v
+	case err == nil && v.StepUp && !fresh:
+		return v
+	}
+	bg := GateVerdict{BreakGlass: true, DecisionID: v.DecisionID, Reasons: v.Reasons}
+	if err != nil {
+		bg.Reasons = []string{"the active policy failed: " + err.Error()}
+	}
+	if len(bg.Reasons) == 0 {
+		bg.Reasons = []string{"the active policy gave no usable answer"}
+	}
+	if !fresh {
+		zero := int64(0)
+		bg.StepUp = true
+		bg.Requirements = policy.Requirements{MaxAge: &zero, FreshLogin: true}
+		return bg
+	}
+	bg.Allowed = true
+	return bg
 }
 
 // Describe renders the verdict's reasons for a page.

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/stepgate/stepgate/pdp/policy"
-	"github.com/stepgate/stepgate/pdp/trust"
 )
 
 // FiredRule is a rule whose body succeeded while deciding one input.
@@ -34,32 +32,25 @@ type PlaygroundResult struct {
 	// Error is set when the decision is a fail-closed deny.
 	Error string      `json:"error,omitempty"`
 	Fired []FiredRule `json:"fired"`
+	// Input is the policy input that was decided: a decision API request
+	// becomes one as the decision API would build it.
+	Input *policy.Input `json:"input"`
 }
 
-// Playground decides input with the bundle files exactly as the engine
-// would (the authoritative answer comes from comp), and traces a second
-// evaluation to list the rules that fired. The input's authn facts are
-// derived from its claims when missing, like the decision API does.
-func Playground(ctx context.Context, comp Compiler, files policy.Files, input []byte) (*PlaygroundResult, error) {
-	var in policy.Input
-	dec := json.NewDecoder(bytes.NewReader(input))
-	dec.UseNumber()
-	if err := dec.Decode(&in); err != nil {
-		return nil, fmt.Errorf("%w: the input is not a JSON object of the policy input shape: %v", ErrInvalid, err)
-	}
-	if in.Subject.Authn == nil && in.Subject.Claims != nil {
-		in.Subject.Authn = policy.NormalizeAuthn(in.Subject.Claims, []string{trust.PAPEMultiFactor}, in.Now)
-	}
+// Playground decides in with the bundle files exactly as the engine would
+// (the authoritative answer comes from comp), and traces a second
+// evaluation to list the rules that fired.
+func Playground(ctx context.Context, comp Compiler, files policy.Files, in *policy.Input) (*PlaygroundResult, error) {
 	pol, err := comp.Compile(ctx, policy.Revision{Hash: files.Hash(), Files: files})
 	if err != nil {
 		return nil, err
 	}
-	res := pol.Eval(ctx, &in)
-	out := &PlaygroundResult{Outcome: res.Outcome, Reasons: res.Reasons, Requirements: res.Requirements}
+	res := pol.Eval(ctx, in)
+	out := &PlaygroundResult{Outcome: res.Outcome, Reasons: res.Reasons, Requirements: res.Requirements, Input: in}
 	if res.Err != nil {
 		out.Error = res.Err.Error()
 	}
-	fired, err := traceRules(ctx, files, &in)
+	fired, err := traceRules(ctx, files, in)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/stepgate/stepgate/pdp/policy"
@@ -80,6 +82,25 @@ type Validation struct {
 	Passed  int                   `json:"passed"`
 	Failed  int                   `json:"failed"`
 	Compile *policy.CompileError  `json:"compile_error,omitempty"`
+	// Warnings are accepted but worth saying: a bundle without tests.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// NoTestsWarning is the warning for a bundle whose Rego tests are none:
+// nothing checks that it decides what its author meant, and a policy that
+// errors on every request activates as readily as a correct one.
+const NoTestsWarning = "this bundle has no Rego tests: nothing checks that it decides what you intend (add *_test.rego files with test_ rules)"
+
+// BundleWarnings are the warnings a bundle earns without running it: no
+// test module at all. Validate adds the same warning when test modules
+// hold no test that ran.
+func BundleWarnings(files policy.Files) []string {
+	for n := range files {
+		if policy.IsTestModule(n) {
+			return nil
+		}
+	}
+	return []string{NoTestsWarning}
 }
 
 // OK reports whether the bundle compiled and every test passed.
@@ -112,6 +133,9 @@ func (p *Policies) Validate(ctx context.Context, files policy.Files) (*Validatio
 		return v, nil
 	}
 	v.Tests = results
+	if ran := slices.IndexFunc(results, func(r policies.TestResult) bool { return !r.Skip }); ran < 0 {
+		v.Warnings = append(v.Warnings, NoTestsWarning)
+	}
 	for _, r := range results {
 		switch {
 		case r.Pass:
@@ -139,6 +163,9 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 		return storage.PolicyRevision{}, nil, err
 	}
 	detail["tests_passed"], detail["tests_failed"] = v.Passed, v.Failed
+	if len(v.Warnings) > 0 {
+		detail["warnings"] = v.Warnings
+	}
 	if v.Compile != nil {
 		return storage.PolicyRevision{}, v, p.refuse(ctx, actor, what, fmt.Errorf("%w: %v", ErrInvalid, v.Compile), detail)
 	}
@@ -167,7 +194,7 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 		if activate {
 			// The bytes were validated a moment ago: activating them
 			// compiles and tests nothing again.
-			rev, err = p.activateTx(ctx, tx, actor, rev.ID, message, "policy.activate")
+			rev, err = p.activateTx(ctx, tx, actor, rev.ID, message, "policy.activate", nil)
 		}
 		return err
 	})
@@ -183,12 +210,14 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 // Activate makes revision id active after compiling it and running its tests
 // again (the store might hold a revision pushed by an older version).
 func (p *Policies) Activate(ctx context.Context, actor string, id int64, reason string) (storage.PolicyRevision, error) {
-	return p.activate(ctx, actor, id, reason, "policy.activate")
+	return p.activate(ctx, actor, id, reason, "policy.activate", nil)
 }
 
-// activate validates revision id and makes it active, recording what.
-func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string) (storage.PolicyRevision, error) {
+// activate validates revision id and makes it active, recording what with
+// extra in the record's detail.
+func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string, extra map[string]any) (storage.PolicyRevision, error) {
 	detail := map[string]any{"revision": id, "reason": reason}
+	maps.Copy(detail, extra)
 	rev, err := p.cfg.Store.GetRevision(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
@@ -217,7 +246,7 @@ func (p *Policies) activate(ctx context.Context, actor string, id int64, reason,
 			fmt.Errorf("%w: revision %d: %d of %d failed", ErrTestsFailed, id, v.Failed, len(v.Tests)), detail)
 	}
 	err = p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
-		rev, err = p.activateTx(ctx, tx, actor, id, reason, what)
+		rev, err = p.activateTx(ctx, tx, actor, id, reason, what, extra)
 		return err
 	})
 	if err != nil {
@@ -227,8 +256,9 @@ func (p *Policies) activate(ctx context.Context, actor string, id int64, reason,
 	return rev, nil
 }
 
-// activateTx activates revision id in tx and records what there.
-func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor string, id int64, reason, what string) (storage.PolicyRevision, error) {
+// activateTx activates revision id in tx and records what there, with
+// extra in the record's detail.
+func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor string, id int64, reason, what string, extra map[string]any) (storage.PolicyRevision, error) {
 	prev, _, err := tx.ActiveRevisionID(ctx)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.PolicyRevision{}, fmt.Errorf("read active revision: %w", err)
@@ -237,9 +267,9 @@ func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor strin
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("activate revision %d: %w", id, err)
 	}
-	err = p.cfg.Recorder.Change(ctx, tx, actor, what, map[string]any{
-		"revision": rev.ID, "hash": rev.Hash, "previous": prev, "reason": reason,
-	})
+	detail := map[string]any{"revision": rev.ID, "hash": rev.Hash, "previous": prev, "reason": reason}
+	maps.Copy(detail, extra)
+	err = p.cfg.Recorder.Change(ctx, tx, actor, what, detail)
 	return rev, err
 }
 
@@ -262,6 +292,47 @@ func (p *Policies) refuse(ctx context.Context, actor string, what string, refusa
 // Rollback re-activates the revision that was active before the current
 // one: the most recently activated revision other than the active one.
 func (p *Policies) Rollback(ctx context.Context, actor string, reason string) (storage.PolicyRevision, error) {
+	return p.RollbackTo(ctx, actor, reason, RollbackOptions{})
+}
+
+// RollbackOptions qualify a rollback made from a page.
+type RollbackOptions struct {
+	// Expect is the revision the person was shown as the target; when the
+	// target is another by now (someone activated meanwhile), the rollback
+	// is refused rather than made to a revision nobody reviewed. 0 skips
+	// the check (the CLI).
+	Expect int64
+	// Detail is recorded with the rollback, e.g. how it was authorised
+	// (the admin UI's break-glass rule and the active policy's answer).
+	Detail map[string]any
+}
+
+// ErrTargetMoved means the rollback target is no longer the one shown.
+var ErrTargetMoved = errors.New("the revision a rollback would activate has changed")
+
+// RollbackTo is Rollback with opts.
+func (p *Policies) RollbackTo(ctx context.Context, actor, reason string, opts RollbackOptions) (storage.PolicyRevision, error) {
+	detail := map[string]any{"reason": reason}
+	maps.Copy(detail, opts.Detail)
+	target, err := p.RollbackTarget(ctx)
+	if errors.Is(err, ErrNoPrevious) {
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, "policy.rollback", ErrNoPrevious, detail)
+	}
+	if err != nil {
+		return storage.PolicyRevision{}, err
+	}
+	if opts.Expect != 0 && opts.Expect != target.ID {
+		detail["expected"], detail["revision"] = opts.Expect, target.ID
+		return storage.PolicyRevision{}, p.refuse(ctx, actor, "policy.rollback",
+			fmt.Errorf("%w: revision %d was shown, revision %d would become active; review it again", ErrTargetMoved, opts.Expect, target.ID), detail)
+	}
+	return p.activate(ctx, actor, target.ID, reason, "policy.rollback", opts.Detail)
+}
+
+// RollbackTarget is the revision a rollback would make active: the most
+// recently activated revision other than the active one; ErrNoPrevious
+// when there is none.
+func (p *Policies) RollbackTarget(ctx context.Context) (storage.PolicyRevision, error) {
 	list, err := p.cfg.Store.ListRevisions(ctx)
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("list revisions: %w", err)
@@ -277,9 +348,9 @@ func (p *Policies) Rollback(ctx context.Context, actor string, reason string) (s
 		}
 	}
 	if target == nil {
-		return storage.PolicyRevision{}, p.refuse(ctx, actor, "policy.rollback", ErrNoPrevious, map[string]any{"reason": reason})
+		return storage.PolicyRevision{}, ErrNoPrevious
 	}
-	return p.activate(ctx, actor, target.ID, reason, "policy.rollback")
+	return *target, nil
 }
 
 // List returns every revision, newest first, without bundles.

@@ -68,8 +68,11 @@ var funcs = template.FuncMap{
 		out, _ := json.MarshalIndent(v, "", "  ")
 		return string(out)
 	},
-	"add":  func(a, b int) int { return a + b },
-	"list": func(xs ...string) []string { return xs },
+	"add": func(a, b int) int { return a + b },
+	// lines splits a file for a numbered listing; a final newline does
+	// not start another line.
+	"lines": func(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") },
+	"list":  func(xs ...string) []string { return xs },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

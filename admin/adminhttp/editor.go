@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,8 +18,10 @@ import (
 
 // editFile is one editable module with its compile problems.
 type editFile struct {
-	Index   int
-	Name    string
+	Index int
+	Name  string
+	// Lang selects the editor's highlighting: rego, json or text.
+	Lang    string
 	Content string
 	Issues  []issueView
 }
@@ -52,6 +55,10 @@ type editView struct {
 	Message  string
 	Errors   []string
 	Other    []policy.CompileIssue
+	// TryInput is the input "Decide" tries the unsaved edit with.
+	TryInput string
+	// Try is the result of trying the unsaved edit.
+	Try *tryView
 	// IssueCount and FirstIssue summarise the compile problems at the top
 	// of the page, which otherwise start below the requirements table.
 	IssueCount int
@@ -89,10 +96,14 @@ func (s *server) renderEdit(c echo.Context, status int, v *editView) error {
 	for i := range v.Files {
 		f := &v.Files[i]
 		f.Index = i
+		f.Lang = langOf(f.Name)
 		v.IssueCount += len(f.Issues)
 		if len(f.Issues) > 0 && v.FirstIssue == nil {
 			v.FirstIssue = f
 		}
+	}
+	if v.TryInput == "" {
+		v.TryInput = s.exampleInput()
 	}
 	for range blankRows {
 		v.Rows = append(v.Rows, ruleRow{})
@@ -101,6 +112,16 @@ func (s *server) renderEdit(c echo.Context, status int, v *editView) error {
 		v.Rows[i].Index = i
 	}
 	return s.render(c, status, "edit", "Edit revision "+strconv.FormatInt(v.Base.ID, 10), "policies", v)
+}
+
+func langOf(name string) string {
+	switch path.Ext(name) {
+	case ".rego":
+		return "rego"
+	case ".json":
+		return "json"
+	}
+	return "text"
 }
 
 func rowOf(r admin.ActionRule) admin.ActionRow {
@@ -118,15 +139,55 @@ func rowOf(r admin.ActionRule) admin.ActionRow {
 // editSubmit stores the edited bundle as a new draft. A bundle that does not
 // compile comes back with every problem at its line and the input kept.
 func (s *server) editSubmit(c echo.Context) error {
-	rev, files, err := s.loadRevision(c)
+	next, v, err := s.editedBundle(c)
+	if err != nil || len(v.Errors) > 0 {
+		return s.editFailed(c, v, err)
+	}
+	if v.Message == "" {
+		v.Message = "Edited from revision " + strconv.FormatInt(v.Base.ID, 10)
+	}
+	newRev, val, err := s.cfg.Policies.Push(c.Request().Context(), sessionOf(c).Actor(), next, v.Message, false)
+	if err != nil && !errors.Is(err, admin.ErrUnrecorded) {
+		if val != nil && val.Compile != nil {
+			attachIssues(v, val.Compile)
+			return s.renderEdit(c, http.StatusUnprocessableEntity, v)
+		}
+		if errors.Is(err, admin.ErrInvalid) {
+			v.Errors = append(v.Errors, err.Error())
+			return s.renderEdit(c, http.StatusUnprocessableEntity, v)
+		}
+	}
 	if err != nil {
 		return err
 	}
+	msg := fmt.Sprintf("Saved draft revision %d. Rego tests: %d passed, %d failed.", newRev.ID, val.Passed, val.Failed)
+	s.flash(c, msg)
+	return c.Redirect(http.StatusSeeOther, "/policies/"+strconv.FormatInt(newRev.ID, 10))
+}
+
+// editFailed renders the form again when editedBundle found problems in
+// it (v.Errors), or returns err.
+func (s *server) editFailed(c echo.Context, v *editView, err error) error {
+	if err != nil {
+		return err
+	}
+	return s.renderEdit(c, http.StatusUnprocessableEntity, v)
+}
+
+// editedBundle reads the edit form: the revision it started from, the
+// files as typed and the requirements table written into its data file.
+// Problems the user can fix are in v.Errors.
+func (s *server) editedBundle(c echo.Context) (policy.Files, *editView, error) {
+	rev, files, err := s.loadRevision(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	form, err := c.FormParams()
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return nil, nil, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
-	v := editView{Base: rev, Message: strings.TrimSpace(form.Get("message")), Table: form.Get("table") == "1"}
+	v := &editView{Base: rev, Message: strings.TrimSpace(form.Get("message")), Table: form.Get("table") == "1",
+		TryInput: form.Get("try_input")}
 	next := make(policy.Files, len(files))
 	for n, b := range files {
 		next[n] = b
@@ -137,43 +198,24 @@ func (s *server) editSubmit(c echo.Context) error {
 			break
 		}
 		if _, ok := files[name]; !ok {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is not a file of revision %d.", name, rev.ID))
+			return nil, nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is not a file of revision %d.", name, rev.ID))
 		}
 		content := strings.ReplaceAll(form.Get("f_"+strconv.Itoa(i)), "\r\n", "\n")
 		next[name] = []byte(content)
 		v.Files = append(v.Files, editFile{Name: name, Content: content})
 	}
 	if v.Table {
-		rules, ok := parseRows(form, &v)
+		rules, ok := parseRows(form, v)
 		if !ok {
 			v.Errors = append(v.Errors, "Some rows of the requirements table need fixing; see the marked fields.")
-			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
+			return nil, v, nil
 		}
 		if next, err = admin.WriteActions(next, rules); err != nil {
 			v.Errors = append(v.Errors, err.Error())
-			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
+			return nil, v, nil
 		}
 	}
-	if v.Message == "" {
-		v.Message = "Edited from revision " + strconv.FormatInt(rev.ID, 10)
-	}
-	newRev, val, err := s.cfg.Policies.Push(c.Request().Context(), sessionOf(c).Actor(), next, v.Message, false)
-	if err != nil && !errors.Is(err, admin.ErrUnrecorded) {
-		if val != nil && val.Compile != nil {
-			attachIssues(&v, val.Compile)
-			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
-		}
-		if errors.Is(err, admin.ErrInvalid) {
-			v.Errors = append(v.Errors, err.Error())
-			return s.renderEdit(c, http.StatusUnprocessableEntity, &v)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("Saved draft revision %d. Rego tests: %d passed, %d failed.", newRev.ID, val.Passed, val.Failed)
-	s.flash(c, msg)
-	return c.Redirect(http.StatusSeeOther, "/policies/"+strconv.FormatInt(newRev.ID, 10))
+	return next, v, nil
 }
 
 func parseRows(form map[string][]string, v *editView) ([]admin.ActionRule, bool) {

@@ -47,6 +47,8 @@ type policyView struct {
 	TableErr   string
 	Validation *admin.Validation
 	Others     []storage.PolicyRevision
+	// Warnings are the bundle's own (admin.BundleWarnings: no tests).
+	Warnings []string
 }
 
 func revisionID(c echo.Context) (int64, error) {
@@ -78,6 +80,7 @@ func (s *server) policyPage(c echo.Context, status int, v *policyView, files pol
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	v.Warnings = admin.BundleWarnings(files)
 	var err error
 	v.Actions, v.HasTable, err = admin.ReadActions(files)
 	if err != nil {
@@ -121,6 +124,10 @@ type diffView struct {
 	Revisions []storage.PolicyRevision
 	Files     []admin.FileDiff
 	Compared  bool
+	// Summary says in words what changed in the requirements table;
+	// HasTable is false when either revision has no table to compare.
+	Summary  []admin.TableChange
+	HasTable bool
 }
 
 func (s *server) policyDiff(c echo.Context) error {
@@ -142,6 +149,7 @@ func (s *server) policyDiff(c echo.Context) error {
 			return err
 		}
 		v.Files, v.Compared = admin.DiffFiles(fa, fb), true
+		v.Summary, v.HasTable = admin.SummarizeTables(fa, fb)
 	}
 	return s.render(c, http.StatusOK, "diff", "Compare revisions", "policies", v)
 }
@@ -150,13 +158,17 @@ type impactView struct {
 	Rev    storage.PolicyRevision
 	N      int
 	Impact *admin.Impact
-	Shown  []admin.ImpactChange
+	// Action and Change filter the listed changes; Matching counts them.
+	Action, Change string
+	Matching       int
+	Shown          []admin.ImpactChange
 }
 
 const maxShownChanges = 200
 
+// impact replays recent decisions against the active revision and files.
 func (s *server) impact(c echo.Context, files policy.Files, n int) (*admin.Impact, error) {
-	return admin.AnalyzeImpact(c.Request().Context(), s.cfg.Store, s.cfg.Engine, files, n)
+	return s.cfg.Policies.ImpactAgainstActive(c.Request().Context(), s.cfg.Store, files, n)
 }
 
 func (s *server) policyImpact(c echo.Context) error {
@@ -172,7 +184,9 @@ func (s *server) policyImpact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := impactView{Rev: rev, N: n, Impact: imp, Shown: imp.Changed[:min(len(imp.Changed), maxShownChanges)]}
+	v := impactView{Rev: rev, N: n, Impact: imp, Action: c.QueryParam("action"), Change: c.QueryParam("change")}
+	match := imp.Filter(v.Action, v.Change)
+	v.Matching, v.Shown = len(match), match[:min(len(match), maxShownChanges)]
 	return s.render(c, http.StatusOK, "impact", "Impact of revision "+strconv.FormatInt(rev.ID, 10), "policies", v)
 }
 

@@ -96,7 +96,7 @@ func TestActivateNeedsReasonAndIsAudited(t *testing.T) {
 		t.Fatalf("active revision %d, want 2", rev.ID)
 	}
 	mustContain(t, b.get("/audit/admin"), "policy.activate", "ticket SEC-1", "revision 2")
-	r = b.post("/policies/rollback", url.Values{"reason": {"oops"}, "confirm": {"yes"}})
+	r = b.post("/policies/rollback", url.Values{"reason": {"oops"}, "confirm": {"yes"}, "target": {"1"}})
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("rollback: %d %s", r.Code, r.Body)
 	}
