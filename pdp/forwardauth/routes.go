@@ -45,14 +45,17 @@ type Table struct {
 // explicit: an action, or deny.
 func NewTable(routes []Route, def DefaultRoute) (*Table, error) {
 	var errs []error
+	own := make([]Route, len(routes))
 	for i, r := range routes {
 		if err := r.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("routes[%d]: %w", i, err))
 		}
+		r.Methods = slices.Clone(r.Methods)
 		for j, m := range r.Methods {
-			routes[i].Methods[j] = strings.ToUpper(m)
+			r.Methods[j] = strings.ToUpper(m)
 		}
-		routes[i].Host = strings.ToLower(r.Host)
+		r.Host = strings.ToLower(r.Host)
+		own[i] = r
 	}
 	switch {
 	case def.Deny && def.Action != "":
@@ -65,7 +68,7 @@ func NewTable(routes []Route, def DefaultRoute) (*Table, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("forward_auth: %w", err)
 	}
-	return &Table{routes: slices.Clone(routes), def: def}, nil
+	return &Table{routes: own, def: def}, nil
 }
 
 func (r Route) validate() error {
