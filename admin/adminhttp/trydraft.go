@@ -26,6 +26,8 @@ type tryView struct {
 	Validation *admin.Validation
 	Decision   *admin.PlaygroundResult
 	Impact     *admin.Impact
+	// Shown are the first of Impact's changes.
+	Shown []admin.ImpactChange
 	// Error is a problem with the tried input, not with the edit.
 	Error string
 }
@@ -54,7 +56,9 @@ func (s *server) editTry(c echo.Context) error {
 			t.Error, err = err.Error(), nil
 		}
 	case tryImpact:
-		t.Impact, err = s.impact(c, next, s.cfg.ImpactSample)
+		if t.Impact, err = s.impact(c, next, s.cfg.ImpactSample); err == nil {
+			t.Shown = t.Impact.Changed[:min(len(t.Impact.Changed), maxShownChanges)]
+		}
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Pick what to try: check, decide or impact.")
 	}
