@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -72,7 +71,7 @@ func (f *ForwardAuthConfig) validate() error {
 	if _, err := f.trustedProxies(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := forwardauth.NewTable(slices.Clone(f.Routes), f.Default); err != nil {
+	if _, err := forwardauth.NewTable(f.Routes, f.Default); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := decodeCookieKeys(f.CookieKeys, "forward_auth.cookie_keys"); len(f.CookieKeys) > 0 && err != nil {
