@@ -31,9 +31,10 @@ type answerBody struct {
 	CIBA       *pdp.CIBAAnswer      `json:"ciba,omitempty"`
 }
 
-// answer renders decision d. A browser navigation on a cookie (or with no
-// credentials) is redirected to step up; a bearer-token call gets the
-// RFC 9470 challenge, which its client knows how to meet.
+// answer renders decision d. A browser navigation with stepgate's cookie
+// is redirected to step up; a bearer-token call, browser or not, gets the
+// RFC 9470 challenge, which its client knows how to meet (a redirect would
+// bring back a cookie the bearer token still outranks).
 func (h *Handler) answer(w http.ResponseWriter, o Original, c clientauth.Client, d *pdp.Decision, sess *Session, token string) error {
 	w.Header().Set(HeaderDecisionID, d.ID)
 	body := answerBody{DecisionID: d.ID, Decision: d.Outcome, Reasons: d.Reasons, Require: d.Requirements}
