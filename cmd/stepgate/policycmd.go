@@ -124,9 +124,15 @@ func policyTest(ctx context.Context, path string, stdout io.Writer) error {
 				detail = "test was false or undefined"
 			}
 			fmt.Fprintf(stdout, "FAIL %s.%s (%s): %s\n", r.Package, r.Name, r.Location, detail)
+			if r.Output != "" {
+				fmt.Fprintf(stdout, "  %s\n", strings.ReplaceAll(r.Output, "\n", "\n  "))
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "policy tests: %d passed, %d failed\n", passed, failed)
+	if passed+failed == 0 {
+		fmt.Fprintf(stdout, "WARNING: %s\n", admin.NoTestsWarning)
+	}
 	if failed > 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("%d policy tests failed", failed)}
 	}
@@ -143,9 +149,15 @@ func printValidation(w io.Writer, v *admin.Validation) {
 	for _, r := range v.Tests {
 		if !r.Pass && !r.Skip {
 			fmt.Fprintf(w, "FAIL %s.%s (%s) %s\n", r.Package, r.Name, r.Location, r.Error)
+			if r.Output != "" {
+				fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(r.Output, "\n", "\n  "))
+			}
 		}
 	}
 	fmt.Fprintf(w, "policy tests: %d passed, %d failed\n", v.Passed, v.Failed)
+	for _, warning := range v.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warning)
+	}
 }
 
 // readBundle reads a bundle directory or a .tar.gz file.
