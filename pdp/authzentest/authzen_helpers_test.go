@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/api/apitest"
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/authzen"
 	"github.com/stepgate/stepgate/pdp/clientauth"
@@ -139,7 +140,8 @@ func startAuthZEN(tb testing.TB, rev policy.Revision, opts serverOptions) *azSer
 	if err := s.RegisterAuthZEN(pdphttp.AuthZENConfig{BaseURL: opts.baseURL, Search: searcher}); err != nil {
 		tb.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
+	// Every response of every test is checked against the OpenAPI document.
+	ts := httptest.NewServer(apitest.Handler(tb, s))
 	tb.Cleanup(ts.Close)
 	return &azServer{URL: ts.URL, audit: spy}
 }

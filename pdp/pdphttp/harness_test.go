@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/api/apitest"
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
@@ -183,7 +184,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.srv = httptest.NewServer(api)
+	// Every response of every test is checked against the OpenAPI document.
+	h.srv = httptest.NewServer(apitest.Handler(t, api))
 	t.Cleanup(h.srv.Close)
 	return h
 }

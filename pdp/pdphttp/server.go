@@ -75,6 +75,7 @@ func New(cfg Config) (*Server, error) {
 	e.POST("/v1/stepup/verify", s.verifyStepUp, s.authenticate)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET(PathOpenAPI, s.openAPI)
 	if cfg.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(cfg.Metrics))
 	}
