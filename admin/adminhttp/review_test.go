@@ -99,7 +99,7 @@ func TestTableEditKeepsTestsGreenAndDiffShowsOnlyIt(t *testing.T) {
 	}
 	mustContain(t, r, `<span class="ln" title="old line">9</span><span class="ln" title="new line"></span><span class="sign">-</span>      &#34;max_age&#34;: 900`,
 		`<span class="ln" title="old line"></span><span class="ln" title="new line">9</span><span class="sign">+</span>      &#34;max_age&#34;: 600`,
-		`<span class="skip">⋯ `)
+		`<span class="gap">⋯ 5 unchanged lines</span>`)
 }
 
 // TestFailingRegoTestShowsExpectedAndGot: a failing test says on the
@@ -161,7 +161,7 @@ func TestImpactComparesActiveRevisionAndDraft(t *testing.T) {
 	r := b.get("/policies/2/impact")
 	mustContain(t, r, "<strong>1 would change</strong>", "Active #1 now", "With #2", "Recorded",
 		`<code class="id">`+changed+`</code>`, `href="/audit/decisions/`+changed+`"`,
-		"1 of them the active revision decides differently now than the outcome recorded")
+		"1 of the replayed decisions the active revision already decides differently from the outcome recorded")
 	if strings.Contains(r.Body, "ffffffffffff</code>") {
 		t.Errorf("a decision the draft does not change is listed as its change")
 	}
