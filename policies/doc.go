@@ -21,6 +21,12 @@
 // with OPA's tester; `stepgate policy test DIR` and the admin UI use it on any
 // bundle, embedded or not.
 //
+// The shipped tests hold for any valid table: table_test.rego derives each
+// row's expected decisions from data.stepgate.actions and the reason text
+// from the policy's own summary, stale_reason and auth_time_text, while the
+// behaviour tests run on a fixed table of their own. A failing test prints
+// what it expected and what it got (TestResult.Output).
+//
 // # Decision
 //
 // data.stepgate.decision is always exactly one object:
