@@ -300,7 +300,8 @@ type RollbackOptions struct {
 	// Expect is the revision the person was shown as the target; when the
 	// target is another by now (someone activated meanwhile), the rollback
 	// is refused rather than made to a revision nobody reviewed. 0 skips
-	// the check (the CLI).
+	// the check (the CLI); a negative Expect means no target was shown,
+	// which refuses any rollback.
 	Expect int64
 	// Detail is recorded with the rollback, e.g. how it was authorised
 	// (the admin UI's break-glass rule and the active policy's answer).
@@ -323,8 +324,12 @@ func (p *Policies) RollbackTo(ctx context.Context, actor, reason string, opts Ro
 	}
 	if opts.Expect != 0 && opts.Expect != target.ID {
 		detail["expected"], detail["revision"] = opts.Expect, target.ID
+		shown := fmt.Sprintf("revision %d was shown", opts.Expect)
+		if opts.Expect < 0 {
+			shown = "no target was shown"
+		}
 		return storage.PolicyRevision{}, p.refuse(ctx, actor, "policy.rollback",
-			fmt.Errorf("%w: revision %d was shown, revision %d would become active; review it again", ErrTargetMoved, opts.Expect, target.ID), detail)
+			fmt.Errorf("%w: %s, revision %d would become active; review it again", ErrTargetMoved, shown, target.ID), detail)
 	}
 	return p.activate(ctx, actor, target.ID, reason, "policy.rollback", opts.Detail)
 }

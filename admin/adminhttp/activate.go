@@ -143,9 +143,11 @@ func (s *server) rollbackSubmit(c echo.Context) error {
 	if reason == "" || c.FormValue("confirm") != "yes" {
 		return s.renderRollback(c, http.StatusUnprocessableEntity, reason, "Give a reason and tick the confirmation box.")
 	}
-	expect, _ := strconv.ParseInt(c.FormValue("target"), 10, 64)
-	if expect <= 0 {
-		return s.renderRollback(c, http.StatusUnprocessableEntity, reason, "Review the revision the rollback activates below, then submit again.")
+	expect, err := strconv.ParseInt(c.FormValue("target"), 10, 64)
+	if err != nil || expect <= 0 {
+		// Not from the page that names the target: refused (and recorded)
+		// by RollbackTo, after the checks every rollback passes.
+		expect = -1
 	}
 	sess := sessionOf(c)
 	v := s.gate.CheckRollback(c.Request().Context(), sess, s.cfg.Now())

@@ -192,9 +192,11 @@ func TestRollbackPageNamesTargetWithDiffAndImpact(t *testing.T) {
 	mustContain(t, r, "<h1>Roll back to revision #1</h1>", "Rolling back makes <strong>revision #1</strong> the active policy again, replacing revision <a href=\"/policies/2\">#2</a>",
 		"<li>billing.view: max_age 600 → 900</li>", `name="target" value="1"`, `id="rollback-impact-counts"`, "Active #2 now", "With #1")
 
-	r = b.post("/policies/rollback", url.Values{"reason": {"oops"}, "confirm": {"yes"}, "target": {"2"}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "review it again") {
-		t.Fatalf("rollback to a target not shown: %d\n%s", r.Code, r.Body)
+	for _, target := range []string{"2", ""} {
+		r = b.post("/policies/rollback", url.Values{"reason": {"oops"}, "confirm": {"yes"}, "target": {target}})
+		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "review it again") {
+			t.Fatalf("rollback with target %q, not the one shown: %d\n%s", target, r.Code, r.Body)
+		}
 	}
 	r = b.post("/policies/rollback", url.Values{"reason": {"oops"}, "confirm": {"yes"}, "target": {"1"}})
 	if r.Code != http.StatusSeeOther || r.Location != "/policies/1" {
