@@ -4,6 +4,7 @@
 // it the form still posts the textarea, which the editor writes back into
 // on submit. Compile-error links (<a data-file="textarea-id" data-line="N">)
 // select their line in the editor.
+import "./adopt.js";
 import { EditorSelection, EditorState, RangeSetBuilder } from "@codemirror/state";
 import {
   Decoration, EditorView, crosshairCursor, drawSelection, dropCursor, highlightActiveLine,
@@ -83,7 +84,7 @@ function enhance(ta) {
         // focus mode), so keyboard users are never trapped.
         indentUnit.of("\t"), EditorState.tabSize.of(4),
         keymap.of([{ key: "Tab", run: insertTab, shift: indentLess }, ...searchKeymap, ...historyKeymap, ...defaultKeymap]),
-        language(ta.dataset.editor), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        language(ta.dataset.editor), syntaxHighlighting(defaultHighlightStyle),
         errorLines(ta.id),
         EditorView.contentAttributes.of({ "aria-label": label(ta) }),
         EditorView.updateListener.of((u) => { if (u.docChanged) { edited = true; } }),
