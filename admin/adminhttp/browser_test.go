@@ -71,7 +71,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	c.Run("open a draft",
 		chromedp.Click(`//nav//a[text()="Policies"]`), chromedp.WaitVisible(`//h1[text()="Policies"]`), c.Shot("07-policies"),
 		chromedp.Click(`//a[text()="#1"]`), chromedp.WaitVisible(`//h1[contains(., "Revision #1")]`), c.Shot("08-policy"),
-		chromedp.Click(`//a[text()="Edit as new draft"]`), chromedp.WaitVisible(`textarea.code`, q),
+		chromedp.Click(`//a[text()="Edit as new draft"]`), chromedp.WaitReady(`textarea.code`, q), // hidden once the editor loads
 		chromedp.Evaluate(`[...document.querySelectorAll('input[name^="fn_"]')].filter(i => i.value === "stepgate/policy.rego").map(i => "#f_" + i.name.slice(3))[0] || ""`, &ta))
 	if ta == "" {
 		t.Fatal("the editor has no stepgate/policy.rego")
