@@ -134,6 +134,11 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err := registerForwardAuth(decisionAPI, cfg, svc, verifier, transactionStore{a.store}, sessions, a.log); err != nil {
 		return err
 	}
+	stopExtAuthz, err := startExtAuthz(cfg, env, svc, verifier, transactionStore{a.store}, sessions, clients, stdout, a.log)
+	if err != nil {
+		return err
+	}
+	defer stopExtAuthz()
 	adminUI, err := adminHandler(a, svc, clients)
 	if err != nil {
 		return err
