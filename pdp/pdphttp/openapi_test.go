@@ -298,6 +298,7 @@ func TestOpenAPIStatuses(t *testing.T) {
 		{"ciba start unknown decision", "POST", "/v1/ciba", keyService, js, `{"decision_id":"nope"}`, true, 404},
 		{"ciba start unknown field", "POST", "/v1/ciba", keyService, js, `{"decision":"x"}`, true, 400},
 		{"ciba start no key", "POST", "/v1/ciba", "", js, `{"decision_id":"x"}`, true, 401},
+		{"ciba start naming a user, not allowed to this client", "POST", "/v1/ciba", keyService, js, `{"issuer":"` + h.idp.URL() + `","subject":"alice","binding_message":"Pay 1200"}`, true, 403},
 		{"ciba status unknown", "GET", "/v1/ciba/nope", keyService, "", "", true, 404},
 		{"ciba status no key", "GET", "/v1/ciba/nope", "", "", "", true, 401},
 		{"session revoke", "POST", "/v1/sessions/s-1/revoke", keyService, "", "", true, 200},
