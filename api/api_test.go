@@ -31,3 +31,12 @@ func TestETagIsStableAndQuoted(t *testing.T) {
 		t.Errorf("ETag = %s", e)
 	}
 }
+
+// TestCheckerRefusesAnInvalidDocument shows that New checks the document
+// itself: a response without its required description is not OpenAPI.
+func TestCheckerRefusesAnInvalidDocument(t *testing.T) {
+	doc := `{"openapi":"3.1.0","info":{"title":"x","version":"1"},"paths":{"/x":{"get":{"responses":{"200":{}}}}}}`
+	if _, err := apitest.New([]byte(doc)); err == nil {
+		t.Error("an invalid document was accepted")
+	}
+}
