@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,12 +25,13 @@ import (
 // and sends that client's key in the x-stepgate-client-key metadata.
 const envExtAuthzAddr = "STEPGATE_EXT_AUTHZ_ADDR"
 
-// extAuthzAddr is where ext_authz listens; empty leaves it off.
+// extAuthzAddr is where ext_authz listens (the environment over
+// forward_auth.ext_authz_addr); empty leaves it off.
 func (f *ForwardAuthConfig) extAuthzAddr(env func(string) string) string {
 	if f == nil {
 		return ""
 	}
-	return env(envExtAuthzAddr)
+	return cmp.Or(env(envExtAuthzAddr), f.ExtAuthzAddr)
 }
 
 // startExtAuthz serves ext_authz when configured, with the same forward-auth
@@ -81,8 +83,8 @@ func stopGracefully(g *grpc.Server, grace time.Duration) {
 	}
 }
 
-// forwardAuthHandler builds the forward-auth handler from forward_auth as
-// registerForwardAuth does, for ext_authz.
+// forwardAuthHandler builds the forward-auth handler from forward_auth, for
+// /v1/forward-auth and for ext_authz.
 func forwardAuthHandler(cfg Config, svc *pdp.Service, verifier *trust.Verifier, txs stepup.TransactionStore,
 	sessions *session.Sessions, log *slog.Logger) (*forwardauth.Handler, error) {
 	f := cfg.ForwardAuth

@@ -60,6 +60,10 @@ type ForwardAuthConfig struct {
 	CookieKeyFile string `yaml:"cookie_key_file"`
 	// SessionTTL is how long a sign-in lasts; default 8h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// ExtAuthzAddr serves Envoy's ext_authz (gRPC) on its own listener,
+	// e.g. 127.0.0.1:8712, with the same answers as /v1/forward-auth
+	// (STEPGATE_EXT_AUTHZ_ADDR); empty leaves it off.
+	ExtAuthzAddr string `yaml:"ext_authz_addr"`
 }
 
 // validate checks what can be checked without the issuers.
@@ -103,18 +107,11 @@ func registerForwardAuth(api *pdphttp.Server, cfg Config, svc *pdp.Service, veri
 	if f == nil {
 		return nil
 	}
-	keys, err := f.cookieKeys(cfg.DataDir, log)
-	if err != nil {
-		return err
-	}
 	proxies, err := f.trustedProxies()
 	if err != nil {
 		return err
 	}
-	h, err := forwardauth.New(forwardauth.Config{Decider: svc, Verifier: verifier, Transactions: txs, Sessions: sessions,
-		Routes: f.Routes, Default: f.Default, ActionHeader: f.ActionHeader, Issuer: f.Issuer, ClientSecret: f.ClientSecret,
-		CallbackPath: f.CallbackPath, SignOutPath: f.SignOutPath, CookieName: f.CookieName, Keys: keys,
-		SessionTTL: f.SessionTTL, SignInTTL: cfg.Decision.StepUpTTL, Logger: log})
+	h, err := forwardAuthHandler(cfg, svc, verifier, txs, sessions, log)
 	if err != nil {
 		return err
 	}
