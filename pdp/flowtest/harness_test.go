@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepgate/stepgate/api/apitest"
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
@@ -150,7 +151,8 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 	}
 	api.RegisterCIBA(e.runner)
 	api.RegisterSessions(sessions)
-	e.srv = httptest.NewServer(api)
+	// Every answer the flows get is checked against the OpenAPI document.
+	e.srv = httptest.NewServer(apitest.Handler(t, api))
 	t.Cleanup(e.srv.Close)
 	return e
 }
