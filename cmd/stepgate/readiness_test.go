@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,73 @@ func TestReadinessRecoversAfterPostgresOutage(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no %s record in the trail:\n%s", actionAuditResumed, out)
+	}
+}
+
+// TestPolicyFailingEverywhereIsNotReady activates, through the CLI, a
+// revision whose every evaluation fails (its decision is malformed): the
+// answers are fail-closed denies, and under that traffic /readyz reports
+// policy_evaluations failing once the window holds only the new
+// revision's answers. Activating a working revision makes the replica
+// ready again.
+func TestPolicyFailingEverywhereIsNotReady(t *testing.T) {
+	e := testEnv(t)
+	e["STEPGATE_BOOTSTRAP_CLIENT_KEY"] = testKey
+	conf := filepath.Join(t.TempDir(), "stepgate.yaml")
+	if err := os.WriteFile(conf, []byte("readiness:\n  interval: 100ms\n  policy_window: 2s\n  policy_min_errors: 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e["STEPGATE_CONFIG"] = conf
+	s := startServer(t, e)
+	if a := readyz(t, s); a.code != http.StatusOK {
+		t.Fatalf("/readyz at start: %d %+v", a.code, a)
+	}
+	broken := bundleDir(t, func(name string, b []byte) []byte {
+		switch {
+		case strings.HasSuffix(name, "_test.rego"):
+			return []byte("package stepgate_test\n")
+		case strings.HasSuffix(name, "/policy.rego"):
+			return []byte(strings.Replace(string(b), "decision := object.union(_decision, _validity)", `decision := {"decision": "perhaps"}`, 1))
+		}
+		return b
+	})
+	ce := env{}
+	for k, v := range e {
+		ce[k] = v
+	}
+	ce["STEPGATE_AUDIT_CHAIN_ID"] = "cli"
+	if out, err := cli(t, ce, "policy", "push", "--activate", broken); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	body := `{"claims":{"sub":"alice","amr":["mfa"]},"action":"billing.view"}`
+	deadline := time.Now().Add(30 * time.Second)
+	for d := s.decide(t, testKey, body); d["policy_revision"] != float64(2); d = s.decide(t, testKey, body) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broken revision never came into force: %v", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Traffic goes on; every answer is a deny.
+	var a readyzAnswer
+	for a = readyz(t, s); a.status("policy_evaluations") != "failing"; a = readyz(t, s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz with every evaluation failing: %d %+v", a.code, a)
+		}
+		if d := s.decide(t, testKey, body); d["decision"] != "deny" {
+			t.Fatalf("under the broken revision: %v", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a.code != http.StatusServiceUnavailable || a.Status != "not ready" {
+		t.Fatalf("/readyz: %d %+v", a.code, a)
+	}
+	if out, err := cli(t, ce, "policy", "activate", "1"); err != nil {
+		t.Fatalf("activate revision 1: %v\n%s", err, out)
+	}
+	for a = readyz(t, s); a.code != http.StatusOK; a = readyz(t, s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after activating a working revision: %d %+v", a.code, a)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

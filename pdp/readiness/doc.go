@@ -17,8 +17,8 @@
 //     counters and fails the check when, within PolicyWindow (1m), at least
 //     PolicyMinErrors (20) evaluations failed and no more decisions than
 //     errors were made, i.e. every answer was a fail-closed deny. The
-//     evidence is per revision (a new active revision starts afresh) and
-//     expires with the window, so a replica that got no traffic since is
+//     evidence is per revision (a new active revision starts afresh from
+//     the last round before it was seen) and expires with the window, so a replica that got no traffic since is
 //     ready again and tries once more: a policy that errors on everything
 //     flaps at the window's pace instead of hiding, and a burst of
 //     timeouts under overload does not keep a replica out for good.

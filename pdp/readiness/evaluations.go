@@ -23,12 +23,17 @@ type sample struct {
 	decisions, errors uint64
 }
 
-// sample records the counters at now. A new revision starts afresh: the
-// evidence was about the old one. Samples older than window are dropped,
-// except the newest of them, which is the window's baseline.
+// sample records the counters at now. A new revision starts afresh from
+// the last sample taken before the prober saw it: the evidence before that
+// was about the old revision, and what the new one did before this round
+// (it may fail everything at once) counts. Samples older than window are
+// dropped, except the newest of them, which is the window's baseline.
 func (e *evaluations) sample(rev int64, hash string, now time.Time, window time.Duration, decisions, errors uint64) {
 	if rev != e.rev || hash != e.hash {
-		e.rev, e.hash, e.samples = rev, hash, e.samples[:0]
+		e.rev, e.hash = rev, hash
+		if n := len(e.samples); n > 1 {
+			e.samples = append(e.samples[:0], e.samples[n-1])
+		}
 	}
 	e.samples = append(e.samples, sample{at: now, decisions: decisions, errors: errors})
 	drop := 0
