@@ -31,6 +31,8 @@ type Config struct {
 	// DatabaseURL empty means SQLite in DataDir; postgres://… means PostgreSQL.
 	DatabaseURL string `yaml:"database_url"`
 	// ExternalURL is the decision API's public base URL (AuthZEN discovery).
+	// Without it discovery is served only to requests whose Host is the
+	// listener's own address, and is never cached.
 	ExternalURL string               `yaml:"external_url"`
 	Audit       AuditConfig          `yaml:"audit"`
 	Issuers     []trust.IssuerConfig `yaml:"issuers"`
