@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/webui/webuitest"
 )
 
@@ -68,7 +70,7 @@ func (c *consoleErrors) all() []string {
 func TestBrowserPolicyEditor(t *testing.T) {
 	webuitest.RequireChromium(t)
 	e := newEnv(t)
-	c := webuitest.NewChrome(t, startAdmin(t, e), webuitest.Options{Width: 1280, Height: 900, ShotPrefix: "editor-"})
+	c := webuitest.NewChrome(t, startAdmin(t, e), webuitest.Options{Width: 1280, Height: 900, ShotPrefix: "editor-", Budget: 150 * time.Second})
 	q := chromedp.ByQuery
 	var errs consoleErrors
 	c.Run("watch the console and CSP violations",
@@ -157,6 +159,39 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		t.Fatalf("error at line %s: selected %q (on screen: %v), want the line %q", line, selected, visible, lines[min(max(n, 1), len(lines))-1])
 	}
 
+	// An audited decision to replay: billing.view with MFA a minute ago.
+	now := e.clock.Now().Unix()
+	rec := storage.AuditRecord{ChainID: "test", Kind: storage.KindDecision, DecisionID: "0192f0a0-d1-replay", Action: "billing.view",
+		Subject: "carol", Outcome: "allow", Time: e.clock.Now(), PolicyRevision: 1,
+		Input: []byte(`{"subject":{"type":"user","id":"carol","claims":{"sub":"carol","amr":["pwd","mfa"],"auth_time":` + itoa(int(now-60)) +
+			`},"authn":{"methods":["pwd","mfa"],"mfa":true,"auth_time":` + itoa(int(now-60)) + `,"age":60}},"action":{"name":"billing.view"},` +
+			`"resource":{},"context":{},"now":` + itoa(int(now)) + `,"client":{"id":"billing-svc"}}`)}
+	if err := e.store.AppendAudit(context.Background(), []storage.AuditRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	maxAge := `//tr[.//input[@name="a_name" and @value="billing.view"]]//input[@name="a_max_age"]`
+	c.Run("try a table edit before saving: tests and impact",
+		c.Open("/policies/1/edit"), chromedp.WaitVisible(ed+` .cm-content`, q),
+		chromedp.SetValue(maxAge, "30"),
+		chromedp.Click(`button[value="check"]`, q), chromedp.WaitVisible(`#try-tests`, q), c.View("09-try-check-1280"),
+		chromedp.Click(`button[value="impact"]`, q), chromedp.WaitVisible(`#try-impact`, q), c.View("10-try-impact-1280"))
+	if got := c.Text(`#try-impact`); !strings.Contains(got, "1 would change") || !strings.Contains(got, "billing.view") {
+		t.Errorf("impact of max_age 30 on a sign-in a minute old: %q", got)
+	}
+	c.Run("a dry run of the unsaved edit",
+		chromedp.Click(`#dry-run summary`, q), chromedp.Click(`button[value="decide"]`, q), chromedp.WaitVisible(`#try-result #result`, q),
+		c.View("11-try-decide-1280"))
+	if got := c.Text(`#try-result #result h2`); !strings.Contains(got, "step_up") {
+		t.Errorf("dry run of the example payment: %q", got)
+	}
+	c.Run("open an audited decision in the playground",
+		c.Open("/audit/decisions/"+rec.DecisionID), chromedp.WaitVisible(`#open-playground`, q), c.View("12-decision-1280"),
+		chromedp.Click(`#open-playground`, q), chromedp.WaitReady(`input[name="decision"]`, q),
+		chromedp.Click(`//button[text()="Decide"]`), chromedp.WaitVisible(`#result`, q), c.View("13-playground-decision-1280"))
+	if got := c.Text(`#result h2`); !strings.Contains(got, "allow") {
+		t.Errorf("the recorded input replayed: %q", got)
+	}
+
 	c.Run("the read-only view numbers its lines",
 		c.Open("/policies/1"), chromedp.WaitVisible(`pre.numbered .ln`, q), c.Shot("04-policy-1280"))
 	c.Run("at 390 px wide",
@@ -164,7 +199,11 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		c.Open("/policies/1/edit"), chromedp.WaitVisible(ed+` .cm-content`, q), c.View("05-edit-390"),
 		chromedp.ScrollIntoView(ed, q), c.View("06-editor-390"),
 		c.Open("/policies/1"), chromedp.WaitVisible(`pre.numbered .ln`, q), chromedp.ScrollIntoView(`pre.numbered`, q), c.View("07-policy-390"),
-		c.Open("/policies/1/playground"), chromedp.WaitVisible(`.cm-editor .cm-content`, q), c.Shot("08-playground-390"))
+		c.Open("/policies/1/playground"), chromedp.WaitVisible(`.cm-editor .cm-content`, q), c.Shot("08-playground-390"),
+		c.Open("/policies/1/edit"), chromedp.WaitVisible(ed+` .cm-content`, q),
+		chromedp.Click(`button[value="impact"]`, q), chromedp.WaitVisible(`#try-impact`, q), c.View("14-try-impact-390"),
+		c.Open("/playground?decision="+rec.DecisionID), chromedp.WaitReady(`input[name="decision"]`, q),
+		chromedp.Click(`//button[text()="Decide"]`), chromedp.WaitVisible(`#result`, q), c.Shot("15-playground-decision-390"))
 
 	var csp []string
 	c.Run("no CSP violations", chromedp.Evaluate(`window.__csp`, &csp))
