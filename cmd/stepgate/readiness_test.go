@@ -68,9 +68,16 @@ func TestReadinessRecoversAfterPostgresOutage(t *testing.T) {
 		}
 	}
 	body := fmt.Sprintf(`{"claims":{"sub":"alice","amr":["mfa"],"auth_time":%d},"action":"billing.view"}`, time.Now().Unix())
-	s.decide(t, testKey, body)
+	s.decide(t, testKey, body) // the client key is cached for 5s from here
 
 	proxy.Cut()
+	// A decision while the key is still cached: its audit record fails.
+	if d := s.decide(t, testKey, body); d["decision"] != "deny" || !strings.Contains(fmt.Sprint(d["reasons"]), "audit_unavailable") {
+		t.Fatalf("the first decision of the outage: %v", d)
+	}
+	if a := readyz(t, s); a.code != http.StatusServiceUnavailable || a.status("audit") != "failing" {
+		t.Fatalf("/readyz right after a decision could not be recorded: %d %+v", a.code, a)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for a = readyz(t, s); a.code != http.StatusServiceUnavailable || a.status("database") != "failing"; a = readyz(t, s) {
 		if time.Now().After(deadline) {
@@ -105,7 +112,7 @@ func TestReadinessRecoversAfterPostgresOutage(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if a := readyz(t, s); a.status("audit") != "failing" {
-		t.Errorf("audit check after denied decisions: %s", a.status("audit"))
+		t.Errorf("audit check during the outage: %s", a.status("audit"))
 	}
 
 	proxy.Restore()
