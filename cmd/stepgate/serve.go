@@ -23,6 +23,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/pdp/session"
 	"github.com/stepgate/stepgate/pdp/trust"
+	"github.com/stepgate/stepgate/storage"
 )
 
 // shutdownGrace bounds how long in-flight requests may take after SIGTERM.
@@ -106,13 +107,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	searcher, err := authzen.NewSearcher(authzen.SearcherConfig{Service: svc, Logger: a.log,
-		Revision: func(ctx context.Context, id int64) (policy.Revision, error) {
-			rev, err := a.store.GetRevision(ctx, id)
-			if err != nil {
-				return policy.Revision{}, err
-			}
-			return revisionOf(rev)
-		}})
+		Revision: revisionLoader(a.store.GetRevision)})
 	if err != nil {
 		return err
 	}
@@ -329,5 +324,21 @@ func (a *app) pruneAudit(ctx context.Context, keep time.Duration) {
 			continue
 		}
 		a.log.Info("audit retention pruned old records", slog.Int64("deleted", n), "older_than", keep.String())
+	}
+}
+
+// revisionLoader reads a stored revision for AuthZEN search paging. A
+// store that does not answer is retryable (503 with Retry-After), not an
+// internal error.
+func revisionLoader(get func(ctx context.Context, id int64) (storage.PolicyRevision, error)) func(ctx context.Context, id int64) (policy.Revision, error) {
+	return func(ctx context.Context, id int64) (policy.Revision, error) {
+		rev, err := get(ctx, id)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return policy.Revision{}, err
+		case err != nil:
+			return policy.Revision{}, fmt.Errorf("%w: %w", clientauth.ErrUnavailable, err)
+		}
+		return revisionOf(rev)
 	}
 }
