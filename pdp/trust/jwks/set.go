@@ -147,14 +147,14 @@ func (s *Set) current(ctx context.Context) (*keySnapshot, error) {
 	k := s.keys.Load()
 	switch {
 	case k == nil:
-		return s.refresh(ctx, now, true)
+		return s.refresh(ctx, now, true, false)
 	case !now.Before(k.expires):
 		s.mu.Lock()
 		failing := s.failures > 0
 		s.mu.Unlock()
-		return s.refresh(ctx, now, !failing)
+		return s.refresh(ctx, now, !failing, false)
 	case !now.Before(k.refreshAt):
-		return s.refresh(ctx, now, false)
+		return s.refresh(ctx, now, false, false)
 	}
 	return k, nil
 }
@@ -170,15 +170,21 @@ func (s *Set) refreshForUnknownKID(ctx context.Context) (*keySnapshot, error) {
 	if throttled {
 		return nil, nil
 	}
-	return s.refresh(ctx, now, true)
+	return s.refresh(ctx, now, true, true)
 }
 
 // refresh starts a fetch unless one is running or a failed one is being
 // backed off from, and with wait waits for it. It returns the keys in force
 // afterwards: the new ones, or the last good ones when the fetch failed.
-// Only without any keys is a failed fetch an error.
-func (s *Set) refresh(ctx context.Context, now time.Time, wait bool) (*keySnapshot, error) {
+// Only without any keys is a failed fetch an error. Unless force (an
+// unknown kid), a caller that found the keys missing or old but arrives
+// after a fetch has just replaced them uses those instead of fetching again.
+func (s *Set) refresh(ctx context.Context, now time.Time, wait, force bool) (*keySnapshot, error) {
 	s.mu.Lock()
+	if k := s.keys.Load(); !force && k != nil && now.Before(k.refreshAt) {
+		s.mu.Unlock()
+		return k, nil
+	}
 	if s.inflight == nil && !now.Before(s.retryAt) {
 		s.inflight = make(chan struct{})
 		s.lastAttempt = now
