@@ -102,12 +102,8 @@ func (a *app) startAnchors(env func(string) string, stdout io.Writer) error {
 // stores that hand keys over in the environment) or the key file,
 // generating the file on first start.
 func (a *app) signingKey(env func(string) string, stdout io.Writer) (ed25519.PrivateKey, error) {
-	if pemKey := env("STEPGATE_AUDIT_SIGNING_KEY"); pemKey != "" {
-		pub, err := anchor.ParsePrivateKey([]byte(pemKey))
-		if err != nil {
-			return nil, fmt.Errorf("STEPGATE_AUDIT_SIGNING_KEY: %w", err)
-		}
-		return pub, nil
+	if key, ok, err := envSigningKey(env); ok || err != nil {
+		return key, err
 	}
 	path := a.cfg.signingKeyFile()
 	key, created, err := anchor.LoadOrCreateKey(path)
@@ -122,6 +118,19 @@ func (a *app) signingKey(env func(string) string, stdout io.Writer) (ed25519.Pri
 			"key_file", path)
 	}
 	return key, nil
+}
+
+// envSigningKey reads STEPGATE_AUDIT_SIGNING_KEY (a PKCS#8 PEM); ok is
+// false when it is not set.
+func envSigningKey(env func(string) string) (key ed25519.PrivateKey, ok bool, err error) {
+	pemKey := env("STEPGATE_AUDIT_SIGNING_KEY")
+	if pemKey == "" {
+		return nil, false, nil
+	}
+	if key, err = anchor.ParsePrivateKey([]byte(pemKey)); err != nil {
+		return nil, true, fmt.Errorf("STEPGATE_AUDIT_SIGNING_KEY: %w", err)
+	}
+	return key, true, nil
 }
 
 // stop makes the last checkpoint and closes the witness file.
@@ -159,10 +168,9 @@ func verifyPublicKey(flagValue string, cfg Config, env func(string) string) (ed2
 		}
 		return pub, nil
 	}
-	if pemKey := env("STEPGATE_AUDIT_SIGNING_KEY"); pemKey != "" {
-		key, err := anchor.ParsePrivateKey([]byte(pemKey))
+	if key, ok, err := envSigningKey(env); ok || err != nil {
 		if err != nil {
-			return nil, fmt.Errorf("STEPGATE_AUDIT_SIGNING_KEY: %w", err)
+			return nil, err
 		}
 		return key.Public().(ed25519.PublicKey), nil
 	}

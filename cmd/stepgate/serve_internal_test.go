@@ -26,3 +26,31 @@ func TestRevisionLoaderDuringOutage(t *testing.T) {
 		t.Fatalf("missing revision: %v, want ErrNotFound only", err)
 	}
 }
+
+// TestEnvSigningKey: STEPGATE_AUDIT_SIGNING_KEY supplies the checkpoint key
+// for signing and for verify; garbage there is an error, never a fallback.
+func TestEnvSigningKey(t *testing.T) {
+	const pemKey = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIMWxeNAKN5WOAo6YxuOYovW5g9ZLkosP4khp94NtTZgd\n-----END PRIVATE KEY-----\n"
+	get := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "STEPGATE_AUDIT_SIGNING_KEY" {
+				return v
+			}
+			return ""
+		}
+	}
+	if _, ok, err := envSigningKey(get("")); ok || err != nil {
+		t.Fatalf("unset: ok %v err %v", ok, err)
+	}
+	key, ok, err := envSigningKey(get(pemKey))
+	if !ok || err != nil || key == nil {
+		t.Fatalf("set: ok %v err %v", ok, err)
+	}
+	pub, err := verifyPublicKey("", Config{DataDir: t.TempDir()}, get(pemKey))
+	if err != nil || !pub.Equal(key.Public()) {
+		t.Fatalf("verify's key: %v", err)
+	}
+	if _, ok, err := envSigningKey(get("not a key")); !ok || err == nil {
+		t.Fatalf("garbage: ok %v err %v", ok, err)
+	}
+}
