@@ -187,6 +187,7 @@ func TestBrowserPolicyEditor(t *testing.T) {
 	c.Run("open an audited decision in the playground",
 		c.Open("/audit/decisions/"+rec.DecisionID), chromedp.WaitVisible(`#open-playground`, q), c.View("12-decision-1280"),
 		chromedp.Click(`#open-playground`, q), chromedp.WaitReady(`input[name="decision"]`, q),
+		chromedp.WaitVisible(`.cm-editor .cm-content`, q), chromedp.WaitVisible(`//button[text()="Decide"]`),
 		chromedp.Click(`//button[text()="Decide"]`), chromedp.WaitVisible(`#result`, q), c.View("13-playground-decision-1280"))
 	if got := c.Text(`#result h2`); !strings.Contains(got, "allow") {
 		t.Errorf("the recorded input replayed: %q", got)
@@ -203,6 +204,7 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		c.Open("/policies/1/edit"), chromedp.WaitVisible(ed+` .cm-content`, q),
 		chromedp.Click(`button[value="impact"]`, q), chromedp.WaitVisible(`#try-impact`, q), c.View("14-try-impact-390"),
 		c.Open("/playground?decision="+rec.DecisionID), chromedp.WaitReady(`input[name="decision"]`, q),
+		chromedp.WaitVisible(`.cm-editor .cm-content`, q), chromedp.WaitVisible(`//button[text()="Decide"]`),
 		chromedp.Click(`//button[text()="Decide"]`), chromedp.WaitVisible(`#result`, q), c.Shot("15-playground-decision-390"))
 
 	var csp []string
