@@ -213,4 +213,67 @@ var migrations = []migration{
 			`CREATE INDEX session_logouts_expires_at ON session_logouts (expires_at)`,
 		},
 	},
+	{
+		version: 6,
+		name:    "named admin users, four-eyes approvals, revision activation timeline",
+		stmts: []string{
+			// Local admin UI accounts; the bootstrap admin is the row named
+			// "admin", moved here from its settings entry.
+			`CREATE TABLE admin_users (
+				name TEXT PRIMARY KEY,
+				role TEXT NOT NULL CHECK (role IN ('admin', 'auditor')),
+				password_hash TEXT NOT NULL,
+				disabled BOOLEAN NOT NULL DEFAULT FALSE,
+				version BIGINT NOT NULL DEFAULT 1,
+				created_at BIGINT NOT NULL,
+				created_by TEXT NOT NULL DEFAULT '',
+				updated_at BIGINT NOT NULL
+			)`,
+			`INSERT INTO admin_users (name, role, password_hash, disabled, version, created_at, created_by, updated_at)
+				SELECT 'admin', 'admin', value, FALSE, 1, 0, 'system:bootstrap', 0
+				FROM settings WHERE name = 'admin.bootstrap_password_hash'`,
+			`DELETE FROM settings WHERE name = 'admin.bootstrap_password_hash'`,
+			// Activations and rollbacks waiting for a second admin.
+			`CREATE TABLE policy_approvals (
+				id {{pk}},
+				kind TEXT NOT NULL CHECK (kind IN ('activate', 'rollback')),
+				revision_id BIGINT NOT NULL REFERENCES policy_revisions (id),
+				base_revision_id BIGINT NOT NULL DEFAULT 0,
+				status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
+				requested_by TEXT NOT NULL,
+				requested_label TEXT NOT NULL DEFAULT '',
+				reason TEXT NOT NULL DEFAULT '',
+				requested_at BIGINT NOT NULL,
+				expires_at BIGINT NOT NULL,
+				decided_by TEXT NOT NULL DEFAULT '',
+				decided_label TEXT NOT NULL DEFAULT '',
+				decision_reason TEXT NOT NULL DEFAULT '',
+				decided_at BIGINT
+			)`,
+			`CREATE INDEX policy_approvals_status ON policy_approvals (status, expires_at)`,
+			// Every period a revision was active: opened by an activation,
+			// closed by the next one.
+			`CREATE TABLE policy_activations (
+				id {{pk}},
+				revision_id BIGINT NOT NULL REFERENCES policy_revisions (id),
+				kind TEXT NOT NULL DEFAULT '',
+				activated_at BIGINT NOT NULL,
+				activated_by TEXT NOT NULL DEFAULT '',
+				activated_label TEXT NOT NULL DEFAULT '',
+				reason TEXT NOT NULL DEFAULT '',
+				approval_id BIGINT NOT NULL DEFAULT 0,
+				approved_by TEXT NOT NULL DEFAULT '',
+				approved_label TEXT NOT NULL DEFAULT '',
+				ended_at BIGINT
+			)`,
+			`CREATE INDEX policy_activations_revision ON policy_activations (revision_id, activated_at)`,
+			`CREATE INDEX policy_activations_at ON policy_activations (activated_at)`,
+			// Revisions activated before the timeline existed keep their last
+			// activation, ended by the next revision's.
+			`INSERT INTO policy_activations (revision_id, kind, activated_at, activated_by, ended_at)
+				SELECT r.id, 'earlier', r.activated_at, r.activated_by,
+					(SELECT MIN(n.activated_at) FROM policy_revisions n WHERE n.activated_at > r.activated_at)
+				FROM policy_revisions r WHERE r.activated_at IS NOT NULL ORDER BY r.activated_at`,
+		},
+	},
 }
