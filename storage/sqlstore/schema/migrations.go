@@ -276,4 +276,34 @@ var migrations = []migration{
 				FROM policy_revisions r WHERE r.activated_at IS NOT NULL ORDER BY r.activated_at`,
 		},
 	},
+	{
+		version: 7,
+		name:    "case-insensitive audit search, client key overlap and use, saved searches",
+		stmts: []string{
+			// Subject and action match case-insensitively by prefix: a range
+			// on lower(col) in byte order ({{bytewise}}), which these indexes
+			// serve on both backends; lower() of the pattern runs in the same
+			// database, so column and pattern fold alike.
+			`CREATE INDEX audit_records_subject_fold ON audit_records (lower(subject){{bytewise}}, ts, id)`,
+			`CREATE INDEX audit_records_action_fold ON audit_records (lower(action){{bytewise}}, ts, id)`,
+			// A rotated key stays valid until previous_key_expires_at; the
+			// use times are written at most once a minute per client.
+			`ALTER TABLE clients ADD COLUMN previous_key_hash TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE clients ADD COLUMN previous_key_expires_at BIGINT`,
+			`ALTER TABLE clients ADD COLUMN key_created_at BIGINT`,
+			`ALTER TABLE clients ADD COLUMN last_used_at BIGINT`,
+			`ALTER TABLE clients ADD COLUMN previous_key_last_used_at BIGINT`,
+			`UPDATE clients SET key_created_at = created_at`,
+			`CREATE UNIQUE INDEX clients_previous_key_hash ON clients (previous_key_hash) WHERE previous_key_hash <> ''`,
+			// Audit searches people saved, per admin identity.
+			`CREATE TABLE saved_searches (
+				id {{pk}},
+				owner TEXT NOT NULL,
+				name TEXT NOT NULL,
+				query TEXT NOT NULL,
+				created_at BIGINT NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX saved_searches_owner_name ON saved_searches (owner, name)`,
+		},
+	},
 }
