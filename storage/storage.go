@@ -28,6 +28,9 @@ type Store interface {
 	CIBAOffers
 	CIBARequests
 	AdminSessions
+	AdminUsers
+	PolicyApprovals
+	RevisionActivations
 	Transactions
 
 	// DeleteCIBABefore removes ended CIBA requests (every status but
