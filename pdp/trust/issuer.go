@@ -70,6 +70,52 @@ type CIBAConfig struct {
 	ClientSecret string `yaml:"client_secret" json:"-"`
 	// LoginHint is the hint format: iss_sub (Auth0 JSON) | sub | email | username.
 	LoginHint string `yaml:"login_hint" json:"login_hint"`
+	// Enrollment, when set, tells stepgate how to find out whether a user
+	// can approve a CIBA request on a device, so that policies can read
+	// input.subject.authn.ciba_capable. Without it the field is absent.
+	Enrollment *EnrollmentConfig `yaml:"enrollment" json:"enrollment,omitempty"`
+}
+
+// Enrollment lookup modes of EnrollmentConfig.Mode.
+const (
+	// EnrollmentAuth0 reads the user's authentication methods from the
+	// Auth0 Management API.
+	EnrollmentAuth0 = "auth0"
+	// EnrollmentHTTP asks a URL that answers {"push": true|false}.
+	EnrollmentHTTP = "http"
+	// EnrollmentAssume answers "capable" for every user without asking.
+	EnrollmentAssume = "assume_enrolled"
+)
+
+// EnrollmentConfig says how to look up whether a user has a device that can
+// approve CIBA requests.
+type EnrollmentConfig struct {
+	// Mode is auth0 | http | assume_enrolled; default auth0 for the auth0
+	// dialect and required otherwise.
+	Mode string `yaml:"mode" json:"mode"`
+	// Domain is the Auth0 tenant's canonical domain (tenant.eu.auth0.com,
+	// not a custom domain), or its base URL; default the issuer's host.
+	Domain string `yaml:"domain" json:"domain,omitempty"`
+	// Audience of the Management API token; default https://<domain>/api/v2/.
+	Audience string `yaml:"audience" json:"audience,omitempty"`
+	// ClientID and ClientSecret are the machine-to-machine application
+	// allowed read:authentication_methods (auth0 mode); default the CIBA
+	// client's.
+	ClientID     string `yaml:"client_id" json:"client_id,omitempty"`
+	ClientSecret string `yaml:"client_secret" json:"-"`
+	// URL is the http mode's lookup URL; {sub} and {iss} are replaced by
+	// the user's query-escaped sub and issuer.
+	URL string `yaml:"url" json:"url,omitempty"`
+	// Headers are sent with every http mode lookup, e.g. an Authorization
+	// header for the lookup service.
+	Headers map[string]string `yaml:"headers" json:"-"`
+	// TTL is how long an answer about a user is reused; default 60s.
+	TTL time.Duration `yaml:"ttl" json:"ttl,omitempty"`
+	// FailureTTL is how long a failed lookup is answered "unknown" without
+	// asking again; default 5s.
+	FailureTTL time.Duration `yaml:"failure_ttl" json:"failure_ttl,omitempty"`
+	// Timeout is the most one decision waits for a lookup; default 1s.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // EffectiveMFAACRValues returns the acr values that mean MFA at this issuer,
