@@ -65,6 +65,7 @@ func inputKey(in *Input, timeless bool, reads inputField) (string, bool) {
 			if !timeless {
 				e.intPtr(a.Age)
 			}
+			e.buf = append(e.buf, 'c', byte(a.CIBACapable))
 		}
 	})
 	field(readActionName, func() { e.str(in.Action.Name) })

@@ -50,4 +50,7 @@ type Authn struct {
 	ACR      string   `json:"acr,omitempty"`
 	AuthTime *int64   `json:"auth_time,omitempty"`
 	Age      *int64   `json:"age,omitempty"`
+	// CIBACapable is filled from the issuer's enrollment lookup, only
+	// when the decision depends on it (see CIBACapability).
+	CIBACapable CIBACapability `json:"ciba_capable,omitempty"`
 }

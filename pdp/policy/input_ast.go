@@ -94,6 +94,9 @@ func (a *Authn) term() *ast.Term {
 	if a.Age != nil {
 		obj.Insert(ast.InternedTerm("age"), ast.IntNumberTerm(int(*a.Age)))
 	}
+	if a.CIBACapable != CIBANotLookedUp {
+		obj.Insert(ast.InternedTerm("ciba_capable"), a.CIBACapable.term())
+	}
 	return ast.NewTerm(obj)
 }
 

@@ -69,6 +69,8 @@ type Policy struct {
 	cache    *decisionCache // nil: results are not cached
 	spec     *specializer   // nil: every decision uses query
 	reads    inputField     // the input fields the policy can observe
+	// readsCIBA: the policy can observe subject.authn.ciba_capable.
+	readsCIBA bool
 }
 
 // Revision returns the revision id and content hash the policy was built from.
@@ -117,11 +119,12 @@ func Compile(ctx context.Context, rev Revision, opts CompileOptions) (*Policy, e
 		return nil, err
 	}
 	pol := &Policy{rev: rev.ID, hash: rev.Hash, query: pq, timeout: opts.Timeout, compiled: time.Now(),
-		cache: newDecisionCache(b, opts.DecisionCacheSize), reads: readAll}
+		cache: newDecisionCache(b, opts.DecisionCacheSize), reads: readAll, readsCIBA: true}
 	if specialize {
 		if c := compileForAnalysis(b); c != nil {
 			pol.spec = newSpecializer(ctx, env, c)
 			pol.reads = inputReadsOf(c)
+			pol.readsCIBA = observesPath(c, cibaCapablePath)
 			if pol.cache != nil {
 				pol.cache.reads = pol.reads
 				pol.cache.clockless = !observesClock(c)
