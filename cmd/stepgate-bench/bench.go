@@ -139,6 +139,15 @@ func (b *bench) preparePolicies() error {
 // would, unless it is the default policy stepgate starts with). extraEnv
 // is added to the process's environment.
 func (b *bench) startStepgate(ctx context.Context, auditMode string, extraEnv ...string) (*process, string, error) {
+	cfg, err := b.stepgateConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	return b.startStepgateWith(ctx, cfg, auditMode, extraEnv...)
+}
+
+// startStepgateWith is startStepgate with the config file cfg.
+func (b *bench) startStepgateWith(ctx context.Context, cfg, auditMode string, extraEnv ...string) (*process, string, error) {
 	name := b.next("stepgate")
 	data := filepath.Join(b.dir, name+"-data")
 	if b.pol.name != "default" {
@@ -153,10 +162,6 @@ func (b *bench) startStepgate(ctx context.Context, auditMode string, extraEnv ..
 		return nil, "", err
 	}
 	admin, err := freeAddr()
-	if err != nil {
-		return nil, "", err
-	}
-	cfg, err := b.stepgateConfig()
 	if err != nil {
 		return nil, "", err
 	}
@@ -237,6 +242,8 @@ type result struct {
 	PeakRSS          int64
 	Note             string
 	Profile          string // CPU profile of the run (--profile), else ""
+	// Statuses counts the answers by HTTP status (forward workload).
+	Statuses map[string]int64
 }
 
 func (r result) rps() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
@@ -271,7 +278,7 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	}
 	r := result{Workload: workload, Target: target, PerCall: perCall, Requests: w.Requests,
 		Elapsed: time.Duration(w.DurationUS) * time.Microsecond, P50: us(w.P50), P99: us(w.P99), P999: us(w.P999),
-		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS, Profile: profile}
+		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS, Profile: profile, Statuses: w.Statuses}
 	b.results = append(b.results, r)
 	fmt.Fprintf(b.out, "  %-22s %-16s %9.0f req/s %9.0f dec/s  p50 %7s  p99 %7s  p99.9 %7s  err %d  cpu %.2f  rss %s\n",
 		workload, target, r.rps(), r.dps(), fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS))

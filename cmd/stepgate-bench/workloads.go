@@ -13,7 +13,7 @@ import (
 
 // allWorkloads lists the workloads in the order they run.
 func allWorkloads() []string {
-	return []string{"cold", "warm", "token", "batch", "audit", "latency", "names", "swap", "rss"}
+	return []string{"cold", "warm", "token", "batch", "audit", "latency", "names", "swap", "forward", "rss"}
 }
 
 // perPolicy are the workloads that run on every selected policy; the
@@ -23,7 +23,7 @@ var perPolicy = map[string]bool{"cold": true, "warm": true, "latency": true, "na
 func (b *bench) runAll(ctx context.Context) error {
 	run := map[string]func(context.Context) error{
 		"cold": b.cold, "warm": b.warm, "token": b.token, "batch": b.batch,
-		"audit": b.audit, "latency": b.latency, "names": b.names, "swap": b.swap, "rss": b.rss,
+		"audit": b.audit, "latency": b.latency, "names": b.names, "swap": b.swap, "forward": b.forward, "rss": b.rss,
 	}
 	defer func() { b.pol = b.def }()
 	for _, w := range b.opts.workloads {

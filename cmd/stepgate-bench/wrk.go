@@ -90,6 +90,10 @@ type load struct {
 	duration        time.Duration
 	delay           time.Duration // per connection between requests; 0 = closed loop
 	check           bool
+	// script, when set, is the whole Lua script (forward.go's, which
+	// sends a request line's own method, path and headers) instead of
+	// luaScript with the fields above.
+	script string
 }
 
 // wrkResult is what done() reports.
@@ -105,6 +109,8 @@ type wrkResult struct {
 	Status     int64   `json:"status"`
 	Timeout    int64   `json:"timeout"`
 	Bad        int64   `json:"bad"`
+	// Statuses counts answers by HTTP status, when the script counts them.
+	Statuses map[string]int64 `json:"statuses,omitempty"`
 }
 
 func (r wrkResult) errors() int64 {
@@ -113,7 +119,10 @@ func (r wrkResult) errors() int64 {
 
 func runWrk(ctx context.Context, dir string, l load) (wrkResult, error) {
 	script := filepath.Join(dir, fmt.Sprintf("load-%d.lua", time.Now().UnixNano()))
-	src := fmt.Sprintf(luaScript, l.bodies, strings.TrimPrefix(l.url, "http://"), l.path, l.auth, l.delay.Milliseconds(), l.check)
+	src := l.script
+	if src == "" {
+		src = fmt.Sprintf(luaScript, l.bodies, strings.TrimPrefix(l.url, "http://"), l.path, l.auth, l.delay.Milliseconds(), l.check)
+	}
 	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
 		return wrkResult{}, fmt.Errorf("write wrk script: %w", err)
 	}
