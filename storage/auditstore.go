@@ -14,8 +14,13 @@ type AuditTrail interface {
 	// and writes them back into recs. Time is normalised to UTC microseconds
 	// and set to now when zero. Either every record commits or none does.
 	AppendAudit(ctx context.Context, recs []AuditRecord) error
-	// SearchAudit returns one page of records matching q, newest first.
+	// SearchAudit returns one page of records matching q, newest first
+	// (oldest first with q.OldestFirst), by keyset pagination on (Time, ID).
 	SearchAudit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// CountAudit counts the records matching q (ignoring Limit and Cursor),
+	// but reads at most bound+1 of them: a count above bound is reported
+	// as bound with More set. A bound that is not positive is ErrInvalid.
+	CountAudit(ctx context.Context, q AuditQuery, bound int64) (AuditCount, error)
 	// ExportAudit calls fn for every record matching q (ignoring Limit and
 	// Cursor) while streaming rows from the database, so memory stays bounded.
 	// An error from fn stops the export and is returned wrapped.

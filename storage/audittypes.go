@@ -69,20 +69,43 @@ type AuditQuery struct {
 	DecisionID     string
 	Kind           string
 	PolicyRevision int64
+	// SubjectPrefix and ActionPrefix keep records whose Subject (Action)
+	// starts with the text, compared case-insensitively: "ali" finds
+	// "Alice". The database folds case (ASCII on SQLite, its locale's
+	// rules on PostgreSQL) and an index serves the match on both.
+	SubjectPrefix, ActionPrefix string
+	// OldestFirst orders a search (and its cursors) by ascending time
+	// instead of newest first.
+	OldestFirst bool
 	// Limit caps a search page (default 50, maximum 1000). Export ignores it.
 	Limit int
-	// Cursor continues a search after the page that returned it.
+	// Cursor continues a search from the page that returned it, in either
+	// direction (AuditPage.NextCursor or PrevCursor). A cursor made for
+	// the other order is ErrInvalid.
 	Cursor string
 	// ChainOrder makes ExportAudit stream by chain id and sequence instead of
 	// newest first, the order VerifyChain needs for offline verification.
 	ChainOrder bool
 }
 
-// AuditPage is one page of search results, newest first.
+// AuditPage is one page of search results, in the query's order.
 type AuditPage struct {
 	Records []AuditRecord
-	// NextCursor is empty on the last page.
+	// NextCursor continues with the records after this page (older ones
+	// newest first); empty on the last page.
 	NextCursor string
+	// PrevCursor goes back to the records before this page (newer ones
+	// newest first); empty on the first page.
+	PrevCursor string
+}
+
+// AuditCount is how many records a query matches, counted up to a bound
+// so that a broad search does not count the whole trail.
+type AuditCount struct {
+	// N is the number of matching records, at most the bound.
+	N int64
+	// More is true when more than N records match.
+	More bool
 }
 
 // VerifyReport is the outcome of walking the audit chains.

@@ -27,6 +27,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, settingTests()...)
 	tests = append(tests, auditTests()...)
 	tests = append(tests, auditSearchTests()...)
+	tests = append(tests, auditPagingTests()...)
 	tests = append(tests, auditRetentionTests()...)
 	tests = append(tests, logoutTests()...)
 	tests = append(tests, elevationTests()...)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,12 +19,17 @@ import (
 const (
 	defaultSearchLimit = 50
 	maxSearchLimit     = 1000
-	cursorPrefix       = "v1:"
+	// cursorV1 cursors (newest first, forward) are still read so that
+	// links made before v2 keep working.
+	cursorV1 = "v1:"
+	cursorV2 = "v2:"
 )
 
-// SearchAudit returns one page newest first, by keyset pagination on
-// (ts, id): the cursor carries the last row's key and the next page starts
-// strictly below it, so a page costs an index range scan however deep it is.
+// SearchAudit returns one page in the query's order by keyset pagination
+// on (ts, id): a cursor carries the key of a page's first or last row and
+// the page it leads to starts strictly beyond it, so a page costs an index
+// range scan however deep it is. Going back scans the other way and
+// reverses the rows.
 func (s *Store) SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error) {
 	const op = "search audit"
 	limit := q.Limit
@@ -30,36 +37,91 @@ func (s *Store) SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.
 		limit = defaultSearchLimit
 	}
 	limit = min(limit, maxSearchLimit)
-	db := auditFilter(s.r.WithContext(ctx).Model(&auditRow{}), q)
+	cur := pageCursor{oldestFirst: q.OldestFirst, forward: true}
 	if q.Cursor != "" {
-		ts, id, err := decodeCursor(q.Cursor)
-		if err != nil {
+		var err error
+		if cur, err = decodeCursor(q.Cursor); err != nil {
 			return storage.AuditPage{}, invalid(op, err.Error())
 		}
-		db = db.Where("(ts, id) < (?, ?)", ts, id)
+		if cur.oldestFirst != q.OldestFirst {
+			return storage.AuditPage{}, invalid(op, "the cursor belongs to a search in the other order")
+		}
 	}
-	rows, err := db.Select(auditColumns).Order("ts DESC, id DESC").Limit(limit + 1).Rows()
+	// Scan ascending when the display order is, or when going back from a
+	// newest-first page; descending otherwise.
+	ascending := q.OldestFirst == cur.forward
+	byTime, err := s.prefixIsDense(ctx, q)
+	if err != nil {
+		return storage.AuditPage{}, wrap(op, err)
+	}
+	db := s.filter(s.r.WithContext(ctx).Model(&auditRow{}), q, byTime)
+	order := "ts DESC, id DESC"
+	if ascending {
+		order = "ts, id"
+	}
+	if q.Cursor != "" {
+		cmp := "<"
+		if ascending {
+			cmp = ">"
+		}
+		db = db.Where("(ts, id) "+cmp+" (?, ?)", cur.ts, cur.id)
+	}
+	rows, err := db.Select(auditColumns).Order(order).Limit(limit + 1).Rows()
 	if err != nil {
 		return storage.AuditPage{}, wrap(op, err)
 	}
 	defer rows.Close()
-	page := storage.AuditPage{Records: make([]storage.AuditRecord, 0, min(limit, 64))}
+	recs := make([]storage.AuditRecord, 0, min(limit, 64))
 	for rows.Next() {
 		r, err := scanAudit(rows)
 		if err != nil {
 			return storage.AuditPage{}, wrap(op, err)
 		}
-		page.Records = append(page.Records, r)
+		recs = append(recs, r)
 	}
 	if err := rows.Err(); err != nil {
 		return storage.AuditPage{}, wrap(op, err)
 	}
-	if len(page.Records) > limit {
-		page.Records = page.Records[:limit]
-		last := page.Records[limit-1]
-		page.NextCursor = encodeCursor(toMicros(last.Time), last.ID)
+	beyond := len(recs) > limit
+	recs = recs[:min(len(recs), limit)]
+	if !cur.forward {
+		slices.Reverse(recs)
+	}
+	page := storage.AuditPage{Records: recs}
+	if len(recs) == 0 {
+		return page, nil
+	}
+	first, last := recs[0], recs[len(recs)-1]
+	// Forward, rows beyond the page mean a next page and a cursor means a
+	// previous one; going back, the other way round.
+	hasNext, hasPrev := beyond, q.Cursor != ""
+	if !cur.forward {
+		hasNext, hasPrev = true, beyond
+	}
+	if hasNext {
+		page.NextCursor = pageCursor{q.OldestFirst, true, toMicros(last.Time), last.ID}.encode()
+	}
+	if hasPrev {
+		page.PrevCursor = pageCursor{q.OldestFirst, false, toMicros(first.Time), first.ID}.encode()
 	}
 	return page, nil
+}
+
+// CountAudit counts the records matching q, reading at most bound+1.
+func (s *Store) CountAudit(ctx context.Context, q storage.AuditQuery, bound int64) (storage.AuditCount, error) {
+	const op = "count audit"
+	if bound <= 0 {
+		return storage.AuditCount{}, invalid(op, "the bound must be positive")
+	}
+	sub := s.auditFilter(s.r.WithContext(ctx).Model(&auditRow{}), q).Select("1").Limit(int(min(bound, math.MaxInt32)) + 1)
+	var n int64
+	if err := s.r.WithContext(ctx).Raw("SELECT count(*) FROM (?) AS matched", sub).Scan(&n).Error; err != nil {
+		return storage.AuditCount{}, wrap(op, err)
+	}
+	if n > bound {
+		return storage.AuditCount{N: bound, More: true}, nil
+	}
+	return storage.AuditCount{N: n}, nil
 }
 
 // ExportAudit streams every matching record through fn from an open rows
@@ -67,10 +129,13 @@ func (s *Store) SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.
 func (s *Store) ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error {
 	const op = "export audit"
 	order := "ts DESC, id DESC"
-	if q.ChainOrder {
+	switch {
+	case q.ChainOrder:
 		order = "chain_id, seq"
+	case q.OldestFirst:
+		order = "ts, id"
 	}
-	rows, err := auditFilter(s.r.WithContext(ctx).Model(&auditRow{}), q).
+	rows, err := s.auditFilter(s.r.WithContext(ctx).Model(&auditRow{}), q).
 		Select(auditColumns).Order(order).Rows()
 	if err != nil {
 		return wrap(op, err)
@@ -88,8 +153,33 @@ func (s *Store) ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(s
 	return wrap(op, rows.Err())
 }
 
+// denseMatches is how many rows a prefix must match for SQLite to find a
+// page faster by walking the time index than by sorting the matches. A
+// variable only so that tests can force either plan.
+var denseMatches int64 = 2000
+
+// prefixIsDense reports whether SQLite should walk a prefix search in time
+// order. Its planner, which has no statistics on how many rows a range
+// matches, always picks the prefix index and sorts every match: right for
+// "alice", ruinous for "billing" on millions of rows. A count bounded at
+// denseMatches through that same index (cheap either way) tells the two
+// apart. PostgreSQL's planner makes this choice itself from statistics.
+func (s *Store) prefixIsDense(ctx context.Context, q storage.AuditQuery) (bool, error) {
+	if s.dialect != SQLite || (q.SubjectPrefix == "" && q.ActionPrefix == "") {
+		return false, nil
+	}
+	n, err := s.CountAudit(ctx, q, denseMatches)
+	return n.More, err
+}
+
 // auditFilter applies the query's filters. Since is inclusive, Until exclusive.
-func auditFilter(db *gorm.DB, q storage.AuditQuery) *gorm.DB {
+func (s *Store) auditFilter(db *gorm.DB, q storage.AuditQuery) *gorm.DB {
+	return s.filter(db, q, false)
+}
+
+// filter is auditFilter; byTime keeps SQLite from using the prefix indexes
+// (see prefixIsDense).
+func (s *Store) filter(db *gorm.DB, q storage.AuditQuery, byTime bool) *gorm.DB {
 	if q.Since != nil {
 		db = db.Where("ts >= ?", toMicros(*q.Since))
 	}
@@ -108,7 +198,35 @@ func auditFilter(db *gorm.DB, q storage.AuditQuery) *gorm.DB {
 	if q.PolicyRevision != 0 {
 		db = db.Where("policy_revision = ?", q.PolicyRevision)
 	}
+	if q.SubjectPrefix != "" {
+		db = s.foldedPrefix(db, "subject", q.SubjectPrefix, byTime)
+	}
+	if q.ActionPrefix != "" {
+		db = s.foldedPrefix(db, "action", q.ActionPrefix, byTime)
+	}
 	return db
+}
+
+// maxRune ends the range of strings that start with a prefix: every
+// continuation sorts below prefix+U+10FFFF in byte order, except one
+// starting with that noncharacter itself.
+const maxRune = "\U0010FFFF"
+
+// foldedPrefix keeps rows whose lower(col) starts with lower(prefix), as a
+// range in byte order that the migration-7 expression indexes serve. The
+// expression must read exactly as in those indexes for the planner to use
+// them. LIKE would not do: its case rules and index use differ between the
+// backends. With noIndex, SQLite's unary + (a no-op on the value) takes the
+// term out of index selection.
+func (s *Store) foldedPrefix(db *gorm.DB, col, prefix string, noIndex bool) *gorm.DB {
+	expr := "lower(" + col + ")"
+	switch {
+	case s.dialect == Postgres:
+		expr += ` COLLATE "C"`
+	case noIndex:
+		expr = "+" + expr
+	}
+	return db.Where(expr+" >= lower(?) AND "+expr+" < lower(?) || ?", prefix, prefix, maxRune)
 }
 
 // scanAudit reads one row selected with auditColumns.
@@ -126,25 +244,53 @@ func scanAudit(rows *sql.Rows) (storage.AuditRecord, error) {
 	return r.toRecord()
 }
 
-func encodeCursor(ts, id int64) string {
-	return base64.RawURLEncoding.EncodeToString(
-		[]byte(cursorPrefix + strconv.FormatInt(ts, 10) + ":" + strconv.FormatInt(id, 10)))
+// pageCursor is the key of a page's edge row, the search order it was
+// made for, and whether it leads forward (after the row) or back.
+type pageCursor struct {
+	oldestFirst, forward bool
+	ts, id               int64
 }
 
-func decodeCursor(c string) (ts, id int64, err error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) {
-		return 0, 0, fmt.Errorf("malformed cursor %q", c)
+func (c pageCursor) encode() string {
+	order, dir := "d", "b"
+	if c.oldestFirst {
+		order = "a"
 	}
-	tsStr, idStr, ok := strings.Cut(strings.TrimPrefix(string(raw), cursorPrefix), ":")
-	if !ok {
-		return 0, 0, fmt.Errorf("malformed cursor %q", c)
+	if c.forward {
+		dir = "f"
 	}
-	if ts, err = strconv.ParseInt(tsStr, 10, 64); err != nil {
-		return 0, 0, fmt.Errorf("malformed cursor %q", c)
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorV2 + order + ":" + dir + ":" +
+		strconv.FormatInt(c.ts, 10) + ":" + strconv.FormatInt(c.id, 10)))
+}
+
+func decodeCursor(s string) (pageCursor, error) {
+	bad := fmt.Errorf("malformed cursor %q", s)
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return pageCursor{}, bad
 	}
-	if id, err = strconv.ParseInt(idStr, 10, 64); err != nil {
-		return 0, 0, fmt.Errorf("malformed cursor %q", c)
+	c := pageCursor{forward: true}
+	var key []string
+	switch text := string(raw); {
+	case strings.HasPrefix(text, cursorV1):
+		key = strings.Split(strings.TrimPrefix(text, cursorV1), ":")
+	case strings.HasPrefix(text, cursorV2):
+		parts := strings.Split(strings.TrimPrefix(text, cursorV2), ":")
+		if len(parts) != 4 || (parts[0] != "a" && parts[0] != "d") || (parts[1] != "f" && parts[1] != "b") {
+			return pageCursor{}, bad
+		}
+		c.oldestFirst, c.forward, key = parts[0] == "a", parts[1] == "f", parts[2:]
+	default:
+		return pageCursor{}, bad
 	}
-	return ts, id, nil
+	if len(key) != 2 {
+		return pageCursor{}, bad
+	}
+	if c.ts, err = strconv.ParseInt(key[0], 10, 64); err != nil {
+		return pageCursor{}, bad
+	}
+	if c.id, err = strconv.ParseInt(key[1], 10, 64); err != nil {
+		return pageCursor{}, bad
+	}
+	return c, nil
 }

@@ -63,6 +63,24 @@ func BenchmarkSearchAudit(b *testing.B) {
 				{"subject", storage.AuditQuery{Limit: 50, Subject: "user-4242"}},
 				{"outcome until mid", storage.AuditQuery{Limit: 50, Outcome: "deny", Until: &mid}},
 				{"decision id", storage.AuditQuery{Limit: 50, DecisionID: "dec-" + strconv.Itoa(rows/3)}},
+				{"subject prefix, other case", storage.AuditQuery{Limit: 50, SubjectPrefix: "USER-4242"}},
+				{"action prefix", storage.AuditQuery{Limit: 50, ActionPrefix: "Action-1"}},
+				{"oldest first", storage.AuditQuery{Limit: 50, OldestFirst: true}},
+			}
+			for _, qc := range []struct {
+				name string
+				q    storage.AuditQuery
+			}{
+				{"count all", storage.AuditQuery{}},
+				{"count subject prefix", storage.AuditQuery{SubjectPrefix: "user-4242"}},
+			} {
+				b.Run(qc.name, func(b *testing.B) {
+					for b.Loop() {
+						if n, err := s.CountAudit(b.Context(), qc.q, 10_000); err != nil || n.N == 0 {
+							b.Fatalf("count: %+v, %v", n, err)
+						}
+					}
+				})
 			}
 			for _, qc := range queries {
 				b.Run(qc.name, func(b *testing.B) {
