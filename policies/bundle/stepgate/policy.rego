@@ -7,7 +7,9 @@ package stepgate
 
 # The else chain orders the checks and guarantees exactly one value for every
 # input: bad policy data and impossible tokens deny first, CIBA beats step-up
-# and allow, step-up beats allow.
+# and allow, step-up beats allow. A request that needs CIBA from a user who
+# cannot approve on a device (or of whom it is unknown) steps up to a fresh
+# login instead.
 
 # METADATA
 # title: decision
@@ -38,6 +40,13 @@ _decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 	[0 - auth_age, clock_skew],
 )]) if {
 	auth_in_future
+} else := {
+	"decision": "step_up",
+	"reasons": array.concat(sort(ciba_triggers), [ciba_fallback]),
+	"requirements": ciba_fallback_requirements,
+} if {
+	count(ciba_triggers) > 0
+	ciba_fallback
 } else := _with_ciba_hint(_with_requirements({
 	"decision": "ciba",
 	"reasons": sort(ciba_triggers),
@@ -60,8 +69,8 @@ _deny(reasons) := {"decision": "deny", "reasons": reasons}
 # without evaluating. Only time moves: the authentication's age grows with
 # now, and nothing else in the input changes. It follows the else chain of
 # the decision:
-#   - unknown action, invalid data, invalid request facts and ciba read no
-#     time; neither does anything when no max_age applies or the token has
+#   - unknown action, invalid data, invalid request facts and ciba (or its
+#     fresh-login fallback) read no time; neither does anything when no max_age applies or the token has
 #     no auth_time (then auth_age is undefined forever);
 #   - an auth_time in the future names the age: no valid_for (one second);
 #   - a stale authentication (age > max_age) stays stale, and its phrase
