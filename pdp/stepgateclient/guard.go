@@ -2,7 +2,6 @@ package stepgateclient
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -24,8 +23,19 @@ type Guard struct {
 	// OAuth is the app's OIDC client (the one stepgate builds authorize
 	// URLs for); only its endpoint and client credentials are used.
 	OAuth oauth2.Config
-	// SignIn is where users without a token go; default 401.
+	// SignIn is where users without a token go, with the page they asked
+	// for as ?return_to= (see SignInURL); default 401.
 	SignIn string
+	// Home is where the error page's "Try again" leads when the callback
+	// cannot tell which page the user wanted; default "/".
+	Home string
+	// Layout places the default callback error page in the app's own
+	// layout; nil writes a minimal standalone page.
+	Layout func(w http.ResponseWriter, r *http.Request, p ErrorPage)
+	// ErrorHandler, when set, replaces the default error page for failed
+	// callbacks (the failure is logged either way).
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err *CallbackError)
+	// Logger receives callback failures and step-up errors; default none.
 	Logger *slog.Logger
 }
 
@@ -49,7 +59,7 @@ func (g *Guard) Require(action string, next http.Handler) http.Handler {
 		tok := g.Token(r)
 		if tok == "" {
 			if g.SignIn != "" && !IsAPI(r) {
-				http.Redirect(w, r, g.SignIn, http.StatusSeeOther)
+				http.Redirect(w, r, SignInURL(g.SignIn, r), http.StatusSeeOther)
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer`)
@@ -76,9 +86,9 @@ func (g *Guard) act(w http.ResponseWriter, r *http.Request, d *Decision, next ht
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decisionKey{}, d)))
 	case d.Outcome == StepUp && d.StepUp != nil && d.StepUp.AuthorizeURL != "" && !IsAPI(r):
 		p := Pending{TransactionID: d.StepUp.TransactionID, State: d.StepUp.State, CodeVerifier: d.StepUp.CodeVerifier,
-			ReturnTo: r.URL.RequestURI(), ExpiresAt: d.StepUp.ExpiresAt}
+			ReturnTo: SafeReturnTo(r.URL.RequestURI(), g.home()), ExpiresAt: d.StepUp.ExpiresAt, DecisionID: d.ID}
 		if err := g.Store.SaveStepUp(w, r, p); err != nil {
-			g.log().ErrorContext(r.Context(), "pending step-up could not be saved", "err", err)
+			g.log().ErrorContext(r.Context(), "pending step-up could not be saved", "decision_id", d.ID, "err", err)
 			http.Error(w, "step-up unavailable", http.StatusInternalServerError)
 			return
 		}
@@ -102,51 +112,9 @@ func DecisionFrom(ctx context.Context) (*Decision, bool) {
 	return d, ok
 }
 
-// Callback handles the IdP's redirect back: it takes the pending step-up by
-// state, redeems the code with the PKCE verifier, has stepgate verify the
-// ID token (elevating the session) and returns to the page the user came
-// from. Only relative return paths are followed.
-func (g *Guard) Callback() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		p, err := g.Store.TakeStepUp(w, r, q.Get("state"))
-		if err != nil {
-			http.Error(w, "the sign-in could not be matched to a step-up; try again", http.StatusBadRequest)
-			return
-		}
-		if e := q.Get("error"); e != "" {
-			http.Error(w, "the identity provider answered "+e, http.StatusForbidden)
-			return
-		}
-		tok, err := g.OAuth.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(p.CodeVerifier))
-		if err != nil {
-			g.log().WarnContext(r.Context(), "code exchange failed", "err", err)
-			http.Error(w, "the sign-in could not be completed", http.StatusBadGateway)
-			return
-		}
-		idToken, _ := tok.Extra("id_token").(string)
-		session := ""
-		if g.Session != nil {
-			session = g.Session(r)
-		}
-		if _, err := g.Client.VerifyStepUp(r.Context(), p.TransactionID, idToken, session); err != nil {
-			var se *Error
-			if errors.As(err, &se) {
-				http.Error(w, "the step-up was not accepted: "+se.Description, http.StatusForbidden)
-				return
-			}
-			http.Error(w, "the step-up could not be checked", http.StatusServiceUnavailable)
-			return
-		}
-		target := p.ReturnTo
-		if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") {
-			target = "/"
-		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-	})
-}
-
 // Echo adapts Require to Echo: e.GET("/billing", h, g.Echo("billing.view")).
+// It keeps pending step-ups in the same Store as Require, so EchoCallback
+// finishes them with the same multi-tab safety.
 func (g *Guard) Echo(action string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -158,4 +126,9 @@ func (g *Guard) Echo(action string) echo.MiddlewareFunc {
 			return herr
 		}
 	}
+}
+
+// EchoCallback adapts Callback to Echo: e.GET("/callback", g.EchoCallback()).
+func (g *Guard) EchoCallback() echo.HandlerFunc {
+	return echo.WrapHandler(g.Callback())
 }

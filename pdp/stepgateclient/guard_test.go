@@ -77,33 +77,3 @@ func TestGuardRequire(t *testing.T) {
 		})
 	}
 }
-
-func TestCookieStoreRoundTrip(t *testing.T) {
-	s := stepgateclient.CookieStore{Key: []byte(strings.Repeat("k", 32))}
-	rec := httptest.NewRecorder()
-	p := stepgateclient.Pending{TransactionID: "tx", State: "st", CodeVerifier: "cv", ReturnTo: "/billing", ExpiresAt: time.Now().Add(time.Minute)}
-	if err := s.SaveStepUp(rec, nil, p); err != nil {
-		t.Fatal(err)
-	}
-	cookie := rec.Result().Cookies()[0]
-	tests := []struct {
-		name  string
-		state string
-		value string
-		ok    bool
-	}{
-		{"matching state", "st", cookie.Value, true},
-		{"wrong state", "other", cookie.Value, false},
-		{"tampered cookie", "st", strings.Replace(cookie.Value, "A", "B", 1) + "x", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodGet, "/callback", nil)
-			req.AddCookie(&http.Cookie{Name: cookie.Name, Value: tc.value})
-			got, err := s.TakeStepUp(httptest.NewRecorder(), req, tc.state)
-			if (err == nil) != tc.ok || (tc.ok && got.CodeVerifier != "cv") {
-				t.Fatalf("TakeStepUp = %+v, %v; want ok=%v", got, err, tc.ok)
-			}
-		})
-	}
-}
