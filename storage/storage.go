@@ -31,6 +31,7 @@ type Store interface {
 	AdminUsers
 	PolicyApprovals
 	RevisionActivations
+	SavedSearches
 	Transactions
 
 	// DeleteCIBABefore removes ended CIBA requests (every status but

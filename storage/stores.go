@@ -39,15 +39,21 @@ type Clients interface {
 	CreateClient(ctx context.Context, c Client) error
 	// GetClient returns a client by id, or ErrNotFound.
 	GetClient(ctx context.Context, id string) (Client, error)
-	// ClientByKeyHash returns the client whose key hashes to keyHash (hex
-	// SHA-256), or ErrNotFound.
+	// ClientByKeyHash returns the client whose key, or previous key, hashes
+	// to keyHash (hex SHA-256), or ErrNotFound. It does not judge the
+	// previous key's expiry (see Client.PreviousKeyValid).
 	ClientByKeyHash(ctx context.Context, keyHash string) (Client, error)
 	// ListClients returns all clients ordered by id.
 	ListClients(ctx context.Context) ([]Client, error)
-	// UpdateClient replaces every field of an existing client except CreatedAt;
-	// ErrNotFound when it does not exist, ErrAlreadyExists when the new key
-	// hash belongs to another client.
+	// UpdateClient replaces every field of an existing client except
+	// CreatedAt and the use times; ErrNotFound when it does not exist,
+	// ErrAlreadyExists when the new key hash belongs to another client.
 	UpdateClient(ctx context.Context, c Client) error
+	// RecordClientUse stores the latest use of client keys; a time is
+	// written only when later than the stored one, and a use of an unknown
+	// client is ignored. Callers batch uses, so this is not a write per
+	// call.
+	RecordClientUse(ctx context.Context, uses []ClientUse) error
 	// DeleteClient removes a client, or returns ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error
 }
@@ -79,4 +85,17 @@ type Settings interface {
 	GetSetting(ctx context.Context, key string) (string, error)
 	// SetSetting creates or replaces a setting.
 	SetSetting(ctx context.Context, key, value string) error
+}
+
+// SavedSearches keeps the audit searches people saved (SavedSearch).
+type SavedSearches interface {
+	// SaveSearch stores a new saved search and returns it with its ID;
+	// ErrAlreadyExists when its owner already has one of that name,
+	// ErrInvalid without an owner, a name or a query.
+	SaveSearch(ctx context.Context, s SavedSearch) (SavedSearch, error)
+	// ListSavedSearches returns owner's saved searches ordered by name.
+	ListSavedSearches(ctx context.Context, owner string) ([]SavedSearch, error)
+	// DeleteSavedSearch removes owner's saved search id; ErrNotFound when
+	// owner has none with that id (also when another person does).
+	DeleteSavedSearch(ctx context.Context, owner string, id int64) error
 }

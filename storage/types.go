@@ -46,6 +46,49 @@ type Client struct {
 	Disabled bool
 	// CreatedAt is set to now by the store when zero.
 	CreatedAt time.Time
+	// KeyCreatedAt is when the current key was issued (created or
+	// rotated). When it is zero, CreateClient sets it to CreatedAt and
+	// UpdateClient to now if the key hash changed, else keeps it.
+	KeyCreatedAt time.Time
+	// PreviousKeyHash is the hash of the key a rotation replaced, still
+	// accepted until PreviousKeyExpiresAt so callers can switch without an
+	// outage; "" when there is none. The store finds a client by either
+	// hash; whoever authenticates must check the expiry.
+	PreviousKeyHash      string
+	PreviousKeyExpiresAt *time.Time
+	// LastUsedAt and PreviousKeyLastUsedAt are when the current and the
+	// previous key last authenticated a call, as RecordClientUse last
+	// wrote them (at most about a minute behind); nil if never. Create
+	// and update leave them alone.
+	LastUsedAt            *time.Time
+	PreviousKeyLastUsedAt *time.Time
+}
+
+// PreviousKeyValid reports whether the previous key is accepted at now.
+func (c Client) PreviousKeyValid(now time.Time) bool {
+	return c.PreviousKeyHash != "" && c.PreviousKeyExpiresAt != nil && now.Before(*c.PreviousKeyExpiresAt)
+}
+
+// ClientUse is one client key's latest use, as RecordClientUse writes it.
+type ClientUse struct {
+	ClientID string
+	// Previous is true for a call made with the previous key.
+	Previous bool
+	At       time.Time
+}
+
+// SavedSearch is an audit search a person saved under a name.
+type SavedSearch struct {
+	// ID is assigned by the store.
+	ID int64
+	// Owner is the admin identity (admin.Session.Actor) that saved it;
+	// each person sees only their own.
+	Owner string
+	Name  string
+	// Query is the search form as a URL query string, opaque to storage.
+	Query string
+	// CreatedAt is set to now by the store when zero.
+	CreatedAt time.Time
 }
 
 // StepUpTransaction is the state of one step-up redirect, consumed exactly

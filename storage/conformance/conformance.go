@@ -28,6 +28,8 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, auditTests()...)
 	tests = append(tests, auditSearchTests()...)
 	tests = append(tests, auditPagingTests()...)
+	tests = append(tests, clientKeyTests()...)
+	tests = append(tests, savedSearchTests()...)
 	tests = append(tests, auditRetentionTests()...)
 	tests = append(tests, logoutTests()...)
 	tests = append(tests, elevationTests()...)

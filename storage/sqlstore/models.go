@@ -48,9 +48,25 @@ type clientRow struct {
 	ReturnTo     string
 	Disabled     bool
 	CreatedAt    int64 `gorm:"autoCreateTime:false"`
+	// Migration 7: key overlap and use.
+	KeyCreatedAt          *int64
+	PreviousKeyHash       string
+	PreviousKeyExpiresAt  *int64
+	LastUsedAt            *int64
+	PreviousKeyLastUsedAt *int64
 }
 
 func (clientRow) TableName() string { return "clients" }
+
+type savedSearchRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	Owner     string
+	Name      string
+	Query     string
+	CreatedAt int64 `gorm:"autoCreateTime:false"`
+}
+
+func (savedSearchRow) TableName() string { return "saved_searches" }
 
 type stepUpRow struct {
 	ID           string `gorm:"primaryKey"`
