@@ -57,12 +57,26 @@ type AuditAnnouncer interface {
 	Announce() (release func())
 }
 
+// auditedInput is the policy input as the audit record keeps it: the
+// input's members, and beside them what stepgate looked up to fill it
+// (ciba_enrollment: the capability, why, from where, whether cached), so
+// that a record says why subject.authn.ciba_capable had its value.
+type auditedInput struct {
+	*policy.Input
+	CIBAEnrollment *enrollmentRecord `json:"ciba_enrollment,omitempty"`
+}
+
 // redactedInput renders in as JSON without the values named by paths (see
 // package redact: a bare name is a claim, removed at any depth of
 // subject.claims and subject.properties; a dotted path is rooted at the
 // input), with a top-level "redacted" list of what was removed, and returns
 // it with its SHA-256. The list is part of the hashed bytes.
 func redactedInput(in *policy.Input, paths []string) (json.RawMessage, string) {
+	return redactedRecord(auditedInput{Input: in}, paths)
+}
+
+// redactedRecord is redactedInput for the input with what was looked up.
+func redactedRecord(in auditedInput, paths []string) (json.RawMessage, string) {
 	b, err := json.Marshal(in)
 	if err == nil {
 		b, err = redact.Object(b, paths)

@@ -48,7 +48,7 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 	s.applyElevation(ctx, c, in, issuer)
 	ev.Subject = in.Subject.ID
 
-	res := s.cfg.Engine.Eval(ctx, in)
+	res, enrolled := s.evaluate(ctx, in, issuer)
 	if why, ended := s.sessionLogout(c, in, issuer); ended {
 		res = loggedOut(res, why)
 	}
@@ -74,7 +74,7 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 	if d.Reasons == nil {
 		d.Reasons = []string{}
 	}
-	ev.Input, ev.InputDigest = redactedInput(in, s.cfg.RedactClaims)
+	ev.Input, ev.InputDigest = redactedRecord(auditedInput{Input: in, CIBAEnrollment: enrolled}, s.cfg.RedactClaims)
 	return s.finish(c, d, ev)
 }
 

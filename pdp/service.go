@@ -65,6 +65,10 @@ type ServiceConfig struct {
 	// step-up elevates the session (VerifyStepUpSession) and later
 	// decisions for it see the step-up's authentication.
 	Elevations session.ElevationStore
+	// Enrollment, when set, fills input.subject.authn.ciba_capable for
+	// users of issuers with a ciba.enrollment lookup, on decisions whose
+	// answer depends on it (see evaluate).
+	Enrollment CIBAEnrollment
 	// Logouts, when set, answers step_up (a fresh login) for a token of a
 	// session that a back-channel logout or a client's revocation ended.
 	Logouts *session.Logouts
