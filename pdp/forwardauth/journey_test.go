@@ -28,18 +28,26 @@ const (
 )
 
 // proxied is the whole reverse-proxy setup: the real test provider,
-// stepgate with forward auth, the app, and NGINX from
-// examples/proxy/nginx.conf in front.
+// stepgate with forward auth, the app, and NGINX (examples/proxy/nginx.conf)
+// or Caddy (examples/proxy/Caddyfile) in front.
 type proxied struct {
 	idp   *pdptest.OIDCProvider
 	sg    *stack
-	base  string // NGINX, as the browser sees it
+	base  string // the proxy, as the browser sees it
 	oauth oauth2.Config
 }
 
+// startProxied starts the setup with NGINX in front.
 func startProxied(t *testing.T) *proxied {
 	t.Helper()
 	requireNGINX(t)
+	return startBehind(t, func(listen, stepgate, app string) { startNGINX(t, listen, stepgate, app, proxyKey) })
+}
+
+// startBehind starts the provider, stepgate and the app, and the proxy
+// with start on a free loopback address in front of them.
+func startBehind(t *testing.T, start func(listen, stepgate, app string)) *proxied {
+	t.Helper()
 	listen := freePort(t)
 	base := "http://" + listen
 	idp := pdptest.StartOIDCProvider(t, pdptest.ProviderConfig{
@@ -53,7 +61,7 @@ func startProxied(t *testing.T) *proxied {
 		Authorize: &trust.AuthorizeConfig{ClientID: webAppID, RedirectURI: "https://unused.example/callback", Scopes: []string{"openid"}}}
 	sg := newStack(t, stackConfig{issuer: ic})
 	app := upstream(t)
-	startNGINX(t, listen, strings.TrimPrefix(sg.srv.URL, "http://"), strings.TrimPrefix(app.URL, "http://"), proxyKey)
+	start(listen, strings.TrimPrefix(sg.srv.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
 	ep := oauth2.Endpoint{AuthURL: idp.AuthorizationEndpoint(), TokenURL: idp.TokenEndpoint(), AuthStyle: oauth2.AuthStyleInParams}
 	return &proxied{idp: idp, sg: sg, base: base,
 		oauth: oauth2.Config{ClientID: apiAppID, RedirectURL: apiRedirect, Scopes: []string{"openid"}, Endpoint: ep}}
@@ -75,7 +83,7 @@ func (p *proxied) passwordToken(t testing.TB) string {
 	return tok.AccessToken
 }
 
-// get requests path through NGINX without following redirects.
+// get requests path through the proxy without following redirects.
 func (p *proxied) get(t testing.TB, path string, header http.Header) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, p.base+path, nil)
