@@ -39,8 +39,7 @@ func (s *Service) evaluate(ctx context.Context, in *policy.Input, issuer *trust.
 	if p == nil {
 		return s.cfg.Engine.Eval(ctx, in), nil
 	}
-	if s.cfg.Enrollment == nil || issuer == nil || issuer.CIBA == nil || issuer.CIBA.Enrollment == nil ||
-		in.Subject.Authn == nil || !p.ReadsCIBACapable() {
+	if !s.enrollmentApplies(p, in, issuer) {
 		return p.Eval(ctx, in), nil
 	}
 	authn := in.Subject.Authn
@@ -57,6 +56,19 @@ func (s *Service) evaluate(ctx context.Context, in *policy.Input, issuer *trust.
 	if same {
 		return results[0], nil
 	}
+	rec := s.lookUpCIBACapable(ctx, in, issuer)
+	for i, v := range policy.CIBACapabilities {
+		if v == in.Subject.Authn.CIBACapable {
+			return results[i], rec
+		}
+	}
+	return p.Eval(ctx, in), rec
+}
+
+// lookUpCIBACapable asks the issuer's enrollment lookup about the subject
+// and sets in.Subject.Authn.CIBACapable (on a copy of the authn) to what it
+// said. in.Subject.Authn must not be nil.
+func (s *Service) lookUpCIBACapable(ctx context.Context, in *policy.Input, issuer *trust.IssuerConfig) *enrollmentRecord {
 	ans, ok := s.cfg.Enrollment.Check(ctx, issuer.Issuer, in.Subject.ID)
 	if !ok {
 		// Configured for the verifier but not for the lookup: nothing is
@@ -70,16 +82,17 @@ func (s *Service) evaluate(ctx context.Context, in *policy.Input, issuer *trust.
 	case enrollment.NotCapable:
 		c = policy.CIBANotCapable
 	}
-	a := *authn
+	a := *in.Subject.Authn
 	a.CIBACapable = c
 	in.Subject.Authn = &a
-	rec := &enrollmentRecord{Capable: ans.Status.String(), Reason: ans.Reason, Source: ans.Source, Cached: ans.Cached}
-	for i, v := range policy.CIBACapabilities {
-		if v == c {
-			return results[i], rec
-		}
-	}
-	return p.Eval(ctx, in), rec
+	return &enrollmentRecord{Capable: ans.Status.String(), Reason: ans.Reason, Source: ans.Source, Cached: ans.Cached}
+}
+
+// enrollmentApplies reports whether the subject's issuer has an enrollment
+// lookup that the active policy p could use.
+func (s *Service) enrollmentApplies(p *policy.Policy, in *policy.Input, issuer *trust.IssuerConfig) bool {
+	return p != nil && s.cfg.Enrollment != nil && issuer != nil && issuer.CIBA != nil && issuer.CIBA.Enrollment != nil &&
+		in.Subject.Authn != nil && p.ReadsCIBACapable()
 }
 
 // sameAnswer reports whether two results give the caller the same answer.

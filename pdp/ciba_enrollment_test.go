@@ -1,6 +1,7 @@
 package pdp_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -25,6 +26,7 @@ const (
 
 // fakeEnrollment answers a fixed status per user and counts the lookups.
 type fakeEnrollment struct {
+	issuer  string // the one issuer with a lookup; default enrolledIssuer
 	mu      sync.Mutex
 	answers map[string]enrollment.Answer
 	asked   []string
@@ -33,7 +35,7 @@ type fakeEnrollment struct {
 func (f *fakeEnrollment) Check(_ context.Context, issuer, sub string) (enrollment.Answer, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if issuer != enrolledIssuer {
+	if issuer != cmp.Or(f.issuer, enrolledIssuer) {
 		return enrollment.Answer{}, false
 	}
 	f.asked = append(f.asked, sub)
@@ -217,5 +219,37 @@ decision := {"decision": "allow", "reasons": []} if input.context.channel != "ca
 	}
 	if p := es.svc.Engine().Active(); p.ReadsCIBACapable() {
 		t.Error("policy counted as reading ciba_capable")
+	}
+}
+
+// An AuthZEN search's subject is looked up once, when the policy reads the
+// capability, so that every candidate is judged with it.
+func TestSearchInputLooksUpOnce(t *testing.T) {
+	iss := pdptest.NewIssuer(t)
+	ic := iss.Config()
+	ic.Dialect = trust.DialectAuth0
+	ic.CIBA = &trust.CIBAConfig{ClientID: "ciba", ClientSecret: "s", Enrollment: &trust.EnrollmentConfig{}}
+	verifier, err := trust.NewVerifier(trust.VerifierConfig{Issuers: []trust.IssuerConfig{ic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := policy.NewEngine(policy.EngineConfig{})
+	if err := engine.Load(t.Context(), defaultRevision(t)); err != nil {
+		t.Fatal(err)
+	}
+	lookup := &fakeEnrollment{issuer: iss.URL(), answers: map[string]enrollment.Answer{"auth0|nophone": {Status: enrollment.NotCapable}}}
+	svc, err := pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: verifier, Transactions: pdptest.NewTransactions(), Enrollment: lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.Mint(t, map[string]any{"sub": "auth0|nophone", "aud": pdptest.DefaultAudience, "exp": time.Now().Add(time.Hour).Unix(),
+		"amr": []any{"pwd", "mfa"}, "auth_time": time.Now().Unix()})
+	in, ok := svc.SearchInput(t.Context(), clientauth.Client{ID: "c"}, false,
+		&policy.Input{Subject: policy.Subject{Type: "user", Properties: map[string]any{"token": tok}}})
+	if !ok {
+		t.Fatal("token refused")
+	}
+	if in.Subject.Authn == nil || in.Subject.Authn.CIBACapable != policy.CIBANotCapable || lookup.lookups() != 1 {
+		t.Errorf("search subject authn %+v after %d lookups, want not capable after one", in.Subject.Authn, lookup.lookups())
 	}
 }

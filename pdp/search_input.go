@@ -38,6 +38,11 @@ func (s *Service) SearchInput(ctx context.Context, c clientauth.Client, subjectS
 	in.Subject.Claims = tok.Claims
 	in.Subject.ID = tok.Subject
 	in.Subject.Authn = policy.NormalizeAuthn(tok.Claims, tok.Issuer.EffectiveMFAACRValues(), in.Now)
+	// A search evaluates many candidates with one subject: one lookup
+	// serves them all, when the policy can read the capability at all.
+	if s.enrollmentApplies(s.cfg.Engine.Active(), &in, &tok.Issuer) {
+		s.lookUpCIBACapable(ctx, &in, &tok.Issuer)
+	}
 	// A session a logout ended is allowed nothing, so it finds nothing.
 	if why, ended := s.sessionLogout(&call{client: c}, &in, &tok.Issuer); ended {
 		s.log.InfoContext(ctx, "authzen search subject's session was ended; nothing found", "reason", why)
