@@ -1,7 +1,8 @@
 // Package pdpmetrics exports the decision core's measurements to
 // Prometheus: decisions by API and outcome, decision latency, user tokens
-// rejected by defect, and policy evaluation failures. It implements
-// pdp.Observer so that pdp itself stays free of Prometheus.
+// rejected by defect, policy evaluation failures, and CIBA enrollment
+// lookups (results, latency, cache hits). It implements pdp.Observer and
+// enrollment.Observer so that pdp itself stays free of Prometheus.
 package pdpmetrics
 
 import (
@@ -18,6 +19,9 @@ type Metrics struct {
 	latency        *prometheus.HistogramVec
 	tokensRejected *prometheus.CounterVec
 	policyErrors   prometheus.Counter
+	enrollLookups  *prometheus.CounterVec
+	enrollLatency  *prometheus.HistogramVec
+	enrollCache    *prometheus.CounterVec
 }
 
 // New registers the collectors with reg.
@@ -40,8 +44,22 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "stepgate_policy_errors_total",
 			Help: "Policy evaluations that failed and were answered deny (fail closed).",
 		}),
+		enrollLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_ciba_enrollment_lookups_total",
+			Help: "CIBA enrollment lookups sent, by source and result (capable, not_capable, error, rate_limited, timeout).",
+		}, []string{"source", "result"}),
+		enrollLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stepgate_ciba_enrollment_lookup_duration_seconds",
+			Help:    "Time of one CIBA enrollment lookup, by source.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"source"}),
+		enrollCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stepgate_ciba_enrollment_checks_total",
+			Help: "CIBA enrollment checks, by source and how they were answered (hit: cached, miss: looked up, paused: unknown while the source's rate limit lasts).",
+		}, []string{"source", "result"}),
 	}
-	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.tokensRejected, m.policyErrors} {
+	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.tokensRejected, m.policyErrors,
+		m.enrollLookups, m.enrollLatency, m.enrollCache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -60,3 +78,14 @@ func (m *Metrics) ObserveTokenRejected(code string) { m.tokensRejected.WithLabel
 
 // ObservePolicyError counts a fail-closed evaluation.
 func (m *Metrics) ObservePolicyError() { m.policyErrors.Inc() }
+
+// ObserveEnrollmentLookup counts one CIBA enrollment lookup and its latency.
+func (m *Metrics) ObserveEnrollmentLookup(source, result string, elapsed time.Duration) {
+	m.enrollLookups.WithLabelValues(source, result).Inc()
+	m.enrollLatency.WithLabelValues(source).Observe(elapsed.Seconds())
+}
+
+// ObserveEnrollmentCache counts how one CIBA enrollment check was answered.
+func (m *Metrics) ObserveEnrollmentCache(source, result string) {
+	m.enrollCache.WithLabelValues(source, result).Inc()
+}
