@@ -4,9 +4,7 @@ package forwardauth_test
 
 import (
 	"fmt"
-	"html"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	proxiedapp "github.com/stepgate/stepgate/examples/proxy/upstream"
 )
 
 // requireNGINX returns Debian's nginx binary, or skips the test (fails it
@@ -138,16 +138,11 @@ func startNGINX(t testing.TB, listen, stepgate, app, key string) {
 	}
 }
 
-// upstream is the app behind the proxy: it has no login of its own and
-// shows which page it served to whom.
+// upstream is the app behind the proxy (examples/proxy/upstream): it has
+// no login of its own and shows which page it served to whom.
 func upstream(t testing.TB) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<!doctype html><title>app</title><h1 id=\"page\">%s</h1><p id=\"subject\">%s</p><p id=\"decision\">%s</p>\n",
-			html.EscapeString(r.URL.Path), html.EscapeString(r.Header.Get("X-Stepgate-Subject")),
-			html.EscapeString(r.Header.Get("X-Stepgate-Decision-Id")))
-	}))
+	srv := httptest.NewServer(proxiedapp.Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }
