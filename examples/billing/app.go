@@ -33,7 +33,11 @@ type Config struct {
 	// SessionTTL bounds a session (also by the access token's expiry);
 	// default 8h.
 	SessionTTL time.Duration
-	Logger     *slog.Logger
+	// BillingWindow is how long one step-up unlocks billing in stepgate's
+	// policy (billing.view's max_age), shown on the home page; 0 shows no
+	// figure. The policy decides; this only describes it.
+	BillingWindow time.Duration
+	Logger        *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// HTTP is used for the provider and stepgate; default 10 s timeout.
@@ -105,10 +109,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Client:  a.sg,
 		Token:   func(r *http.Request) string { return a.sessionOf(r).accessToken() },
 		Session: func(r *http.Request) string { return a.sessionOf(r).publicID() },
-		Store:   stepgateclient.CookieStore{Key: cookieKey, Name: "billing_stepup", Now: cfg.Now},
+		// One cookie per pending step-up, sent only to the callback.
+		Store: stepgateclient.CookieStore{Key: cookieKey, Name: "billing_stepup", Path: "/callback",
+			Secure: strings.HasPrefix(cfg.BaseURL, "https://"), Now: cfg.Now},
 		OAuth: oauth2.Config{ClientID: cfg.ClientID, Endpoint: endpoint, RedirectURL: cfg.BaseURL + "/callback",
 			Scopes: []string{oidc.ScopeOpenID}},
 		SignIn: "/login",
+		Home:   "/",
+		Layout: a.stepUpError,
 		Logger: cfg.Logger,
 	}
 	return a, nil
@@ -156,7 +164,7 @@ func (a *App) requireSignIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := a.sessionOf(r)
 		if s == nil {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			http.Redirect(w, r, stepgateclient.SignInURL("/login", r), http.StatusSeeOther)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))

@@ -17,12 +17,12 @@ func newChrome(t testing.TB, base string) *webuitest.Chrome {
 }
 
 // providerLogin fills the provider's login form (an empty otp: password
-// only) and submits it.
+// only) and submits it. The username may be prefilled: it is replaced.
 func providerLogin(username, password, otp string) chromedp.Tasks {
 	q := chromedp.ByQuery
 	t := chromedp.Tasks{
 		chromedp.WaitVisible(`input[name="username"]`, q),
-		chromedp.SendKeys(`input[name="username"]`, username, q),
+		chromedp.SetValue(`input[name="username"]`, username, q),
 		chromedp.SendKeys(`input[name="password"]`, password, q),
 	}
 	if otp != "" {

@@ -80,8 +80,8 @@ func TestBillingFlowHTTP(t *testing.T) {
 	if got := s.decide(t, sess.token, sess.id); got != "step_up" {
 		t.Fatalf("after sign-out stepgate answers %s for the old session, want step_up (elevation revoked)", got)
 	}
-	if code, loc := noFollow(t, s.url+"/billing", &http.Cookie{Name: sessionCookie, Value: sess.key}); code != http.StatusSeeOther || loc != "/login" {
-		t.Fatalf("billing with the old session cookie: %d → %q, want 303 → /login", code, loc)
+	if code, loc := noFollow(t, s.url+"/billing", &http.Cookie{Name: sessionCookie, Value: sess.key}); code != http.StatusSeeOther || loc != "/login?return_to=%2Fbilling" {
+		t.Fatalf("billing with the old session cookie: %d → %q, want 303 → /login?return_to=%%2Fbilling", code, loc)
 	}
 
 	// Signing in again is a new password login, not the earlier MFA one.

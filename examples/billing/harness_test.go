@@ -99,7 +99,7 @@ func startStackWindow(t testing.TB, window time.Duration) *stack {
 	})
 
 	s.app, err = New(ctx, Config{BaseURL: s.url, Issuer: s.idp.Issuer(), ClientID: demostack.AppClientID,
-		StepgateURL: s.sg.DecisionURL, StepgateKey: demostack.AppKey, PhoneSimulator: true,
+		StepgateURL: s.sg.DecisionURL, StepgateKey: demostack.AppKey, PhoneSimulator: true, BillingWindow: window,
 		Logger: slog.New(slog.NewTextHandler(s.log, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -158,19 +158,32 @@ func waitOutWindow(done time.Time) {
 	time.Sleep(time.Until(done.Add(testWindow + 1500*time.Millisecond)))
 }
 
-// pathCounter counts the app's requests by path.
+// pathCounter counts the app's requests by path and remembers the last
+// URL of each path.
 type pathCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	last map[string]string
 }
 
 func (c *pathCounter) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.n[r.URL.Path]++
+		if c.last == nil {
+			c.last = map[string]string{}
+		}
+		c.last[r.URL.Path] = r.URL.RequestURI()
 		c.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// lastURL is the request URI of the last request for path.
+func (c *pathCounter) lastURL(path string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[path]
 }
 
 func (c *pathCounter) get(path string) int {

@@ -40,7 +40,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	issuer := fs.String("issuer", def("BILLING_ISSUER", ""), "OpenID provider issuer URL (BILLING_ISSUER)")
 	clientID := fs.String("client-id", def("BILLING_CLIENT_ID", "billing-web"), "OAuth client id (BILLING_CLIENT_ID)")
 	sgURL := fs.String("stepgate", def("BILLING_STEPGATE_URL", "http://127.0.0.1:8710"), "stepgate decision API (BILLING_STEPGATE_URL)")
+	window := fs.Duration("billing-window", 0, "how long stepgate's policy unlocks billing after a step-up, shown on the home page (BILLING_WINDOW, e.g. 15m)")
 	phone := fs.Bool("phone-sim", env("BILLING_PHONE_SIM") == "true", "serve /phone, answering CIBA through the TEST provider's /__test routes (BILLING_PHONE_SIM=true)")
+	if v := env("BILLING_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("BILLING_WINDOW: %w", err)
+		}
+		*window = d
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,7 +61,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	app, err := New(ctx, Config{BaseURL: *base, Issuer: *issuer, ClientID: *clientID, StepgateURL: *sgURL, StepgateKey: key,
-		PhoneSimulator: *phone, Logger: log})
+		PhoneSimulator: *phone, BillingWindow: *window, Logger: log})
 	if err != nil {
 		return err
 	}

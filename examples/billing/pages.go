@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/stepgate/stepgate/pdp/stepgateclient"
 )
@@ -21,7 +23,31 @@ var sampleInvoices = []invoice{
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "home", view{Title: "Home", Nav: "home"})
+	a.render(w, r, http.StatusOK, "home", view{Title: "Home", Nav: "home", Data: struct{ Window string }{
+		humanDuration(a.cfg.BillingWindow)}})
+}
+
+// humanDuration writes d as people say it ("15 minutes", "1 minute",
+// "90 seconds", "1 hour 30 minutes"); "" for zero.
+func humanDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Hour && d%time.Minute == 0:
+		return unit(int64(d/time.Hour), "hour") + " " + unit(int64(d%time.Hour/time.Minute), "minute")
+	case d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d.Round(time.Second)/time.Second), "second")
 }
 
 func (a *App) signedOut(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +84,7 @@ func (a *App) billing(w http.ResponseWriter, r *http.Request) {
 	}
 	s := a.sessionOf(r)
 	if s == nil { // signed out in another tab since the guard ran
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		http.Redirect(w, r, stepgateclient.SignInURL("/login", r), http.StatusSeeOther)
 		return
 	}
 	a.render(w, r, http.StatusOK, "billing", view{Title: "Billing", Nav: "billing", Data: struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,6 +47,11 @@ func (a *App) phoneAnswer(w http.ResponseWriter, r *http.Request) {
 	}
 	path := "/__test/ciba/" + url.PathEscape(r.PathValue("id")) + "/" + answer
 	if err := a.providerTest(r, http.MethodPost, path, nil); err != nil {
+		var pe *providerError
+		if errors.As(err, &pe) && pe.status == http.StatusGone { // the request expired while the page was open
+			http.Redirect(w, r, "/phone?done=expired", http.StatusSeeOther)
+			return
+		}
 		a.fail(w, r, http.StatusBadGateway, "The simulated phone could not answer the request.", err)
 		return
 	}
@@ -79,7 +85,7 @@ func (a *App) providerTest(r *http.Request, method, path string, out any) error 
 		return fmt.Errorf("provider %s: read: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("provider %s: %s: %s", path, resp.Status, raw)
+		return &providerError{path: path, status: resp.StatusCode, body: string(raw)}
 	}
 	if out == nil {
 		return nil
@@ -88,4 +94,15 @@ func (a *App) providerTest(r *http.Request, method, path string, out any) error 
 		return fmt.Errorf("provider %s: decode: %w", path, err)
 	}
 	return nil
+}
+
+// providerError is a test route's non-200 answer.
+type providerError struct {
+	path   string
+	status int
+	body   string
+}
+
+func (e *providerError) Error() string {
+	return fmt.Sprintf("provider %s: HTTP %d: %s", e.path, e.status, e.body)
 }

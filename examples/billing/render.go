@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/stepgate/stepgate/pdp/stepgateclient"
 )
 
 // assets holds the page templates and the stylesheet.
@@ -106,6 +108,13 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, status int, message s
 		a.log.WarnContext(r.Context(), message, "path", r.URL.Path, "err", err)
 	}
 	a.render(w, r, status, "error", view{Title: "Something went wrong", Data: message})
+}
+
+// stepUpError is the guard's layout hook: the library's error page for a
+// failed step-up callback (what happened, "Try again" to the page the user
+// wanted, the decision id) inside the app's own layout.
+func (a *App) stepUpError(w http.ResponseWriter, r *http.Request, p stepgateclient.ErrorPage) {
+	a.render(w, r, p.Status, "stepup-error", view{Title: p.Title, Data: p.Body})
 }
 
 func staticFiles() http.Handler {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,14 +12,24 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stepgate/stepgate/pdp/stepgateclient"
 )
 
 // acrPassword is the acr the app asks for at sign-in: a password is enough
 // to browse; stepgate asks for more where a page needs it.
 const acrPassword = "urn:stepgate:pwd"
 
-// loginCookie carries the sign-in's state so the callback can find it.
+// loginCookie prefixes the cookie that binds a sign-in's state to this
+// browser: one cookie per sign-in (named after a digest of its state), so
+// that two tabs signing in at once do not overwrite each other.
 const loginCookie = "billing_login"
+
+// loginCookieName is the cookie of the sign-in with state.
+func loginCookieName(state string) string {
+	d := sha256.Sum256([]byte(state))
+	return loginCookie + "_" + base64.RawURLEncoding.EncodeToString(d[:12])
+}
 
 // loginTTL bounds how long a user may take at the provider's login page.
 const loginTTL = 10 * time.Minute
@@ -25,7 +37,9 @@ const loginTTL = 10 * time.Minute
 // pendingLogin is a sign-in in flight, kept server-side by state.
 type pendingLogin struct {
 	nonce, verifier string
-	expires         time.Time
+	// returnTo is the same-origin page to show after signing in.
+	returnTo string
+	expires  time.Time
 }
 
 // loginStore keeps pending sign-ins in memory.
@@ -72,7 +86,9 @@ func (a *App) secure() bool { return strings.HasPrefix(a.cfg.BaseURL, "https://"
 // startSignIn sends the browser to the provider: code flow with PKCE S256,
 // state and nonce, asking for a password login. prompt=login makes every
 // sign-in a real one, so that signing in again after signing out never
-// inherits the provider's earlier (perhaps multi-factor) login.
+// inherits the provider's earlier (perhaps multi-factor) login. The page
+// the visitor asked for (?return_to=, same-origin only) is kept with the
+// pending sign-in and shown afterwards.
 func (a *App) startSignIn(w http.ResponseWriter, r *http.Request) {
 	state, err1 := randomString(24)
 	nonce, err2 := randomString(24)
@@ -81,11 +97,12 @@ func (a *App) startSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verifier := oauth2.GenerateVerifier()
-	if err := a.logins.put(state, pendingLogin{nonce: nonce, verifier: verifier, expires: a.now().Add(loginTTL)}); err != nil {
+	p := pendingLogin{nonce: nonce, verifier: verifier, returnTo: stepgateclient.ReturnToFrom(r), expires: a.now().Add(loginTTL)}
+	if err := a.logins.put(state, p); err != nil {
 		a.fail(w, r, http.StatusServiceUnavailable, "Too many sign-ins are in progress; try again in a minute.", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: state, Path: "/login", HttpOnly: true, Secure: a.secure(),
+	http.SetCookie(w, &http.Cookie{Name: loginCookieName(state), Value: state, Path: "/login", HttpOnly: true, Secure: a.secure(),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(loginTTL / time.Second)})
 	u := a.signIn.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce),
 		oauth2.SetAuthURLParam("acr_values", acrPassword), oauth2.SetAuthURLParam("prompt", "login"))
@@ -97,10 +114,10 @@ func (a *App) startSignIn(w http.ResponseWriter, r *http.Request) {
 // fresh session (a new key: no session fixation).
 func (a *App) finishSignIn(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: a.secure(),
-		SameSite: http.SameSiteLaxMode})
-	c, err := r.Cookie(loginCookie)
 	state := q.Get("state")
+	c, err := r.Cookie(loginCookieName(state))
+	http.SetCookie(w, &http.Cookie{Name: loginCookieName(state), Path: "/login", MaxAge: -1, HttpOnly: true, Secure: a.secure(),
+		SameSite: http.SameSiteLaxMode})
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		a.fail(w, r, http.StatusBadRequest, "This sign-in does not belong to this browser. Please sign in again.", err)
 		return
@@ -143,7 +160,7 @@ func (a *App) finishSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	setSessionCookie(w, s, a.secure())
 	a.log.InfoContext(r.Context(), "signed in", "sub", s.sub, "session", s.id)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, stepgateclient.SafeReturnTo(p.returnTo, "/"), http.StatusSeeOther)
 }
 
 // signOut ends the app session and revokes its step-up elevation at

@@ -64,12 +64,10 @@ func (g *Guard) FinishStepUp(w http.ResponseWriter, r *http.Request) (string, er
 	if g.Session != nil {
 		session = g.Session(r)
 	}
-	v, err := g.Client.VerifyStepUp(r.Context(), p.TransactionID, idToken, session)
-	if err != nil {
+	if _, err := g.Client.VerifyStepUp(r.Context(), p.TransactionID, idToken, session); err != nil {
 		return "", verifyFailure(err, p)
 	}
-	g.log().InfoContext(r.Context(), "step-up verified", "decision_id", p.DecisionID, "transaction", p.TransactionID,
-		"verify_decision_id", v.DecisionID)
+	g.log().InfoContext(r.Context(), "step-up verified", "decision_id", p.DecisionID, "transaction", p.TransactionID)
 	return SafeReturnTo(p.ReturnTo, g.home()), nil
 }
 

@@ -118,7 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	started = append(started, running.Process)
 
-	app := exec.Command(appBin, "-addr", o.appAddr, "-issuer", issuer, "-stepgate", running.DecisionURL, "-phone-sim")
+	app := exec.Command(appBin, "-addr", o.appAddr, "-issuer", issuer, "-stepgate", running.DecisionURL, "-phone-sim",
+		"-billing-window", o.window.String())
 	app.Env = append(os.Environ(), "BILLING_STEPGATE_KEY="+demostack.AppKey)
 	p, _, err = demostack.Start("app", app, regexp.MustCompile(`billing demo listening on`), 30*time.Second, stdout)
 	if err != nil {
