@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"strings"
@@ -31,9 +32,19 @@ type ClientsConfig struct {
 	// transaction committed), so the decision API's authentication cache
 	// forgets it at once.
 	OnChange func()
+	// KeyGrace is how long a rotated-away key keeps working unless the
+	// admin chooses otherwise; default 24h, at most MaxKeyGrace.
+	KeyGrace time.Duration
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
+
+// MaxKeyGrace bounds the overlap of a key rotation: a forgotten key must
+// not stay valid for months.
+const MaxKeyGrace = 30 * 24 * time.Hour
+
+// maxReason bounds the reason given for a key change.
+const maxReason = 500
 
 // Clients manages decision API clients. Keys are generated here, shown once
 // and stored only as hashes.
@@ -53,7 +64,28 @@ func NewClients(cfg ClientsConfig) (*Clients, error) {
 	if cfg.OnChange == nil {
 		cfg.OnChange = func() {}
 	}
+	if cfg.KeyGrace == 0 {
+		cfg.KeyGrace = 24 * time.Hour
+	}
+	if cfg.KeyGrace < 0 || cfg.KeyGrace > MaxKeyGrace {
+		return nil, fmt.Errorf("admin: clients config: KeyGrace %v is outside 0–%v", cfg.KeyGrace, MaxKeyGrace)
+	}
 	return &Clients{cfg: cfg}, nil
+}
+
+// KeyGrace is the default overlap of a key rotation.
+func (c *Clients) KeyGrace() time.Duration { return c.cfg.KeyGrace }
+
+// checkReason refuses a key change without a reason: the trail must say
+// why every key was issued, replaced or revoked.
+func checkReason(reason string) FieldErrors {
+	switch r := strings.TrimSpace(reason); {
+	case r == "":
+		return FieldErrors{"reason": "say why, for the audit trail (e.g. the ticket number)"}
+	case len(r) > maxReason:
+		return FieldErrors{"reason": fmt.Sprintf("at most %d characters", maxReason)}
+	}
+	return nil
 }
 
 // ClientSettings are the fields an admin edits.
@@ -108,9 +140,12 @@ func (c *Clients) Get(ctx context.Context, id string) (storage.Client, error) {
 	return c.cfg.Store.GetClient(ctx, id)
 }
 
-// Create stores a new client and returns its key, which is never shown again.
-func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings) (string, error) {
-	if errs := s.Validate(); len(errs) > 0 {
+// Create stores a new client and returns its key, which is never shown
+// again; reason says why, for the trail.
+func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings, reason string) (string, error) {
+	errs := s.Validate()
+	maps.Copy(errs, checkReason(reason))
+	if len(errs) > 0 {
 		return "", errs
 	}
 	key, err := clientauth.NewClientKey()
@@ -124,7 +159,8 @@ func (c *Clients) Create(ctx context.Context, actor string, s ClientSettings) (s
 			return err
 		}
 		return c.cfg.Recorder.Change(ctx, tx, actor, "client.create", map[string]any{
-			"client": s.ID, "assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name})
+			"client": s.ID, "assert_claims": s.AssertClaims, "return_to": s.ReturnTo, "name": s.Name,
+			"reason": strings.TrimSpace(reason)})
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return "", FieldErrors{"id": "a client with this id already exists"}
@@ -147,16 +183,33 @@ func (c *Clients) Update(ctx context.Context, actor string, s ClientSettings) er
 	})
 }
 
-// Rotate replaces a client's key and returns the new one; the old key stops
-// working at once (after the decision API's short cache).
-func (c *Clients) Rotate(ctx context.Context, actor string, id string) (string, error) {
+// Rotate replaces a client's key and returns the new one. The replaced key
+// keeps working for grace (0 ends it at once, as for a leaked key), so
+// the client's callers can switch without an outage. A revoked client's
+// old key gets no grace: it was revoked for a reason. Rotating again
+// during an overlap ends the earlier key at once.
+func (c *Clients) Rotate(ctx context.Context, actor, id, reason string, grace time.Duration) (string, error) {
+	if errs := checkReason(reason); len(errs) > 0 {
+		return "", errs
+	}
+	if grace < 0 || grace > MaxKeyGrace {
+		return "", FieldErrors{"grace": fmt.Sprintf("between 0 and %d days", int(MaxKeyGrace.Hours()/24))}
+	}
 	key, err := clientauth.NewClientKey()
 	if err != nil {
 		return "", err
 	}
+	now := c.cfg.Now()
 	err = c.change(ctx, actor, "client.rotate", id, func(cl *storage.Client) map[string]any {
-		cl.KeyHash, cl.Disabled = clientauth.HashKey(key), false
-		return map[string]any{}
+		detail := map[string]any{"reason": strings.TrimSpace(reason), "grace_seconds": int64(grace.Seconds())}
+		cl.PreviousKeyHash, cl.PreviousKeyExpiresAt = "", nil
+		if grace > 0 && !cl.Disabled {
+			until := now.Add(grace).UTC()
+			cl.PreviousKeyHash, cl.PreviousKeyExpiresAt = cl.KeyHash, &until
+			detail["previous_key_valid_until"] = until.Format(time.RFC3339)
+		}
+		cl.KeyHash, cl.KeyCreatedAt, cl.Disabled = clientauth.HashKey(key), now, false
+		return detail
 	})
 	if err != nil {
 		return "", err
@@ -164,11 +217,26 @@ func (c *Clients) Rotate(ctx context.Context, actor string, id string) (string, 
 	return key, nil
 }
 
-// Revoke disables a client's key; Rotate issues a new one and enables it.
-func (c *Clients) Revoke(ctx context.Context, actor string, id string) error {
+// EndOverlap stops accepting a client's previous key now.
+func (c *Clients) EndOverlap(ctx context.Context, actor, id, reason string) error {
+	if errs := checkReason(reason); len(errs) > 0 {
+		return errs
+	}
+	return c.change(ctx, actor, "client.end_overlap", id, func(cl *storage.Client) map[string]any {
+		cl.PreviousKeyHash, cl.PreviousKeyExpiresAt = "", nil
+		return map[string]any{"reason": strings.TrimSpace(reason)}
+	})
+}
+
+// Revoke disables a client's key, and its previous key if one is still in
+// its overlap; Rotate issues a new one and enables it.
+func (c *Clients) Revoke(ctx context.Context, actor, id, reason string) error {
+	if errs := checkReason(reason); len(errs) > 0 {
+		return errs
+	}
 	return c.change(ctx, actor, "client.revoke", id, func(cl *storage.Client) map[string]any {
-		cl.Disabled = true
-		return map[string]any{}
+		cl.Disabled, cl.PreviousKeyHash, cl.PreviousKeyExpiresAt = true, "", nil
+		return map[string]any{"reason": strings.TrimSpace(reason)}
 	})
 }
 

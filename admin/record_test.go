@@ -155,18 +155,18 @@ func TestChangesWithFailingAuditChangeNothing(t *testing.T) {
 			return err
 		}},
 		{"client create", func(ctx context.Context, l *lifecycle, _ int64) error {
-			_, err := l.clients.Create(ctx, "alice", admin.ClientSettings{ID: "shop", Name: "Shop"})
+			_, err := l.clients.Create(ctx, "alice", admin.ClientSettings{ID: "shop", Name: "Shop"}, "ticket 1")
 			return err
 		}},
 		{"client update", func(ctx context.Context, l *lifecycle, _ int64) error {
 			return l.clients.Update(ctx, "alice", admin.ClientSettings{ID: "billing", Name: "Renamed", AssertClaims: true})
 		}},
 		{"client rotate", func(ctx context.Context, l *lifecycle, _ int64) error {
-			_, err := l.clients.Rotate(ctx, "alice", "billing")
+			_, err := l.clients.Rotate(ctx, "alice", "billing", "ticket 2", time.Hour)
 			return err
 		}},
 		{"client revoke", func(ctx context.Context, l *lifecycle, _ int64) error {
-			return l.clients.Revoke(ctx, "alice", "billing")
+			return l.clients.Revoke(ctx, "alice", "billing", "ticket 3")
 		}},
 		{"bootstrap password", func(ctx context.Context, l *lifecycle, _ int64) error {
 			_, err := admin.EnsureBootstrapPassword(ctx, l.store, l.recorder, "system:bootstrap", "a-new-password-of-length")
@@ -189,7 +189,7 @@ func TestChangesWithFailingAuditChangeNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := healthy.clients.Create(ctx, "setup", admin.ClientSettings{ID: "billing", Name: "Billing"}); err != nil {
+			if _, err := healthy.clients.Create(ctx, "setup", admin.ClientSettings{ID: "billing", Name: "Billing"}, "setup"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := admin.EnsureBootstrapPassword(ctx, st, healthy.recorder, "setup", "the-first-password"); err != nil {

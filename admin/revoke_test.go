@@ -35,7 +35,7 @@ func TestAdminChangesWithAuditInsertRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := setup.clients.Create(ctx, "setup", admin.ClientSettings{ID: "billing", Name: "Billing"}); err != nil {
+	if _, err := setup.clients.Create(ctx, "setup", admin.ClientSettings{ID: "billing", Name: "Billing"}, "setup"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := admin.EnsureBootstrapPassword(ctx, owner, setup.recorder, "setup", "the-first-password"); err != nil {
@@ -54,7 +54,7 @@ func TestAdminChangesWithAuditInsertRevoked(t *testing.T) {
 			_, _, err := l.policies.Push(ctx, "alice", withFile(files, "other.rego", "package other\n"), "m", true)
 			return err
 		}},
-		{"client revoke", func() error { return l.clients.Revoke(ctx, "alice", "billing") }},
+		{"client revoke", func() error { return l.clients.Revoke(ctx, "alice", "billing", "ticket 3") }},
 	}
 	for _, c := range changes {
 		err := c.run()

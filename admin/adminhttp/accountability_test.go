@@ -153,13 +153,13 @@ func TestClientChangesWithAuditDown(t *testing.T) {
 	b.signIn()
 	b.get("/clients/billing-svc")
 	for _, path := range []string{"/clients/billing-svc/revoke", "/clients/billing-svc/rotate"} {
-		r := b.post(path, nil)
+		r := b.post(path, url.Values{"reason": {"INC-1"}, "grace": {"1h0m0s"}})
 		if r.Code != http.StatusServiceUnavailable {
 			t.Fatalf("POST %s: %d, want 503", path, r.Code)
 		}
 		mustContain(t, r, "Nothing was done", "audit trail")
 	}
-	r := b.post("/clients", url.Values{"id": {"shop"}, "name": {"Shop"}})
+	r := b.post("/clients", url.Values{"id": {"shop"}, "name": {"Shop"}, "reason": {"CHG-1"}})
 	if r.Code != http.StatusServiceUnavailable {
 		t.Fatalf("create: %d, want 503", r.Code)
 	}

@@ -28,13 +28,27 @@ func createClient(t *testing.T, b *browser) string {
 	t.Helper()
 	b.get("/clients/new")
 	r := b.post("/clients", url.Values{"id": {"billing-svc"}, "name": {"Billing"}, "assert_claims": {"on"},
-		"return_to": {"https://billing.example/\r\nhttps://shop.example/pay/"}})
-	if r.Code != http.StatusCreated {
-		t.Fatalf("create client: %d\n%s", r.Code, r.Body)
+		"return_to": {"https://billing.example/\r\nhttps://shop.example/pay/"}, "reason": {"CHG-1 onboard billing"}})
+	return keyAfterRedirect(t, b, r, "/clients/billing-svc")
+}
+
+// keyAfterRedirect follows the post/redirect/get of a key change: the POST
+// answers 303 without the key, the client page shows it once.
+func keyAfterRedirect(t *testing.T, b *browser, r response, page string) string {
+	t.Helper()
+	if r.Code != http.StatusSeeOther || r.Location != page {
+		t.Fatalf("key change: %d → %q, want 303 to %s\n%s", r.Code, r.Location, page, r.Body)
 	}
-	key := keyRE.FindString(r.Body)
-	if key == "" {
-		t.Fatalf("the new client's key is not shown:\n%s", r.Body)
+	if keyRE.MatchString(r.Body) {
+		t.Fatal("the POST response carries the key")
+	}
+	shown := b.get(page)
+	key := keyRE.FindString(shown.Body)
+	if shown.Code != http.StatusOK || key == "" {
+		t.Fatalf("the client page after the key change does not show the key: %d\n%s", shown.Code, shown.Body)
+	}
+	if again := b.get(page); keyRE.MatchString(again.Body) {
+		t.Fatal("reloading the client page shows the key again")
 	}
 	return key
 }
@@ -100,7 +114,7 @@ func TestClientDuplicateID(t *testing.T) {
 	_, _, b := clientEnv(t)
 	createClient(t, b)
 	b.get("/clients/new")
-	r := b.post("/clients", url.Values{"id": {"billing-svc"}})
+	r := b.post("/clients", url.Values{"id": {"billing-svc"}, "reason": {"CHG-9"}})
 	if r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("duplicate id: %d, want 422", r.Code)
 	}
@@ -132,22 +146,20 @@ func TestClientRotateAndRevoke(t *testing.T) {
 		t.Fatalf("decision with the first key: %d", code)
 	}
 	b.get("/clients/billing-svc")
-	r := b.post("/clients/billing-svc/rotate", nil)
-	fresh := keyRE.FindString(r.Body)
-	if r.Code != http.StatusOK || fresh == "" || fresh == old {
-		t.Fatalf("rotate: %d, new key %q", r.Code, fresh)
+	r := b.post("/clients/billing-svc/rotate", url.Values{"reason": {"CHG-2 leaked"}, "grace": {"0s"}})
+	fresh := keyAfterRedirect(t, b, r, "/clients/billing-svc")
+	if fresh == old {
+		t.Fatal("rotation kept the key")
 	}
 	if code := decideAs(api, e, old); code != http.StatusUnauthorized {
-		t.Errorf("old key after rotation: %d, want 401", code)
+		t.Errorf("old key after rotation without grace: %d, want 401", code)
 	}
 	if code := decideAs(api, e, fresh); code != http.StatusOK {
 		t.Errorf("new key after rotation: %d, want 200", code)
 	}
-	if strings.Contains(b.get("/clients/billing-svc").Body, fresh) {
-		t.Error("the rotated key is shown again")
-	}
+	mustContain(t, b.get("/clients/billing-svc"), "none — only the current key is accepted")
 
-	r = b.post("/clients/billing-svc/revoke", nil)
+	r = b.post("/clients/billing-svc/revoke", url.Values{"reason": {"INC-9 compromised"}})
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", r.Code)
 	}
@@ -155,7 +167,99 @@ func TestClientRotateAndRevoke(t *testing.T) {
 		t.Errorf("revoked key: %d, want 401", code)
 	}
 	mustContain(t, b.get("/clients/billing-svc"), "revoked", "Revoked the key of billing-svc")
-	mustContain(t, b.get("/audit/admin"), "client.create", "client.rotate", "client.revoke")
+	mustContain(t, b.get("/audit/admin"), "client.create", "client.rotate", "client.revoke", "CHG-2 leaked", "INC-9 compromised")
+}
+
+// TestClientRotationOverlap: with a grace period both keys work until it
+// ends, the page says until when, and then the old key is refused, even
+// from the authenticator's cache.
+func TestClientRotationOverlap(t *testing.T) {
+	e, api, b := clientEnv(t)
+	old := createClient(t, b)
+	if code := decideAs(api, e, old); code != http.StatusOK {
+		t.Fatalf("decision with the first key: %d", code)
+	}
+	b.get("/clients/billing-svc")
+	r := b.post("/clients/billing-svc/rotate", url.Values{"reason": {"CHG-3 yearly"}, "grace": {"1h0m0s"}})
+	fresh := keyAfterRedirect(t, b, r, "/clients/billing-svc")
+	until := e.clock.Now().Add(time.Hour).UTC().Format("2006-01-02 15:04:05")
+	for _, k := range []string{old, fresh} {
+		if code := decideAs(api, e, k); code != http.StatusOK {
+			t.Errorf("key %s… within the overlap: %d, want 200", k[:8], code)
+		}
+	}
+	mustContain(t, b.get("/clients/billing-svc"), "still accepted until", until, "Refuse previous key")
+	e.clock.Advance(59 * time.Minute)
+	if code := decideAs(api, e, old); code != http.StatusOK {
+		t.Errorf("old key a minute before the overlap ends: %d, want 200", code)
+	}
+	e.clock.Advance(time.Minute)
+	if code := decideAs(api, e, old); code != http.StatusUnauthorized {
+		t.Errorf("old key when the overlap ended: %d, want 401", code)
+	}
+	if code := decideAs(api, e, fresh); code != http.StatusOK {
+		t.Errorf("new key after the overlap: %d, want 200", code)
+	}
+	b.signIn() // the hour outlasted the admin session
+	mustContain(t, b.get("/clients/billing-svc"), "refused since "+until)
+}
+
+func TestClientEndOverlapAndReasons(t *testing.T) {
+	e, api, b := clientEnv(t)
+	old := createClient(t, b)
+	b.get("/clients/billing-svc")
+	before, _ := e.store.GetClient(context.Background(), "billing-svc")
+	for _, tc := range []struct {
+		path string
+		form url.Values
+		want string
+	}{
+		{"/clients/billing-svc/rotate", url.Values{"grace": {"24h0m0s"}}, `id="rotate-reason-error"`},
+		{"/clients/billing-svc/rotate", url.Values{"reason": {"x"}, "grace": {"forever"}}, `id="rotate-grace-error"`},
+		{"/clients/billing-svc/rotate", url.Values{"reason": {"x"}, "grace": {"900h"}}, `id="rotate-grace-error"`},
+		{"/clients/billing-svc/revoke", url.Values{"reason": {"  "}}, `id="revoke-reason-error"`},
+	} {
+		r := b.post(tc.path, tc.form)
+		if r.Code != http.StatusUnprocessableEntity {
+			t.Errorf("POST %s %v: %d, want 422", tc.path, tc.form, r.Code)
+		}
+		mustContain(t, r, tc.want, `aria-invalid="true"`)
+	}
+	if after, _ := e.store.GetClient(context.Background(), "billing-svc"); after.KeyHash != before.KeyHash || after.Disabled {
+		t.Fatalf("a refused key change changed the client: %+v", after)
+	}
+
+	keyAfterRedirect(t, b, b.post("/clients/billing-svc/rotate", url.Values{"reason": {"CHG-4"}, "grace": {"24h0m0s"}}), "/clients/billing-svc")
+	if code := decideAs(api, e, old); code != http.StatusOK {
+		t.Fatalf("old key in the overlap: %d", code)
+	}
+	r := b.post("/clients/billing-svc/end-overlap", url.Values{})
+	mustContain(t, r, `id="end-reason-error"`)
+	r = b.post("/clients/billing-svc/end-overlap", url.Values{"reason": {"all callers moved"}})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("end overlap: %d", r.Code)
+	}
+	if code := decideAs(api, e, old); code != http.StatusUnauthorized {
+		t.Errorf("old key after ending the overlap: %d, want 401", code)
+	}
+	mustContain(t, b.get("/audit/admin"), "client.end_overlap", "all callers moved")
+}
+
+// TestClientLastUsed: the page shows when each key was last used, as
+// the decision API's authenticator flushed it.
+func TestClientLastUsedShown(t *testing.T) {
+	e, api, b := clientEnv(t)
+	key := createClient(t, b)
+	mustContain(t, b.get("/clients/billing-svc"), `id="key-last-used">never`)
+	if code := decideAs(api, e, key); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	if err := api.flushUse(t); err != nil {
+		t.Fatal(err)
+	}
+	used := e.clock.Now().UTC().Format("2006-01-02 15:04:05")
+	mustContain(t, b.get("/clients/billing-svc"), `id="key-last-used">`+used)
+	mustContain(t, b.get("/clients"), used)
 }
 
 // TestClientKeyNeedsRecentSignIn: creating or rotating a key is a
@@ -165,7 +269,7 @@ func TestClientKeyNeedsRecentSignIn(t *testing.T) {
 	e, api, b := clientEnv(t)
 	e.clock.Advance(20 * time.Minute)
 	b.get("/clients/new")
-	r := b.post("/clients", url.Values{"id": {"late-svc"}, "name": {"Late"}})
+	r := b.post("/clients", url.Values{"id": {"late-svc"}, "name": {"Late"}, "reason": {"CHG-5"}})
 	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/auth/reauth?") {
 		t.Fatalf("create with a 20-minute-old sign-in: %d → %q, want re-authentication", r.Code, r.Location)
 	}
@@ -178,11 +282,8 @@ func TestClientKeyNeedsRecentSignIn(t *testing.T) {
 	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/clients/new?") {
 		t.Fatalf("re-authentication: %d → %q", r.Code, r.Location)
 	}
-	mustContain(t, b.get(r.Location), `value="late-svc"`, `value="Late"`) // the form kept what was typed
-	key := keyRE.FindString(b.post("/clients", url.Values{"id": {"late-svc"}, "assert_claims": {"on"}}).Body)
-	if key == "" {
-		t.Fatal("no key after re-authentication")
-	}
+	mustContain(t, b.get(r.Location), `value="late-svc"`, `value="Late"`, `value="CHG-5"`) // the form kept what was typed
+	key := keyAfterRedirect(t, b, b.post("/clients", url.Values{"id": {"late-svc"}, "assert_claims": {"on"}, "reason": {"CHG-5"}}), "/clients/late-svc")
 	if code, _ := api.decide(key, claimsRequest("a", "billing.view", []string{"mfa"}, e.clock.Now(), nil)); code != http.StatusOK {
 		t.Fatalf("decision with the key created after re-authentication: %d", code)
 	}

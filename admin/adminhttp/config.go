@@ -52,6 +52,12 @@ type Config struct {
 	OnClientChange func()
 	// AuditQueue reports the audit writer's queue for the dashboard; optional.
 	AuditQueue func() admin.QueueStats
+	// Live reports this replica's recent decision rate, latency, errors and
+	// timeouts for the dashboard; optional.
+	Live func() admin.LiveStats
+	// ClientKeyGrace is how long a rotated-away client key keeps working
+	// unless the admin picks another period; default 24h.
+	ClientKeyGrace time.Duration
 	// Anchoring verifies the trail against signed checkpoints and puts
 	// them in NDJSON exports; nil verifies the chains alone.
 	Anchoring *trail.Anchoring

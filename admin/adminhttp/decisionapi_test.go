@@ -29,6 +29,24 @@ type decisionAPI struct {
 	svc     *pdp.Service
 	auth    *clientauth.Authenticator
 	handler http.Handler
+	store   storage.Store
+}
+
+// flushUse writes the client key uses the authenticator noted, as
+// cmd/stepgate does once a minute.
+func (d *decisionAPI) flushUse(t testing.TB) error {
+	t.Helper()
+	return d.auth.FlushUse(t.Context(), useRecorder{d.store})
+}
+
+type useRecorder struct{ s storage.Store }
+
+func (u useRecorder) RecordUse(ctx context.Context, uses []clientauth.Use) error {
+	out := make([]storage.ClientUse, len(uses))
+	for i, x := range uses {
+		out[i] = storage.ClientUse{ClientID: x.ClientID, Previous: x.Previous, At: x.At}
+	}
+	return u.s.RecordClientUse(ctx, out)
 }
 
 // authCacheTTL is long on purpose: a rotated or revoked key stops working
@@ -49,12 +67,12 @@ func withDecisionAPI(t testing.TB, api *decisionAPI) envOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		auth := clientauth.NewAuthenticator(clientLookup{cfg.Store}, authCacheTTL, cfg.Now)
+		auth := clientauth.NewAuthenticator(clientLookup{cfg.Store, cfg.Now}, authCacheTTL, cfg.Now)
 		h, err := pdphttp.New(pdphttp.Config{Service: svc, Clients: auth})
 		if err != nil {
 			t.Fatal(err)
 		}
-		*api = decisionAPI{t: t, svc: svc, auth: auth, handler: h}
+		*api = decisionAPI{t: t, svc: svc, auth: auth, handler: h, store: cfg.Store}
 		cfg.Decisions, cfg.OnClientChange = svc, auth.Forget
 	}
 }
@@ -121,9 +139,13 @@ func (a decisionAudit) Record(ctx context.Context, evs []pdp.AuditEvent) error {
 	return a.s.AppendAudit(ctx, recs)
 }
 
-// clientLookup adapts the store to pdp.ClientLookup; a revoked client is
+// clientLookup adapts the store to pdp.ClientLookup as cmd/stepgate does;
+// a revoked client, and a previous key past its overlap, are
 // unauthenticated.
-type clientLookup struct{ s storage.Store }
+type clientLookup struct {
+	s   storage.Store
+	now func() time.Time
+}
 
 func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clientauth.Client, error) {
 	cl, err := c.s.ClientByKeyHash(ctx, hash)
@@ -133,5 +155,12 @@ func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clienta
 	if err != nil {
 		return clientauth.Client{}, err
 	}
-	return clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
+	out := clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}
+	if hash != cl.KeyHash {
+		if !cl.PreviousKeyValid(c.now()) {
+			return clientauth.Client{}, clientauth.ErrUnauthenticated
+		}
+		out.PreviousKey, out.KeyExpiresAt = true, *cl.PreviousKeyExpiresAt
+	}
+	return out, nil
 }

@@ -58,6 +58,7 @@ func (s *server) routes(e *echo.Echo) {
 	w.POST("/clients/:id", s.clientUpdate)
 	w.POST("/clients/:id/rotate", s.clientRotate)
 	w.POST("/clients/:id/revoke", s.clientRevoke)
+	w.POST("/clients/:id/end-overlap", s.clientEndOverlap)
 
 	r.GET("/api/session", s.apiSession)
 	r.GET("/api/audit", s.apiAuditSearch)

@@ -53,7 +53,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Recorder: s.recorder,
-		OnChange: cfg.OnClientChange, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		OnChange: cfg.OnClientChange, KeyGrace: cfg.ClientKeyGrace, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	if s.trail, err = trail.New(trail.Config{Store: cfg.Store, Anchoring: cfg.Anchoring}); err != nil {

@@ -63,7 +63,10 @@ func (t transactionStore) ConsumeStepUp(ctx context.Context, id, clientID string
 }
 
 // clientLookup adapts storage.Store to pdp.ClientLookup.
-type clientLookup struct{ s storage.Store }
+type clientLookup struct {
+	s   storage.Store
+	now func() time.Time
+}
 
 func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clientauth.Client, error) {
 	cl, err := c.s.ClientByKeyHash(ctx, hash)
@@ -76,7 +79,26 @@ func (c clientLookup) ClientByKeyHash(ctx context.Context, hash string) (clienta
 	if cl.Disabled {
 		return clientauth.Client{}, clientauth.ErrUnauthenticated
 	}
-	return clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}, nil
+	out := clientauth.Client{ID: cl.ID, AssertClaims: cl.AssertClaims, ReturnTo: cl.ReturnTo}
+	if hash != cl.KeyHash {
+		// The previous key of a rotation: valid only within its overlap.
+		if !cl.PreviousKeyValid(c.now()) {
+			return clientauth.Client{}, clientauth.ErrUnauthenticated
+		}
+		out.PreviousKey, out.KeyExpiresAt = true, *cl.PreviousKeyExpiresAt
+	}
+	return out, nil
+}
+
+// clientUse adapts storage.Store to clientauth.UseRecorder.
+type clientUse struct{ s storage.Store }
+
+func (c clientUse) RecordUse(ctx context.Context, uses []clientauth.Use) error {
+	out := make([]storage.ClientUse, len(uses))
+	for i, u := range uses {
+		out[i] = storage.ClientUse{ClientID: u.ClientID, Previous: u.Previous, At: u.At}
+	}
+	return c.s.RecordClientUse(ctx, out)
 }
 
 // recordWriter is the audit writer as the decision path sees it.

@@ -23,6 +23,7 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (
 		Engine:         a.engine,
 		Decisions:      svc,
 		OnClientChange: clients.Forget,
+		ClientKeyGrace: a.cfg.Admin.ClientKeyGrace,
 		Anchoring:      a.anchors.trailAnchoring(a.cfg),
 		AuditQueue: func() admin.QueueStats {
 			s := a.audit.Stats()

@@ -175,6 +175,10 @@ type AdminConfig struct {
 	// X-Forwarded-For, which the sign-in limiter and the audit trail use.
 	// Default none: X-Forwarded-For is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ClientKeyGrace is how long a rotated-away client key keeps working
+	// unless the admin rotating it picks another period; default 24h, at
+	// most 30 days (720h).
+	ClientKeyGrace time.Duration `yaml:"client_key_grace"`
 }
 
 // trustedProxies parses TrustedProxies; a single address is its own

@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
-	clients := clientauth.NewAuthenticator(clientLookup{a.store}, 0, nil)
+	clients := clientauth.NewAuthenticator(clientLookup{a.store, time.Now}, 0, nil)
 	decisionAPI, err := pdphttp.New(pdphttp.Config{
 		Service: svc, Clients: clients, MaxBodyBytes: cfg.Decision.MaxBodyBytes,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: a.log, Readiness: ready,
@@ -144,6 +144,9 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	go a.watchRevisions(ctx)
 	go a.watchLogouts(ctx, logouts)
 	go a.sweep(ctx)
+	go clients.RunUseFlush(ctx, clientUse{a.store}, time.Minute, func(err error) {
+		a.log.Warn("client key last-used times not written; retrying in a minute", "err", err)
+	})
 	go func() {
 		if err := cibaRunner.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("CIBA poller stopped", "err", err)

@@ -28,6 +28,10 @@ type Client struct {
 	ID           string
 	AssertClaims bool
 	ReturnTo     []string
+	// PreviousKey is true when the caller used the key a rotation replaced,
+	// accepted until KeyExpiresAt; the current key has no expiry (zero).
+	PreviousKey  bool
+	KeyExpiresAt time.Time
 }
 
 // HashKey returns the hex SHA-256 under which a client key is stored. Keys
@@ -60,6 +64,8 @@ type Authenticator struct {
 
 	mu    sync.RWMutex
 	cache map[string]cachedClient
+
+	uses usage
 }
 
 type cachedClient struct {
@@ -96,7 +102,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Client, e
 	e, ok := a.cache[h]
 	a.mu.RUnlock()
 	if ok && now.Before(e.expires) {
-		return e.client, e.err
+		return a.accept(e.client, e.err, now)
 	}
 	c, err := a.lookup.ClientByKeyHash(ctx, h)
 	if err != nil && !errors.Is(err, ErrUnauthenticated) {
@@ -112,7 +118,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Client, e
 	}
 	a.cache[h] = cachedClient{client: c, err: err, expires: now.Add(a.ttl)}
 	a.mu.Unlock()
-	return c, err
+	return a.accept(c, err, now)
+}
+
+// accept applies what a cached answer cannot know: a previous key stops
+// working the moment its overlap ends, not up to TTL later. It notes the
+// use of every key it accepts.
+func (a *Authenticator) accept(c Client, err error, now time.Time) (Client, error) {
+	if err != nil {
+		return Client{}, err
+	}
+	if !c.KeyExpiresAt.IsZero() && !now.Before(c.KeyExpiresAt) {
+		return Client{}, fmt.Errorf("%w: the previous key of client %s expired at %s", ErrUnauthenticated,
+			c.ID, c.KeyExpiresAt.UTC().Format(time.RFC3339))
+	}
+	a.uses.note(c.ID, c.PreviousKey, now)
+	return c, nil
 }
 
 // Forget drops cached entries so that a key change takes effect at once in
