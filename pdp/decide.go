@@ -185,12 +185,18 @@ func (s *Service) shapeCIBA(c *call, d *Decision, issuer *trust.IssuerConfig, re
 	}
 	req := res.Requirements
 	req.ACRValues = trust.EffectiveACR(issuer, req)
-	d.Requirements = &req
-	d.CIBA = &CIBAAnswer{Request: ciba.Request{
+	cr := ciba.Request{
 		LoginHint:       hint,
 		BindingMessage:  msg,
 		Scope:           "openid",
 		ACRValues:       strings.Join(req.ACRValues, " "),
 		RequestedExpiry: s.cfg.CIBARequestedExpiry,
-	}}
+	}
+	if err := ciba.CheckRequest(issuer, cr); err != nil {
+		d.Outcome = policy.Deny
+		d.Reasons = append(d.Reasons, "ciba unavailable: "+err.Error())
+		return
+	}
+	d.Requirements = &req
+	d.CIBA = &CIBAAnswer{Request: cr}
 }

@@ -65,6 +65,11 @@ func (r *Runner) Start(ctx context.Context, c clientauth.Client, in StartRequest
 	if err != nil {
 		return nil, err
 	}
+	if ic, ok := r.cfg.Verifier.Issuer(o.Issuer); ok {
+		if err := CheckRequest(&ic, o.Request); err != nil {
+			return nil, clientauth.Invalidf("%s", err)
+		}
+	}
 	started, err := r.cfg.Offers.StartCIBAOffer(ctx, o.ID, r.cfg.Now())
 	switch {
 	case errors.Is(err, ErrOfferUsed):
@@ -122,6 +127,9 @@ func (r *Runner) explicitOffer(ctx context.Context, c clientauth.Client, in Star
 		if msg, err = generatedBindingMessage(in.Action); err != nil {
 			return Offer{}, err
 		}
+	}
+	if err := CheckRequest(&ic, Request{LoginHint: hint, BindingMessage: msg, Scope: "openid"}); err != nil {
+		return Offer{}, clientauth.Invalidf("%s", err)
 	}
 	id := rand.Text()
 	req := in.Requirements
