@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -23,20 +24,37 @@ type auditView struct {
 	Filter  auditFilter
 	Rows    []auditRowView
 	Scanned int
+	// Count is how many records match (without the MFA filter), exact up
+	// to trail.CountBound.
+	Count      storage.AuditCount
+	CountBound int
 	// Actions are the active policy's, suggested in the action field.
 	Actions []string
 	// Kinds and Outcomes are the choices of the form's selects.
 	Kinds    []string
 	Outcomes []outcomeGroup
-	// ExportCSV, ExportNDJSON and Older link to the export of the current
-	// filter and to the next page. They are built here, already encoded:
-	// html/template would escape a query string spliced into an href,
-	// dropping the filter from the link.
-	ExportCSV, ExportNDJSON, Older template.URL
+	// Saved are the person's saved searches; SaveErrors the save form's.
+	Saved      []savedLink
+	SaveErrors admin.FieldErrors
+	SaveName   string
+	// Query is the current search as a query string, for the save form.
+	Query string
+	// ExportCSV, ExportNDJSON and the paging links are built here, already
+	// encoded: html/template would escape a query string spliced into an
+	// href, dropping the filter from the link. Newer and Older lead to
+	// the neighbouring pages whichever the order; First to the start.
+	ExportCSV, ExportNDJSON, Newer, Older, First template.URL
 }
 
-// links fills the export and paging links of v for filter f.
-func (v *auditView) links(f auditFilter, next string) {
+type savedLink struct {
+	ID   int64
+	Name string
+	URL  template.URL
+}
+
+// links fills the export and paging links of v for filter f and the
+// page's cursors.
+func (v *auditView) links(f auditFilter, next, prev string) {
 	q := f.Values()
 	link := func(path string, set ...string) template.URL {
 		u := url.Values{}
@@ -49,28 +67,45 @@ func (v *auditView) links(f auditFilter, next string) {
 		return template.URL(path + "?" + u.Encode())
 	}
 	v.ExportCSV, v.ExportNDJSON = link("/audit/export", "format", "csv"), link("/audit/export", "format", "ndjson")
+	v.Query = q.Encode()
+	var after, before template.URL
 	if next != "" {
-		v.Older = link("/audit", "cursor", next)
+		after = link("/audit", "cursor", next)
+	}
+	if prev != "" {
+		before, v.First = link("/audit", "cursor", prev, "dir", "prev"), link("/audit")
+	}
+	// Newest first, the page after this one is older; oldest first, newer.
+	v.Older, v.Newer = after, before
+	if f.Order == "oldest" {
+		v.Older, v.Newer = before, after
 	}
 }
 
 func (s *server) auditSearch(c echo.Context) error {
+	ctx := c.Request().Context()
 	f, ferr := parseAuditFilter(c, s.cfg.Now())
-	v := auditView{Filter: f, Kinds: auditKinds, Outcomes: outcomeGroups}
+	v := auditView{Filter: f, Kinds: auditKinds, Outcomes: outcomeGroups, CountBound: trail.CountBound}
 	// Suggestions are a convenience: without an active revision the form
 	// still works.
-	v.Actions, _ = s.cfg.Policies.ActiveActions(c.Request().Context())
-	status, next := http.StatusOK, ""
+	v.Actions, _ = s.cfg.Policies.ActiveActions(ctx)
+	if err := s.savedSearches(c, &v); err != nil {
+		return err
+	}
+	status, next, prev := http.StatusOK, "", ""
 	if ferr != nil {
 		status = http.StatusBadRequest
 	} else {
-		page, err := s.trail.Search(c.Request().Context(), f.Trail())
+		page, err := s.trail.Search(ctx, f.Trail())
 		if err != nil {
 			return err
 		}
-		v.Rows, next, v.Scanned = rowsOf(page.Entries), page.NextCursor, page.Scanned
+		if v.Count, err = s.trail.Count(ctx, f.Trail()); err != nil {
+			return err
+		}
+		v.Rows, next, prev, v.Scanned = rowsOf(page.Entries), page.NextCursor, page.PrevCursor, page.Scanned
 	}
-	v.links(f, next)
+	v.links(f, next, prev)
 	return s.render(c, status, "audit", "Audit search", "audit", v)
 }
 
@@ -87,7 +122,12 @@ func (s *server) apiAuditSearch(c echo.Context) error {
 	for i, e := range page.Entries {
 		recs[i] = e.Rec
 	}
-	return c.JSON(http.StatusOK, map[string]any{"records": recs, "next_cursor": page.NextCursor})
+	n, err := s.trail.Count(c.Request().Context(), f.Trail())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"records": recs, "next_cursor": page.NextCursor,
+		"prev_cursor": page.PrevCursor, "count": n.N, "count_is_lower_bound": n.More})
 }
 
 // auditKinds are the record kinds the search form offers.

@@ -21,8 +21,12 @@ type auditFilter struct {
 	Range, Since, Until                    string
 	Subject, Action, Outcome, Client, Kind string
 	Decision, Revision, MFA, Cursor        string
-	Query                                  storage.AuditQuery
-	Errors                                 map[string]string
+	// Order is "oldest" for oldest first, "" for newest first; Back is
+	// true when Cursor leads back (dir=prev).
+	Order  string
+	Back   bool
+	Query  storage.AuditQuery
+	Errors map[string]string
 }
 
 const formTime = "2006-01-02T15:04"
@@ -34,9 +38,15 @@ func parseAuditFilter(c echo.Context, now time.Time) (auditFilter, error) {
 	f := auditFilter{Range: q.Get("range"), Since: q.Get("since"), Until: q.Get("until"),
 		Subject: strings.TrimSpace(q.Get("subject")), Action: strings.TrimSpace(q.Get("action")), Outcome: q.Get("outcome"),
 		Client: strings.TrimSpace(q.Get("client")), Kind: q.Get("kind"), Decision: strings.TrimSpace(q.Get("decision")),
-		Revision: strings.TrimSpace(q.Get("revision")), MFA: q.Get("mfa"), Cursor: q.Get("cursor"), Errors: map[string]string{}}
-	f.Query = storage.AuditQuery{Subject: f.Subject, Action: f.Action, Outcome: f.Outcome, ClientID: f.Client,
-		Kind: f.Kind, DecisionID: f.Decision, Cursor: f.Cursor, Limit: 50}
+		Revision: strings.TrimSpace(q.Get("revision")), MFA: q.Get("mfa"), Cursor: q.Get("cursor"), Errors: map[string]string{},
+		Back: q.Get("dir") == "prev"}
+	if q.Get("order") == "oldest" {
+		f.Order = "oldest"
+	}
+	// Subject and action match as people type them: any case, any prefix
+	// ("ali" finds "Alice", "billing" every billing action).
+	f.Query = storage.AuditQuery{SubjectPrefix: f.Subject, ActionPrefix: f.Action, Outcome: f.Outcome, ClientID: f.Client,
+		Kind: f.Kind, DecisionID: f.Decision, Cursor: f.Cursor, Limit: 50, OldestFirst: f.Order == "oldest"}
 	ranges := map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
 	if d, ok := ranges[f.Range]; ok {
 		since := now.Add(-d)
@@ -57,6 +67,9 @@ func parseAuditFilter(c echo.Context, now time.Time) (auditFilter, error) {
 				continue
 			}
 			*p.dst = &t
+		}
+		if since, until := f.Query.Since, f.Query.Until; since != nil && until != nil && !until.After(*since) {
+			f.Errors["until"] = "must be later than From; swap the two dates?"
 		}
 	}
 	if f.Revision != "" {
@@ -90,7 +103,7 @@ func (f auditFilter) Values() url.Values {
 	v := url.Values{}
 	for k, x := range map[string]string{"range": f.Range, "since": f.Since, "until": f.Until, "subject": f.Subject,
 		"action": f.Action, "outcome": f.Outcome, "client": f.Client, "kind": f.Kind, "decision": f.Decision,
-		"revision": f.Revision, "mfa": f.MFA} {
+		"revision": f.Revision, "mfa": f.MFA, "order": f.Order} {
 		if x != "" && !(f.Range != "" && (k == "since" || k == "until")) {
 			v.Set(k, x)
 		}
@@ -100,5 +113,5 @@ func (f auditFilter) Values() url.Values {
 
 // Trail is the filter as admin reads it.
 func (f auditFilter) Trail() trail.Filter {
-	return trail.Filter{Query: f.Query, MFA: f.MFA}
+	return trail.Filter{Query: f.Query, MFA: f.MFA, Back: f.Back && f.Cursor != ""}
 }

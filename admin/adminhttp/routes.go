@@ -50,6 +50,8 @@ func (s *server) routes(e *echo.Echo) {
 	r.GET("/audit/verify", s.verifyPage)
 	r.POST("/audit/verify", s.verifySubmit)
 	r.GET("/audit/admin", s.adminActivity)
+	r.POST("/audit/saved", s.auditSave)
+	r.POST("/audit/saved/:id/delete", s.auditSavedDelete)
 
 	r.GET("/clients", s.clientList)
 	w.GET("/clients/new", s.clientNew)

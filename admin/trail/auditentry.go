@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
@@ -60,6 +59,8 @@ type Entry struct {
 	Facts AuthnFacts
 	// FlowDetail is set for flow records (step-up, CIBA, session).
 	FlowDetail *storage.FlowDetail
+	// Admin is set for admin records: the change's target and reason.
+	Admin *AdminFacts
 }
 
 // EntryOf reads the facts of r.
@@ -68,21 +69,17 @@ func EntryOf(r storage.AuditRecord) Entry {
 	if d, ok := storage.FlowDetailOf(r); ok {
 		e.FlowDetail = &d
 	}
+	if r.Kind == storage.KindAdmin {
+		f := AdminFactsOf(r)
+		e.Admin = &f
+	}
 	return e
 }
 
 // ActivityEntry is one admin change: who, what, on which target and why.
 type ActivityEntry struct {
 	Rec storage.AuditRecord
-	// Reason is the reason the admin gave (or the draft's message).
-	Reason string
-	// Error is why a refused action or a failed sign-in did not happen.
-	Error string
-	// Label is how people know the actor (an SSO admin's e-mail); the
-	// actor itself is the verified identity (issuer|subject).
-	Label string
-	// Target is "revision N" or "client ID", "" for other changes.
-	Target string
+	AdminFacts
 }
 
 // ActivityPage is one page of admin changes, newest first.
@@ -102,23 +99,7 @@ func (t *Trail) AdminActivity(ctx context.Context, cursor string) (ActivityPage,
 	}
 	out := ActivityPage{NextCursor: page.NextCursor, Entries: make([]ActivityEntry, len(page.Records))}
 	for i, r := range page.Records {
-		// Detail is whatever the change wrote (see Policies.audit and
-		// Clients); a record that is not an object still lists.
-		var d map[string]any
-		_ = json.Unmarshal(r.Detail, &d)
-		e := ActivityEntry{Rec: r}
-		e.Reason, _ = d["reason"].(string)
-		if e.Reason == "" {
-			e.Reason, _ = d["message"].(string)
-		}
-		e.Error, _ = d["error"].(string)
-		e.Label, _ = d["actor_label"].(string)
-		if rev, ok := d["revision"].(float64); ok {
-			e.Target = "revision " + strconv.FormatInt(int64(rev), 10)
-		} else if cl, ok := d["client"].(string); ok {
-			e.Target = "client " + cl
-		}
-		out.Entries[i] = e
+		out.Entries[i] = ActivityEntry{Rec: r, AdminFacts: AdminFactsOf(r)}
 	}
 	return out, nil
 }

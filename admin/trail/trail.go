@@ -12,6 +12,7 @@ import (
 // Store is the part of storage.Store that reading the audit trail uses.
 type Store interface {
 	SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error)
+	CountAudit(ctx context.Context, q storage.AuditQuery, bound int64) (storage.AuditCount, error)
 	ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error
 	VerifyAnchored(ctx context.Context, anchors storage.Anchors) (storage.VerifyReport, error)
 }
@@ -45,6 +46,9 @@ type Filter struct {
 	// MFA is "yes" or "no" to keep only decisions whose sign-in had (or
 	// lacked) MFA; "" keeps every record.
 	MFA string
+	// Back is true when Query.Cursor is a page's PrevCursor: an MFA
+	// search that must read more store pages then reads further back.
+	Back bool
 }
 
 // keeps applies the MFA filter. Only decisions have a sign-in to judge, so
@@ -62,11 +66,12 @@ func (f Filter) keeps(rec storage.AuditRecord) bool {
 	return mfa == (f.MFA == "yes")
 }
 
-// SearchPage is one page of search results, newest first.
+// SearchPage is one page of search results in the query's order.
 type SearchPage struct {
 	Entries []Entry
-	// NextCursor continues the search; "" on the last page.
-	NextCursor string
+	// NextCursor continues the search; "" on the last page. PrevCursor
+	// goes back (Filter.Back); "" on the first page.
+	NextCursor, PrevCursor string
 	// Scanned counts the records read to fill the page, which the MFA
 	// filter makes larger than the page.
 	Scanned int
@@ -81,7 +86,7 @@ const maxMFAScan = 20
 func (t *Trail) Search(ctx context.Context, f Filter) (SearchPage, error) {
 	q := f.Query
 	var out SearchPage
-	for range maxMFAScan {
+	for i := range maxMFAScan {
 		page, err := t.cfg.Store.SearchAudit(ctx, q)
 		if errors.Is(err, storage.ErrInvalid) {
 			return SearchPage{}, fmt.Errorf("%w: the paging link is not valid; start the search again", admin.ErrInvalid)
@@ -90,18 +95,48 @@ func (t *Trail) Search(ctx context.Context, f Filter) (SearchPage, error) {
 			return SearchPage{}, fmt.Errorf("search audit: %w", err)
 		}
 		out.Scanned += len(page.Records)
+		var kept []Entry
 		for _, r := range page.Records {
 			if f.keeps(r) {
-				out.Entries = append(out.Entries, EntryOf(r))
+				kept = append(kept, EntryOf(r))
 			}
 		}
-		out.NextCursor = page.NextCursor
-		if f.MFA == "" || len(out.Entries) >= q.Limit || page.NextCursor == "" {
+		// Reading back, each store page comes before the ones read so far.
+		further := page.NextCursor
+		if f.Back {
+			out.Entries, further = append(kept, out.Entries...), page.PrevCursor
+			out.PrevCursor = page.PrevCursor
+			if i == 0 {
+				out.NextCursor = page.NextCursor
+			}
+		} else {
+			out.Entries = append(out.Entries, kept...)
+			out.NextCursor = page.NextCursor
+			if i == 0 {
+				out.PrevCursor = page.PrevCursor
+			}
+		}
+		if f.MFA == "" || len(out.Entries) >= q.Limit || further == "" {
 			return out, nil
 		}
-		q.Cursor = page.NextCursor
+		q.Cursor = further
 	}
 	return out, nil
+}
+
+// CountBound is how far Count counts exactly: a search matching more says
+// "more than CountBound", so a broad search never counts the whole trail.
+const CountBound = 10_000
+
+// Count counts the records matching f's query, exactly up to CountBound.
+// The MFA filter is not applied: it needs each record's input, so it is
+// applied page by page (SearchPage.Scanned says how far).
+func (t *Trail) Count(ctx context.Context, f Filter) (storage.AuditCount, error) {
+	n, err := t.cfg.Store.CountAudit(ctx, f.Query, CountBound)
+	if err != nil {
+		return storage.AuditCount{}, fmt.Errorf("count audit records: %w", err)
+	}
+	return n, nil
 }
 
 // DecisionRecords is every record of one decision: the decision itself and
