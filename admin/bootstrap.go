@@ -6,29 +6,40 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/stepgate/stepgate/storage"
 )
 
-// BootstrapAdmin is the account that signs in with a password when no SSO is
-// configured.
+// BootstrapAdmin is the local account created on first start, so that
+// someone can sign in before any other account or SSO exists.
 const BootstrapAdmin = "admin"
 
-// SettingBootstrapPasswordHash is the settings key of the bootstrap admin's
-// bcrypt password hash.
-const SettingBootstrapPasswordHash = "admin.bootstrap_password_hash"
+// MinPasswordLength and MaxPasswordLength bound local passwords; bcrypt
+// uses at most 72 bytes, and a longer password would be silently cut.
+const (
+	MinPasswordLength = 12
+	MaxPasswordLength = 72
+)
 
-// SettingStore is the part of storage.Store holding settings.
-type SettingStore interface {
-	storage.Settings
+// CheckPassword returns why password is not acceptable for a local
+// account, or nil.
+func CheckPassword(password string) error {
+	switch {
+	case len(password) < MinPasswordLength:
+		return fmt.Errorf("%w: the password must have at least %d characters", ErrInvalid, MinPasswordLength)
+	case len(password) > MaxPasswordLength:
+		return fmt.Errorf("%w: the password must have at most %d bytes", ErrInvalid, MaxPasswordLength)
+	}
+	return nil
 }
 
-// BootstrapStore is what setting the bootstrap password uses: settings, and
-// a transaction to change one together with its audit record.
+// BootstrapStore is what setting the bootstrap password uses: the local
+// accounts, and a transaction to change one together with its record.
 type BootstrapStore interface {
-	storage.Settings
+	storage.AdminUsers
 	Atomic(ctx context.Context, fn func(tx storage.Store) error) error
 }
 
@@ -36,20 +47,25 @@ type BootstrapStore interface {
 // admin's password.
 const ActionBootstrapPassword = "admin.bootstrap_password.set"
 
-// EnsureBootstrapPassword sets the bootstrap admin password on first start
-// and returns it so that it can be shown once. password is used when given
-// (STEPGATE_BOOTSTRAP_ADMIN_PASSWORD); otherwise one is generated. On later
-// starts it returns "" and changes nothing, unless a password is given, which
-// then replaces the stored one (an operator's way to reset it). The new hash
-// and the record of the change, by actor, commit together.
+// EnsureBootstrapPassword creates the bootstrap admin account on first
+// start and returns its password so that it can be shown once. password is
+// used when given (STEPGATE_BOOTSTRAP_ADMIN_PASSWORD); otherwise one is
+// generated. On later starts it returns "" and changes nothing, unless a
+// password is given that is not the account's already: it then replaces
+// the stored one (an operator's way to reset it), which ends the
+// account's sessions; a disabled bootstrap admin stays disabled. The
+// account and the record of the change, by actor, commit together.
 func EnsureBootstrapPassword(ctx context.Context, s BootstrapStore, rec *Recorder, actor, password string) (shown string, err error) {
-	_, err = s.GetSetting(ctx, SettingBootstrapPasswordHash)
+	existing, err := s.GetAdminUser(ctx, BootstrapAdmin)
 	switch {
 	case err == nil && password == "":
+		return "", nil
+	case err == nil && bcrypt.CompareHashAndPassword([]byte(existing.PasswordHash), []byte(password)) == nil:
 		return "", nil
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return "", fmt.Errorf("read bootstrap admin: %w", err)
 	}
+	exists := err == nil
 	generated := password == ""
 	if generated {
 		b := make([]byte, 18)
@@ -58,15 +74,21 @@ func EnsureBootstrapPassword(ctx context.Context, s BootstrapStore, rec *Recorde
 		}
 		password = base64.RawURLEncoding.EncodeToString(b)
 	}
-	if len(password) < 12 {
-		return "", fmt.Errorf("%w: the bootstrap admin password must have at least 12 characters", ErrInvalid)
+	if err := CheckPassword(password); err != nil {
+		return "", fmt.Errorf("the bootstrap admin password: %w", err)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return "", fmt.Errorf("hash bootstrap password: %w", err)
 	}
 	err = s.Atomic(ctx, func(tx storage.Store) error {
-		if err := tx.SetSetting(ctx, SettingBootstrapPasswordHash, string(hash)); err != nil {
+		if exists {
+			existing.PasswordHash, existing.UpdatedAt = string(hash), time.Time{}
+			if _, err := tx.UpdateAdminUser(ctx, existing); err != nil {
+				return err
+			}
+		} else if _, err := tx.CreateAdminUser(ctx, storage.AdminUser{Name: BootstrapAdmin, Role: string(RoleAdmin),
+			PasswordHash: string(hash), CreatedBy: actor}); err != nil {
 			return err
 		}
 		return rec.Change(ctx, tx, actor, ActionBootstrapPassword, map[string]any{"account": BootstrapAdmin, "generated": generated})
@@ -78,16 +100,4 @@ func EnsureBootstrapPassword(ctx context.Context, s BootstrapStore, rec *Recorde
 		return "", nil
 	}
 	return password, nil
-}
-
-// CheckBootstrapPassword reports whether password is the bootstrap admin's.
-func CheckBootstrapPassword(ctx context.Context, s SettingStore, password string) (bool, error) {
-	hash, err := s.GetSetting(ctx, SettingBootstrapPasswordHash)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read bootstrap admin: %w", err)
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil, nil
 }

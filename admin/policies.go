@@ -194,7 +194,7 @@ func (p *Policies) Push(ctx context.Context, actor string, files policy.Files, m
 		if activate {
 			// The bytes were validated a moment ago: activating them
 			// compiles and tests nothing again.
-			rev, err = p.activateTx(ctx, tx, actor, rev.ID, message, "policy.activate", nil)
+			rev, err = p.activateTx(ctx, tx, actor, rev.ID, message, "policy.activate", nil, nil)
 		}
 		return err
 	})
@@ -216,37 +216,13 @@ func (p *Policies) Activate(ctx context.Context, actor string, id int64, reason 
 // activate validates revision id and makes it active, recording what with
 // extra in the record's detail.
 func (p *Policies) activate(ctx context.Context, actor string, id int64, reason, what string, extra map[string]any) (storage.PolicyRevision, error) {
-	detail := map[string]any{"revision": id, "reason": reason}
-	maps.Copy(detail, extra)
-	rev, err := p.cfg.Store.GetRevision(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
-	}
-	if err != nil {
-		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
-	}
-	detail["hash"] = rev.Hash
-	files, err := policy.ReadTarball(rev.Bundle)
-	if err != nil {
-		return storage.PolicyRevision{}, fmt.Errorf("revision %d: %w", id, err)
-	}
-	v, err := p.Validate(ctx, files)
-	if errors.Is(err, ErrInvalid) {
-		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("revision %d: %w", id, err), detail)
-	}
-	if err != nil {
+	if err := p.checkActivatable(ctx, actor, id, reason, what, extra); err != nil {
 		return storage.PolicyRevision{}, err
 	}
-	if v.Compile != nil {
-		return storage.PolicyRevision{}, p.refuse(ctx, actor, what, fmt.Errorf("%w: revision %d: %v", ErrInvalid, id, v.Compile), detail)
-	}
-	if v.Failed > 0 {
-		detail["tests_passed"], detail["tests_failed"] = v.Passed, v.Failed
-		return storage.PolicyRevision{}, p.refuse(ctx, actor, what,
-			fmt.Errorf("%w: revision %d: %d of %d failed", ErrTestsFailed, id, v.Failed, len(v.Tests)), detail)
-	}
-	err = p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
-		rev, err = p.activateTx(ctx, tx, actor, id, reason, what, extra)
+	var rev storage.PolicyRevision
+	err := p.cfg.Store.Atomic(ctx, func(tx storage.Store) error {
+		var err error
+		rev, err = p.activateTx(ctx, tx, actor, id, reason, what, extra, nil)
 		return err
 	})
 	if err != nil {
@@ -256,16 +232,32 @@ func (p *Policies) activate(ctx context.Context, actor string, id int64, reason,
 	return rev, nil
 }
 
-// activateTx activates revision id in tx and records what there, with
-// extra in the record's detail.
-func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor string, id int64, reason, what string, extra map[string]any) (storage.PolicyRevision, error) {
+// activateTx activates revision id in tx, opens its period in the
+// timeline and records what there, with extra in the record's detail. A
+// revision already active stays as it is, and its period open.
+func (p *Policies) activateTx(ctx context.Context, tx storage.Store, actor string, id int64, reason, what string, extra map[string]any, ap *Approved) (storage.PolicyRevision, error) {
 	prev, _, err := tx.ActiveRevisionID(ctx)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.PolicyRevision{}, fmt.Errorf("read active revision: %w", err)
 	}
-	rev, err := tx.ActivateRevision(ctx, id, actor, p.cfg.Now())
+	now := p.cfg.Now()
+	period := storage.RevisionActivation{RevisionID: id, Kind: storage.ActivationActivate, ActivatedAt: now,
+		ActivatedBy: actor, ActivatedLabel: ActorLabelFrom(ctx), Reason: reason}
+	if what == "policy.rollback" {
+		period.Kind = storage.ActivationRollback
+	}
+	if ap != nil {
+		period.ActivatedBy, period.ActivatedLabel = ap.RequestedBy, ap.RequestedLabel
+		period.ApprovalID, period.ApprovedBy, period.ApprovedLabel = ap.RequestID, actor, ap.ApprovedLabel
+	}
+	rev, err := tx.ActivateRevision(ctx, id, period.ActivatedBy, now)
 	if err != nil {
 		return storage.PolicyRevision{}, fmt.Errorf("activate revision %d: %w", id, err)
+	}
+	if prev != id {
+		if _, err := tx.AppendActivation(ctx, period); err != nil {
+			return storage.PolicyRevision{}, fmt.Errorf("record activation period of revision %d: %w", id, err)
+		}
 	}
 	detail := map[string]any{"revision": rev.ID, "hash": rev.Hash, "previous": prev, "reason": reason}
 	maps.Copy(detail, extra)

@@ -39,16 +39,21 @@ func (e *unrecordedError) Error() string {
 
 func (e *unrecordedError) Unwrap() []error { return []error{ErrUnrecorded, e.err} }
 
-// LocalAdmin is the actor of the bootstrap admin, the one local account
-// that signs in with a password. It is the account name itself: there is no
-// issuer to qualify it with, and records written before SSO actors existed
-// name it the same way.
+// LocalAdmin is the actor of the bootstrap admin, the local account
+// created on first start: LocalActor(BootstrapAdmin).
 const LocalAdmin = BootstrapAdmin
+
+// LocalActor returns the actor of a local account (one signing in with a
+// password): the account name itself. There is no issuer to qualify it
+// with, records written before named accounts existed name the bootstrap
+// admin the same way, and account names contain neither ':' nor '|', so
+// no local actor looks like a "cli:", "system:" or SSO actor.
+func LocalActor(name string) string { return name }
 
 // SSOActor returns the actor of a person signed in with single sign-on:
 // "ISSUER|SUBJECT" from their ID token, which the IdP guarantees to be
 // unique and stable, unlike an e-mail address. Other actors are
-// LocalAdmin, "cli:USER" for the command line and "system:…" for stepgate.
+// LocalActor for local accounts, "cli:USER" for the command line and "system:…" for stepgate.
 func SSOActor(issuer, subject string) string { return issuer + "|" + subject }
 
 type actorLabelKey struct{}

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/users"
 	"github.com/stepgate/stepgate/pdp/policy"
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
@@ -118,9 +121,11 @@ func takeSnapshot(t testing.TB, st storage.Store) snapshot {
 	if s.client, err = st.GetClient(ctx, "billing"); err != nil {
 		t.Fatal(err)
 	}
-	if s.password, err = st.GetSetting(ctx, admin.SettingBootstrapPasswordHash); err != nil {
+	u, err := st.GetAdminUser(ctx, admin.BootstrapAdmin)
+	if err != nil {
 		t.Fatal(err)
 	}
+	s.password = u.PasswordHash
 	page, err := st.SearchAudit(ctx, storage.AuditQuery{Kind: storage.KindAdmin, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +372,11 @@ func TestPasswordSignInsAreRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	signIn := &admin.PasswordSignIn{Settings: st, Recorder: l.recorder,
+	accounts, err := users.New(users.Config{Store: st, Recorder: l.recorder, Cost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := &admin.PasswordSignIn{Accounts: accounts, Recorder: l.recorder,
 		Limiter: admin.NewLoginLimiter(2, time.Minute, func() time.Time { return clk })}
 	steps := []struct {
 		name, user, password, what string
@@ -380,7 +389,7 @@ func TestPasswordSignInsAreRecorded(t *testing.T) {
 		{"rate limited", "admin", "the-right-password", admin.ActionSignIn, false, admin.ErrRateLimited, admin.LocalAdmin, admin.OutcomeFailed},
 	}
 	for _, s := range steps {
-		err := signIn.Check(ctx, "192.0.2.1", s.user, s.password)
+		_, err := signIn.Check(ctx, "192.0.2.1", s.user, s.password)
 		if !errors.Is(err, s.want) {
 			t.Fatalf("%s: error = %v, want %v", s.name, err, s.want)
 		}
@@ -393,13 +402,13 @@ func TestPasswordSignInsAreRecorded(t *testing.T) {
 		}
 	}
 	clk = clk.Add(time.Hour)
-	if err := signIn.Check(ctx, "192.0.2.7", "admin", "the-right-password"); err != nil {
+	if acct, err := signIn.Check(ctx, "192.0.2.7", "admin", "the-right-password"); err != nil || acct.Name != "admin" || acct.Role != admin.RoleAdmin {
 		t.Fatalf("sign-in: %v", err)
 	}
 	if rec, _ := lastRecord(t, st); rec.Action != admin.ActionSignIn || rec.Outcome != admin.OutcomeOK || rec.Actor != admin.LocalAdmin {
 		t.Errorf("sign-in record: %s %s by %q", rec.Action, rec.Outcome, rec.Actor)
 	}
-	if err := signIn.Reauthenticate(ctx, "192.0.2.7", "admin", "the-right-password"); err != nil {
+	if _, err := signIn.Reauthenticate(ctx, "192.0.2.7", "admin", "the-right-password"); err != nil {
 		t.Fatalf("re-authentication: %v", err)
 	}
 	if rec, _ := lastRecord(t, st); rec.Action != admin.ActionReauth || rec.Outcome != admin.OutcomeOK {
@@ -410,8 +419,8 @@ func TestPasswordSignInsAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unrecorded := &admin.PasswordSignIn{Settings: st, Recorder: down, Limiter: admin.NewLoginLimiter(5, time.Minute, time.Now)}
-	if err := unrecorded.Check(ctx, "192.0.2.7", "admin", "the-right-password"); !errors.Is(err, errAuditDown) {
+	unrecorded := &admin.PasswordSignIn{Accounts: accounts, Recorder: down, Limiter: admin.NewLoginLimiter(5, time.Minute, time.Now)}
+	if _, err := unrecorded.Check(ctx, "192.0.2.7", "admin", "the-right-password"); !errors.Is(err, errAuditDown) {
 		t.Errorf("sign-in with the trail down: %v, want it to fail for want of a record", err)
 	}
 }

@@ -34,8 +34,11 @@ type Session struct {
 	// name, or the e-mail address (or other name) the IdP gave.
 	User string `json:"user"`
 	Role Role   `json:"role"`
-	// Method is "password" (bootstrap admin) or "sso".
+	// Method is "password" (a local account) or "sso".
 	Method string `json:"method"`
+	// Version is the local account's version when the session began; the
+	// session ends when the account changes (AccountChecker).
+	Version int64 `json:"ver,omitempty"`
 	// Issuer and Subject are who the IdP vouched for (SSO only): the
 	// verified identity the admin audit trail names (see Actor).
 	Issuer  string `json:"iss,omitempty"`
@@ -55,12 +58,20 @@ type Session struct {
 
 // Actor is who the session's changes are recorded as: issuer and subject
 // for single sign-on (User is only the label, see WithActorLabel), and
-// LocalAdmin for the bootstrap admin.
+// the account (LocalActor) for a local account.
 func (s *Session) Actor() string {
 	if s.Method == "sso" {
 		return SSOActor(s.Issuer, s.Subject)
 	}
-	return LocalAdmin
+	return LocalActor(s.User)
+}
+
+// AccountChecker says whether a local account still stands as it did when
+// a session began; admin/users implements it.
+type AccountChecker interface {
+	// Current reports whether account name exists, is enabled and still
+	// has version (no password, role or status change since).
+	Current(ctx context.Context, name string, version int64) (bool, error)
 }
 
 // Key returns the cookie value of a session just created or rotated.
@@ -80,6 +91,9 @@ type SessionsConfig struct {
 	AbsoluteTimeout time.Duration
 	// Recorder records sign-outs. Required.
 	Recorder *Recorder
+	// Accounts ends the sessions of local accounts that were disabled or
+	// changed since they signed in; nil checks nothing.
+	Accounts AccountChecker
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
@@ -155,7 +169,17 @@ func (m *Sessions) Load(ctx context.Context, key string) (*Session, error) {
 	now := m.cfg.Now()
 	// An SSO session stored before subjects were kept has no verified
 	// identity to record changes under: it signs in again.
-	if !now.Before(m.expiry(&s)) || (s.Method == "sso" && (s.Issuer == "" || s.Subject == "")) {
+	stale := !now.Before(m.expiry(&s)) || (s.Method == "sso" && (s.Issuer == "" || s.Subject == ""))
+	if !stale && s.Method == "password" && m.cfg.Accounts != nil {
+		// A disabled account's sessions end with it; so do those opened
+		// with a password since replaced, or under another role.
+		ok, err := m.cfg.Accounts.Current(ctx, s.User, s.Version)
+		if err != nil {
+			return nil, fmt.Errorf("check admin account of session: %w", err)
+		}
+		stale = !ok
+	}
+	if stale {
 		if err := m.cfg.Store.DeleteAdminSession(ctx, h); err != nil {
 			m.cfg.Logger.WarnContext(ctx, "delete expired admin session", "err", err)
 		}

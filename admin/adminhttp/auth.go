@@ -27,6 +27,7 @@ func (s *server) loginPage(c echo.Context) error {
 	if sessionOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, admin.SafeReturnTo(c.QueryParam("return_to")))
 	}
+	// The bootstrap account is the one that exists on a first start.
 	v := loginView{ReturnTo: admin.SafeReturnTo(c.QueryParam("return_to")), User: admin.BootstrapAdmin}
 	if c.QueryParam("expired") != "" {
 		v.Error = "Your session ended. Please sign in again."
@@ -61,7 +62,7 @@ func (s *server) loginSubmit(c echo.Context) error {
 	}
 	v := loginView{User: c.FormValue("user"), ReturnTo: admin.SafeReturnTo(c.FormValue("return_to"))}
 	ctx := c.Request().Context()
-	err = s.password.Check(ctx, c.RealIP(), v.User, c.FormValue("password"))
+	acct, err := s.password.Check(ctx, c.RealIP(), v.User, c.FormValue("password"))
 	var rl *admin.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -77,7 +78,7 @@ func (s *server) loginSubmit(c echo.Context) error {
 	if old := sessionOf(c); old != nil {
 		_ = s.sessions.End(ctx, old.Key())
 	}
-	sess, err := s.sessions.Create(ctx, admin.Session{User: admin.LocalAdmin, Role: admin.RoleAdmin, Method: "password", AMR: []string{"pwd"}})
+	sess, err := s.sessions.Create(ctx, admin.Session{User: acct.Name, Role: acct.Role, Version: acct.Version, Method: "password", AMR: []string{"pwd"}})
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (s *server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// reauthPage asks the bootstrap admin for the password again before a
+// reauthPage asks a local account for the password again before a
 // sensitive action; SSO sessions go back to the IdP instead.
 func (s *server) reauthPage(c echo.Context) error {
 	sess := sessionOf(c)
@@ -115,7 +116,7 @@ func (s *server) reauthSubmit(c echo.Context) error {
 	sess := sessionOf(c)
 	ctx := c.Request().Context()
 	v := loginView{User: sess.User, ReturnTo: admin.SafeReturnTo(c.FormValue("return_to")), Reauth: true}
-	err := s.password.Reauthenticate(ctx, c.RealIP(), sess.User, c.FormValue("password"))
+	_, err := s.password.Reauthenticate(ctx, c.RealIP(), sess.User, c.FormValue("password"))
 	var rl *admin.RateLimitError
 	switch {
 	case errors.As(err, &rl):

@@ -80,6 +80,14 @@ type Config struct {
 	// use that address. Default none: the connection's own address is the
 	// client's and X-Forwarded-For is ignored.
 	TrustedProxies []netip.Prefix
+	// RequireApproval makes every activation and rollback in the UI a
+	// request that another admin approves ("four eyes"); ApprovalTTL is
+	// how long a request waits before it expires, default 24h.
+	RequireApproval bool
+	ApprovalTTL     time.Duration
+	// PasswordCost is the bcrypt cost of local account passwords; default
+	// bcrypt.DefaultCost.
+	PasswordCost int
 	// ImpactSample is how many recent decisions impact analysis replays by
 	// default; 1000.
 	ImpactSample int

@@ -62,6 +62,12 @@ func (s *server) routes(e *echo.Echo) {
 	w.POST("/clients/:id/revoke", s.clientRevoke)
 	w.POST("/clients/:id/end-overlap", s.clientEndOverlap)
 
+	r.GET("/users", s.userList)
+	w.POST("/users", s.userAdd)
+	w.POST("/users/:name/disable", s.userDisable)
+	w.POST("/users/:name/enable", s.userEnable)
+	w.POST("/users/:name/password", s.userPassword)
+
 	r.GET("/api/session", s.apiSession)
 	r.GET("/api/audit", s.apiAuditSearch)
 	r.POST("/api/policies/:id/playground", s.apiPlayground)

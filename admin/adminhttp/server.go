@@ -14,6 +14,7 @@ import (
 
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/admin/trail"
+	"github.com/stepgate/stepgate/admin/users"
 	"github.com/stepgate/stepgate/webui"
 )
 
@@ -25,6 +26,7 @@ type server struct {
 	clients  *admin.Clients
 	trail    *trail.Trail
 	password *admin.PasswordSignIn
+	users    *users.Service
 	recorder *admin.Recorder
 	sso      *admin.SSO
 	gate     *admin.Gate
@@ -48,8 +50,11 @@ func New(cfg Config) (http.Handler, error) {
 	// refusals go to the chain of the process's audit writer.
 	s := &server{cfg: cfg, log: cfg.Logger, recorder: cfg.Policies.Recorder()}
 	var err error
+	if s.users, err = users.New(users.Config{Store: cfg.Store, Recorder: s.recorder, Cost: cfg.PasswordCost, Now: cfg.Now}); err != nil {
+		return nil, err
+	}
 	if s.sessions, err = admin.NewSessions(admin.SessionsConfig{Store: cfg.Store, IdleTimeout: cfg.IdleTimeout,
-		AbsoluteTimeout: cfg.AbsoluteTimeout, Recorder: s.recorder, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		AbsoluteTimeout: cfg.AbsoluteTimeout, Recorder: s.recorder, Accounts: s.users, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	if s.clients, err = admin.NewClients(admin.ClientsConfig{Store: cfg.Store, Recorder: s.recorder,
@@ -59,7 +64,7 @@ func New(cfg Config) (http.Handler, error) {
 	if s.trail, err = trail.New(trail.Config{Store: cfg.Store, Anchoring: cfg.Anchoring}); err != nil {
 		return nil, err
 	}
-	s.password = &admin.PasswordSignIn{Settings: cfg.Store, Recorder: s.recorder,
+	s.password = &admin.PasswordSignIn{Accounts: s.users, Recorder: s.recorder,
 		Limiter: admin.NewLoginLimiter(cfg.LoginBurst, cfg.LoginInterval, cfg.Now)}
 	formAction := "'self'"
 	if c := cfg.SSO; c != nil {
