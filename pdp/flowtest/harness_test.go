@@ -15,6 +15,7 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/ciba/backchannel"
+	"github.com/stepgate/stepgate/pdp/ciba/enrollment"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/flow"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
@@ -132,8 +133,12 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 	if err := e.logouts.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	enrolled, err := enrollment.NewIssuers(e.verifier.Issuers(), enrollment.Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if e.svc, err = pdp.NewService(pdp.ServiceConfig{Engine: engine, Verifier: e.verifier, Transactions: pdptest.NewTransactions(),
-		CIBAOffers: e.offers, Elevations: elevations, Logouts: e.logouts, Flows: e.flows, Now: e.clock.Now}); err != nil {
+		CIBAOffers: e.offers, Elevations: elevations, Logouts: e.logouts, Flows: e.flows, Enrollment: enrolled, Now: e.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	e.runner = e.newRunner(t, cfg.owner)
