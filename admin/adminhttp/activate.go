@@ -29,6 +29,9 @@ type activateView struct {
 	Summary  []admin.TableChange
 	HasTable bool
 	Files    []admin.FileDiff
+	// RequireApproval turns the form into a request for another admin's
+	// approval.
+	RequireApproval bool
 }
 
 func (s *server) activatePage(c echo.Context) error {
@@ -63,7 +66,7 @@ func (s *server) renderActivate(c echo.Context, status int, reason, msg string) 
 	if err != nil {
 		return err
 	}
-	v := activateView{Rev: rev, Validation: val, Reason: reason, Error: msg}
+	v := activateView{Rev: rev, Validation: val, Reason: reason, Error: msg, RequireApproval: s.approvals != nil}
 	if err := s.compareWithActive(c, &v, files); err != nil {
 		return err
 	}
@@ -88,6 +91,9 @@ func (s *server) activateSubmit(c echo.Context) error {
 	if ok, err := s.sensitive(c, admin.ActionPolicyActivate, self); !ok || err != nil {
 		return err
 	}
+	if s.approvals != nil {
+		return s.requestApproval(c, storage.ApprovalActivate, id, reason)
+	}
 	rev, err := s.cfg.Policies.Activate(c.Request().Context(), sessionOf(c).Actor(), id, reason)
 	if errors.Is(err, admin.ErrUnrecorded) {
 		return err
@@ -106,7 +112,7 @@ func (s *server) activateSubmit(c echo.Context) error {
 // active), the change from the active revision to it and its impact.
 func (s *server) renderRollback(c echo.Context, status int, reason, msg string) error {
 	ctx := c.Request().Context()
-	v := activateView{Rollback: true, Reason: reason, Error: msg}
+	v := activateView{Rollback: true, Reason: reason, Error: msg, RequireApproval: s.approvals != nil}
 	target, err := s.cfg.Policies.RollbackTarget(ctx)
 	if errors.Is(err, admin.ErrNoPrevious) {
 		if v.Error == "" {
@@ -154,6 +160,11 @@ func (s *server) rollbackSubmit(c echo.Context) error {
 	if !v.Allowed {
 		// CheckRollback asks only for what a sign-in can give.
 		return s.reauth(c, v, "/policies/rollback?reason="+url.QueryEscape(reason))
+	}
+	if s.approvals != nil {
+		// Four eyes: a break-glass sign-in lets the request be made, and
+		// the approver passes the same rule; nobody rolls back alone.
+		return s.requestApproval(c, storage.ApprovalRollback, expect, reason)
 	}
 	opts := admin.RollbackOptions{Expect: expect, Detail: map[string]any{"gate": "policy"}}
 	if v.BreakGlass {

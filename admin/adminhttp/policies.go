@@ -16,14 +16,30 @@ import (
 type policyListView struct {
 	Revisions []storage.PolicyRevision
 	ActiveID  int64
+	// Timeline is every activation period, newest first.
+	Timeline []storage.RevisionActivation
+	// Approvals is set in four-eyes mode; Pending counts waiting requests.
+	Approvals bool
+	Pending   int
 }
 
 func (s *server) policyList(c echo.Context) error {
-	list, err := s.cfg.Policies.List(c.Request().Context())
+	ctx := c.Request().Context()
+	list, err := s.cfg.Policies.List(ctx)
 	if err != nil {
 		return err
 	}
-	v := policyListView{Revisions: list}
+	v := policyListView{Revisions: list, Approvals: s.approvals != nil}
+	if v.Timeline, err = s.cfg.Store.ListActivations(ctx, 0); err != nil {
+		return err
+	}
+	if s.approvals != nil {
+		pending, err := s.approvals.List(ctx, storage.ApprovalPending, 0)
+		if err != nil {
+			return err
+		}
+		v.Pending = len(pending)
+	}
 	for _, r := range list {
 		if r.State == storage.RevisionActive {
 			v.ActiveID = r.ID
@@ -47,6 +63,8 @@ type policyView struct {
 	TableErr   string
 	Validation *admin.Validation
 	Others     []storage.PolicyRevision
+	// Timeline is every period the revision was active, newest first.
+	Timeline []storage.RevisionActivation
 	// Warnings are the bundle's own (admin.BundleWarnings: no tests).
 	Warnings []string
 }
@@ -88,6 +106,9 @@ func (s *server) policyPage(c echo.Context, status int, v *policyView, files pol
 	}
 	all, err := s.cfg.Policies.List(c.Request().Context())
 	if err != nil {
+		return err
+	}
+	if v.Timeline, err = s.cfg.Store.ListActivations(c.Request().Context(), v.Rev.ID); err != nil {
 		return err
 	}
 	for _, r := range all {

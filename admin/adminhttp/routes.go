@@ -43,6 +43,9 @@ func (s *server) routes(e *echo.Echo) {
 	w.POST("/policies/:id/activate", s.activateSubmit)
 	w.GET("/policies/rollback", s.rollbackPage)
 	w.POST("/policies/rollback", s.rollbackSubmit)
+	r.GET("/approvals", s.approvalList)
+	r.GET("/approvals/:id", s.approvalPage)
+	w.POST("/approvals/:id", s.approvalSubmit)
 
 	r.GET("/audit", s.auditSearch)
 	r.GET("/audit/export", s.auditExport)

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/approval"
 	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/admin/users"
 	"github.com/stepgate/stepgate/webui"
@@ -27,11 +28,13 @@ type server struct {
 	trail    *trail.Trail
 	password *admin.PasswordSignIn
 	users    *users.Service
-	recorder *admin.Recorder
-	sso      *admin.SSO
-	gate     *admin.Gate
-	views    *webui.Views
-	csp      string
+	// approvals is nil unless Config.RequireApproval.
+	approvals *approval.Service
+	recorder  *admin.Recorder
+	sso       *admin.SSO
+	gate      *admin.Gate
+	views     *webui.Views
+	csp       string
 }
 
 // New validates cfg and returns the admin UI and admin API as one handler.
@@ -52,6 +55,12 @@ func New(cfg Config) (http.Handler, error) {
 	var err error
 	if s.users, err = users.New(users.Config{Store: cfg.Store, Recorder: s.recorder, Cost: cfg.PasswordCost, Now: cfg.Now}); err != nil {
 		return nil, err
+	}
+	if cfg.RequireApproval {
+		if s.approvals, err = approval.New(approval.Config{Store: cfg.Store, Policies: cfg.Policies, Recorder: s.recorder,
+			TTL: cfg.ApprovalTTL, Now: cfg.Now}); err != nil {
+			return nil, err
+		}
 	}
 	if s.sessions, err = admin.NewSessions(admin.SessionsConfig{Store: cfg.Store, IdleTimeout: cfg.IdleTimeout,
 		AbsoluteTimeout: cfg.AbsoluteTimeout, Recorder: s.recorder, Accounts: s.users, Now: cfg.Now, Logger: cfg.Logger}); err != nil {

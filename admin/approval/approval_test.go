@@ -113,16 +113,16 @@ func TestFourEyesActivation(t *testing.T) {
 		t.Fatal("the request activated something")
 	}
 	// The requester cannot approve, even under another label.
-	if _, err := f.svc.Approve(as(t, "someone-else@example.com"), alice, req.ID, "looks fine", f.first.ID); !errors.Is(err, approval.ErrSelfApproval) {
+	if _, err := f.svc.Approve(as(t, "someone-else@example.com"), alice, req.ID, "looks fine", f.first.ID, nil); !errors.Is(err, approval.ErrSelfApproval) {
 		t.Fatalf("self approval: %v, want ErrSelfApproval", err)
 	}
 	if rec, _ := f.lastRecord(t); rec.Action != approval.ActionApprove || rec.Outcome != admin.OutcomeRefused {
 		t.Errorf("self approval record = %s %s", rec.Action, rec.Outcome)
 	}
-	if _, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "", f.first.ID); !errors.Is(err, approval.ErrNoReason) {
+	if _, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "", f.first.ID, nil); !errors.Is(err, approval.ErrNoReason) {
 		t.Errorf("approval without reason: %v", err)
 	}
-	if _, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "reviewed", f.draft.ID); !errors.Is(err, approval.ErrStale) {
+	if _, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "reviewed", f.draft.ID, nil); !errors.Is(err, approval.ErrStale) {
 		t.Errorf("approval against another active revision than shown: %v, want ErrStale", err)
 	}
 	if f.active(t) != f.first.ID {
@@ -130,7 +130,7 @@ func TestFourEyesActivation(t *testing.T) {
 	}
 
 	f.now = f.now.Add(10 * time.Minute)
-	rev, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "reviewed diff and impact", f.first.ID)
+	rev, err := f.svc.Approve(as(t, "bob@example.com"), bob, req.ID, "reviewed diff and impact", f.first.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestFourEyesActivation(t *testing.T) {
 		t.Errorf("period = %+v", p)
 	}
 	// Decided once.
-	if _, err := f.svc.Approve(as(t, "carol"), "https://idp.example|carol", req.ID, "again", f.draft.ID); !errors.Is(err, approval.ErrDecided) {
+	if _, err := f.svc.Approve(as(t, "carol"), "https://idp.example|carol", req.ID, "again", f.draft.ID, nil); !errors.Is(err, approval.ErrDecided) {
 		t.Errorf("second approval: %v, want ErrDecided", err)
 	}
 }
@@ -187,7 +187,7 @@ func TestRejectAndExpire(t *testing.T) {
 	if rec, d := f.lastRecord(t); rec.Action != approval.ActionReject || d["reason"] != "not during the freeze" || d["withdrawn"] != false {
 		t.Errorf("reject record = %s %v", rec.Action, d)
 	}
-	if _, err := f.svc.Approve(as(t, "carol"), "https://idp.example|carol", req.ID, "x", f.first.ID); !errors.Is(err, approval.ErrDecided) {
+	if _, err := f.svc.Approve(as(t, "carol"), "https://idp.example|carol", req.ID, "x", f.first.ID, nil); !errors.Is(err, approval.ErrDecided) {
 		t.Errorf("approve a rejected request: %v", err)
 	}
 	if f.active(t) != f.first.ID {
@@ -200,7 +200,7 @@ func TestRejectAndExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.now = f.now.Add(time.Hour)
-	if _, err := f.svc.Approve(as(t, "bob"), bob, late.ID, "ok now", f.first.ID); !errors.Is(err, approval.ErrExpired) {
+	if _, err := f.svc.Approve(as(t, "bob"), bob, late.ID, "ok now", f.first.ID, nil); !errors.Is(err, approval.ErrExpired) {
 		t.Fatalf("approve an expired request: %v, want ErrExpired", err)
 	}
 	got, _ = f.store.GetApproval(t.Context(), late.ID)
@@ -261,7 +261,7 @@ func TestFourEyesRollback(t *testing.T) {
 	if f.active(t) != f.draft.ID {
 		t.Fatal("the rollback request rolled back")
 	}
-	if _, err := f.svc.Approve(as(t, "bob"), bob, req.ID, "confirmed with on-call", f.draft.ID); err != nil {
+	if _, err := f.svc.Approve(as(t, "bob"), bob, req.ID, "confirmed with on-call", f.draft.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.active(t) != f.first.ID {

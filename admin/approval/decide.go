@@ -12,13 +12,18 @@ import (
 
 // Approve makes request id's revision active, as actor. shownActive is
 // the revision the approver's page compared against (the one active then;
-// 0 for none). The approval, the activation and their records commit in
-// one transaction; nothing goes live when any check fails.
-func (s *Service) Approve(ctx context.Context, actor string, id int64, reason string, shownActive int64) (storage.PolicyRevision, error) {
+// 0 for none); gate, when not nil, says how the approver's own check was
+// decided (the admin UI's break-glass rule for a rollback) and is recorded
+// with the approval. The approval, the activation and their records
+// commit in one transaction; nothing goes live when any check fails.
+func (s *Service) Approve(ctx context.Context, actor string, id int64, reason string, shownActive int64, gate map[string]any) (storage.PolicyRevision, error) {
 	reason = strings.TrimSpace(reason)
 	a, detail, err := s.decidable(ctx, actor, ActionApprove, id, reason)
 	if err != nil {
 		return storage.PolicyRevision{}, err
+	}
+	if gate != nil {
+		detail["gate"] = gate
 	}
 	if actor == a.RequestedBy {
 		return storage.PolicyRevision{}, s.refuse(ctx, actor, ActionApprove, ErrSelfApproval, detail)
