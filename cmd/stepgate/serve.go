@@ -17,6 +17,7 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/authzen"
 	"github.com/stepgate/stepgate/pdp/ciba"
+	"github.com/stepgate/stepgate/pdp/ciba/enrollment"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdpmetrics"
@@ -78,6 +79,10 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
+	enrolled, err := enrollment.NewIssuers(verifier.Issuers(), enrollment.Options{Observer: metrics, Logger: a.log})
+	if err != nil {
+		return err
+	}
 	ready, err := a.newReadiness()
 	if err != nil {
 		return err
@@ -91,7 +96,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	}
 	svc, err := pdp.NewService(pdp.ServiceConfig{
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
-		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows,
+		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows, Enrollment: enrolled,
 		Audit: auditSink{a.audit}, Observer: observers{metrics, ready}, StepUpTTL: cfg.Decision.StepUpTTL,
 		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.redactPaths(), Logger: a.log,
 	})
