@@ -100,3 +100,10 @@ func (p *Policies) ActivateApproved(ctx context.Context, actor string, id int64,
 	p.activated(ctx, rev)
 	return rev, nil
 }
+
+// ActivateNoted is Activate with detail added to the activation's record:
+// how it was authorised when that is not the usual way, such as the
+// command line bypassing four-eyes approval.
+func (p *Policies) ActivateNoted(ctx context.Context, actor string, id int64, reason string, detail map[string]any) (storage.PolicyRevision, error) {
+	return p.activate(ctx, actor, id, reason, "policy.activate", detail)
+}

@@ -37,6 +37,8 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator) (
 		IdleTimeout:     a.cfg.Admin.IdleTimeout,
 		AbsoluteTimeout: a.cfg.Admin.AbsoluteTimeout,
 		TrustedProxies:  proxies,
+		RequireApproval: a.cfg.Admin.RequireApproval,
+		ApprovalTTL:     a.cfg.Admin.ApprovalTTL,
 		Logger:          a.log,
 	}
 	if sso := a.cfg.Admin.SSO; sso != nil {

@@ -175,6 +175,11 @@ type AdminConfig struct {
 	// X-Forwarded-For, which the sign-in limiter and the audit trail use.
 	// Default none: X-Forwarded-For is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// RequireApproval turns every activation and rollback made in the UI
+	// into a request a different admin must approve; default false.
+	// ApprovalTTL is how long a request waits before it expires; default 24h.
+	RequireApproval bool          `yaml:"require_approval"`
+	ApprovalTTL     time.Duration `yaml:"approval_ttl"`
 	// ClientKeyGrace is how long a rotated-away client key keeps working
 	// unless the admin rotating it picks another period; default 24h, at
 	// most 30 days (720h).

@@ -70,6 +70,8 @@ commands:
   policy list                           list revisions
   policy activate REV [-m REASON]       make a revision active
   policy rollback [-m REASON]           re-activate the previously active revision
+                                        (with admin.require_approval: only with
+                                        --bypass-approval, recorded as a bypass)
   policy test DIR|FILE.tar.gz           run a bundle's Rego tests
   audit export --format csv|ndjson [--since T] [--until T] [filters]
                                         stream the audit trail to stdout
@@ -79,6 +81,11 @@ commands:
   audit verify --file EXPORT.ndjson --public-key KEY
                                         check a --chain-order NDJSON export offline
   audit prune --older-than 90d          delete old records, keeping the rest verifiable
+  admin user add NAME [--role admin|auditor]
+  admin user passwd NAME                give a local admin UI account a (new) password:
+                                        $STEPGATE_ADMIN_USER_PASSWORD, or one generated and shown once
+  admin user disable|enable NAME -m REASON
+  admin user list                       list local admin UI accounts
   version                               print the version
 
 Every command honours STEPGATE_DATABASE_URL and STEPGATE_DATA_DIR.
@@ -123,6 +130,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return policyCommand(ctx, cfg, args, stdout, stderr)
 	case "audit":
 		return auditCommand(ctx, cfg, env, args, stdout, stderr)
+	case "admin":
+		return adminCommand(ctx, cfg, env, args, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return exitError{code: 2, msg: fmt.Sprintf("unknown command %q", cmd)}

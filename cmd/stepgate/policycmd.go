@@ -28,6 +28,7 @@ func policyCommand(ctx context.Context, cfg Config, args []string, stdout, stder
 	fs.SetOutput(stderr)
 	activate := fs.Bool("activate", false, "activate the pushed revision")
 	msg := fs.String("m", "", "message or reason recorded in the admin audit")
+	bypass := fs.Bool("bypass-approval", false, "activate or roll back although admin.require_approval is set; recorded as a bypass")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
@@ -47,6 +48,16 @@ func policyCommand(ctx context.Context, cfg Config, args []string, stdout, stder
 	}
 	defer a.close(context.WithoutCancel(ctx))
 	actor := cliActor()
+	// With four-eyes approval on, the command line changes what is active
+	// only when told to bypass it, and the record says so.
+	var noted map[string]any
+	if changesActive := sub == "activate" || sub == "rollback" || (sub == "push" && *activate); changesActive && cfg.Admin.RequireApproval {
+		if !*bypass {
+			return exitError{code: 2, msg: "admin.require_approval is set: request the change in the admin UI for another admin to approve, " +
+				"or pass --bypass-approval to make it now (recorded as a bypass in the admin audit)"}
+		}
+		noted = map[string]any{"approval": "bypassed", "bypass": "command line --bypass-approval"}
+	}
 	switch sub {
 	case "push":
 		if len(pos) != 1 {
@@ -55,6 +66,9 @@ func policyCommand(ctx context.Context, cfg Config, args []string, stdout, stder
 		files, err := readBundle(pos[0])
 		if err != nil {
 			return err
+		}
+		if noted != nil {
+			return exitError{code: 2, msg: "admin.require_approval is set: push without --activate, then run policy activate --bypass-approval"}
 		}
 		rev, v, err := a.policies.Push(ctx, actor, files, *msg, *activate)
 		if v != nil {
@@ -84,14 +98,14 @@ func policyCommand(ctx context.Context, cfg Config, args []string, stdout, stder
 		if err != nil || id <= 0 {
 			return exitError{code: 2, msg: fmt.Sprintf("revision %q is not a positive number", pos[0])}
 		}
-		rev, err := a.policies.Activate(ctx, actor, id, *msg)
+		rev, err := a.policies.ActivateNoted(ctx, actor, id, *msg, noted)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revision %d is active\n", rev.ID)
 		return nil
 	case "rollback":
-		rev, err := a.policies.Rollback(ctx, actor, *msg)
+		rev, err := a.policies.RollbackTo(ctx, actor, *msg, admin.RollbackOptions{Detail: noted})
 		if err != nil {
 			return err
 		}
