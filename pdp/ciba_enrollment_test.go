@@ -110,7 +110,7 @@ func newEnrollmentService(t *testing.T, p policy.Revision) *enrollmentService {
 
 func (es *enrollmentService) decide(t *testing.T, iss, sub, action string, ctx map[string]any) *pdp.Decision {
 	t.Helper()
-	claims := map[string]any{"iss": iss, "sub": sub, "amr": []any{"pwd", "mfa"}, "auth_time": es.now.Add(-time.Minute).Unix()}
+	claims := map[string]any{"iss": iss, "sub": sub, "amr": []any{"pwd", "mfa"}, "auth_time": es.now.Add(-2 * time.Minute).Unix()}
 	d, err := es.svc.Decide(t.Context(), clientauth.Client{ID: "callcentre", AssertClaims: true},
 		&pdp.Request{Claims: claims, Action: action, Context: ctx})
 	if err != nil {

@@ -52,7 +52,7 @@ func TestEnrollmentAwareCIBAWired(t *testing.T) {
 	pay := func(sub string) map[string]any {
 		now := time.Now().Unix()
 		tok := idp.Mint(t, map[string]any{"sub": sub, "aud": pdptest.DefaultAudience, "iat": now, "exp": now + 600,
-			"auth_time": now - 30, "amr": []string{"pwd", "mfa"}})
+			"auth_time": now - 120, "amr": []string{"pwd", "mfa"}})
 		return s.decide(t, testKey, `{"token":"`+tok+`","action":"billing.pay","context":{"channel":"call_center","amount":900}}`)
 	}
 	if d := pay("auth0|phone"); d["decision"] != "ciba" {

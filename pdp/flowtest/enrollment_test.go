@@ -45,7 +45,7 @@ func (ee *enrollmentEnv) payByPhone(t *testing.T, sub string) pdp.Decision {
 	t.Helper()
 	now := ee.clock.Now()
 	tok := ee.idp.Mint(t, map[string]any{"sub": sub, "aud": resource, "exp": now.Add(2 * time.Hour).Unix(),
-		"amr": []any{"pwd", "mfa"}, "auth_time": now.Add(-time.Minute).Unix()})
+		"amr": []any{"pwd", "mfa"}, "auth_time": now.Add(-2 * time.Minute).Unix()})
 	return ee.decide(t, tok, "billing.pay", "", map[string]any{"channel": "call_center", "amount": 500})
 }
 
@@ -74,6 +74,16 @@ func TestEnrollmentAwareCIBA(t *testing.T) {
 	}
 	if n := ee.mgmt.TokenRequests(); n != 1 {
 		t.Errorf("%d token requests for two users, want the token reused", n)
+	}
+	// Right after the fresh login the step-up asked for, the payment is
+	// allowed: the login stands in for the approval.
+	now := ee.clock.Now()
+	fresh := ee.idp.Mint(t, map[string]any{"sub": "auth0|nophone", "aud": resource, "exp": now.Add(time.Hour).Unix(),
+		"amr": []any{"pwd", "mfa"}, "auth_time": now.Add(-5 * time.Second).Unix()})
+	d = ee.decide(t, fresh, "billing.pay", "", map[string]any{"channel": "call_center", "amount": 500})
+	wantOutcome(t, d, policy.Allow)
+	if !hasReason(d, "stands in for the approval") {
+		t.Errorf("fallback allow reasons %v", d.Reasons)
 	}
 
 	// Cached within the TTL: no new lookup.

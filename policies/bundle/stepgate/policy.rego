@@ -8,8 +8,8 @@ package stepgate
 # The else chain orders the checks and guarantees exactly one value for every
 # input: bad policy data and impossible tokens deny first, CIBA beats step-up
 # and allow, step-up beats allow. A request that needs CIBA from a user who
-# cannot approve on a device (or of whom it is unknown) steps up to a fresh
-# login instead.
+# cannot approve on a device (or of whom it is unknown) needs a fresh login
+# here instead: allowed right after one, a step-up to one otherwise.
 
 # METADATA
 # title: decision
@@ -41,8 +41,16 @@ _decision := _deny([sprintf("unknown action %q", [action_name])]) if {
 )]) if {
 	auth_in_future
 } else := {
+	"decision": "allow",
+	"reasons": array.concat(sort(ciba_triggers), [sprintf(
+		"%s; a login within the last %vs stands in for the approval",
+		[ciba_fallback, ciba_fallback_max_age],
+	)]),
+} if {
+	ciba_fallback_allows
+} else := {
 	"decision": "step_up",
-	"reasons": array.concat(sort(ciba_triggers), [ciba_fallback]),
+	"reasons": array.concat(sort(ciba_triggers), [sprintf("%s; a fresh login here is required instead", [ciba_fallback])]),
 	"requirements": ciba_fallback_requirements,
 } if {
 	count(ciba_triggers) > 0
@@ -69,8 +77,10 @@ _deny(reasons) := {"decision": "deny", "reasons": reasons}
 # without evaluating. Only time moves: the authentication's age grows with
 # now, and nothing else in the input changes. It follows the else chain of
 # the decision:
-#   - unknown action, invalid data, invalid request facts and ciba (or its
-#     fresh-login fallback) read no time; neither does anything when no max_age applies or the token has
+#   - unknown action, invalid data, invalid request facts, ciba and the
+#     step-up to a fresh login that replaces it read no time;
+#   - the allow after such a fresh login holds while the login is within
+#     ciba_fallback_max_age (whole seconds only, as for max_age below); neither does anything when no max_age applies or the token has
 #     no auth_time (then auth_age is undefined forever);
 #   - an auth_time in the future names the age: no valid_for (one second);
 #   - a stale authentication (age > max_age) stays stale, and its phrase
@@ -88,8 +98,12 @@ valid_for := _unchanging if {
 	count(input_errors) > 0
 } else := 0 if {
 	auth_in_future
+} else := min([(ciba_fallback_max_age - auth_age) + 1, _unchanging]) if {
+	ciba_fallback_allows
+	ciba_fallback_max_age == floor(ciba_fallback_max_age)
 } else := _unchanging if {
 	count(ciba_triggers) > 0
+	not ciba_fallback_allows
 } else := _unchanging if {
 	not _age_counts
 } else := min([(max_age - auth_age) + 1, _unchanging]) if {

@@ -10,6 +10,7 @@ package stepgate
 # the schema documented in the package README.
 data_valid if {
 	_settings_valid
+	_fallback_setting_valid
 	is_object(config)
 	every k, v in config {
 		_action_field_valid(k, v)
@@ -66,9 +67,21 @@ _ciba_field_valid("amount_at_least", v) if _non_negative_number(v)
 
 _ciba_field_valid("binding_message", v) if is_string(v)
 
+_fallback_setting_valid if not _has_fallback_setting
+
+_fallback_setting_valid if _whole_seconds(data.stepgate.settings.ciba_fallback_max_age)
+
+_has_fallback_setting if {
+	_ = data.stepgate.settings.ciba_fallback_max_age
+}
+
 # data_errors explains why data_valid failed, one phrase per problem.
 data_errors contains "settings.clock_skew must be a non-negative number of seconds" if {
 	not _settings_valid
+}
+
+data_errors contains "settings.ciba_fallback_max_age must be a whole number of seconds, 0 or more" if {
+	not _fallback_setting_valid
 }
 
 data_errors contains sprintf("actions[%q] must be an object", [action_name]) if {
