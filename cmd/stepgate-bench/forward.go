@@ -152,13 +152,14 @@ func luaLine(method, path, body string, h http.Header) (string, error) {
 	}
 	for _, f := range fields {
 		if strings.ContainsAny(f, "\t\r\n") {
-			return "", fmt.Errorf("request field %q contains a tab or a line break", short(f))
+			return "", fmt.Errorf("request field %q contains a tab or a line break", clipped(f))
 		}
 	}
 	return strings.Join(fields, "\t"), nil
 }
 
-func short(s string) string {
+// clipped shortens s for an error message.
+func clipped(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
