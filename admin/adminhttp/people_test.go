@@ -211,6 +211,17 @@ func TestFourEyesInTheUI(t *testing.T) {
 	mustContain(t, bob.get("/policies/"+id), "When this revision was active", "alice", "bob", "ship the extra module", "<strong>now</strong>")
 	mustContain(t, bob.get("/policies/"+strconv.FormatInt(e.active.ID, 10)), "default policy")
 
+	// A decision made under the revision names its activator, approver
+	// and reason, and so does the export.
+	e.clock.Advance(time.Minute)
+	if err := e.store.AppendAudit(ctx, []storage.AuditRecord{{ChainID: "test", Kind: storage.KindDecision, Time: e.clock.Now(),
+		DecisionID: "d-after-approval", Subject: "carol", Action: "billing.pay", Outcome: "allow", PolicyRevision: draft.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, bob.get("/audit/decisions/d-after-approval"), `id="revision-activation"`, "by alice", "approved by bob",
+		"ship the extra module")
+	mustContain(t, bob.get("/audit/export?format=csv&subject=carol"), "revision_activated_by", "alice,bob,ship the extra module")
+
 	// A rollback is a request too.
 	r = bob.post("/policies/rollback", url.Values{"reason": {"undo"}, "confirm": {"yes"}, "target": {strconv.FormatInt(e.active.ID, 10)}})
 	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/approvals/") {

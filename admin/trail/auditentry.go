@@ -61,6 +61,10 @@ type Entry struct {
 	FlowDetail *storage.FlowDetail
 	// Admin is set for admin records: the change's target and reason.
 	Admin *AdminFacts
+	// Activation is the period of the record's policy revision in effect
+	// when it was made: who activated the revision (and approved it), and
+	// why. Set by Trail's search, decision and export; nil when unknown.
+	Activation *storage.RevisionActivation
 }
 
 // EntryOf reads the facts of r.

@@ -56,6 +56,10 @@ func (f Format) ContentType() string {
 // record is written an error can only cut the stream short; callers that
 // already sent a status log it.
 func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer) error {
+	tl, err := t.timeline(ctx)
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var write func(Entry) error
 	switch format {
@@ -63,7 +67,11 @@ func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer
 		enc := json.NewEncoder(bw)
 		// The exact bytes matter more than HTML safety in a download.
 		enc.SetEscapeHTML(false)
-		write = func(e Entry) error { return enc.Encode(ndjsonLineOf(e.Rec)) }
+		write = func(e Entry) error {
+			l := ndjsonLineOf(e.Rec)
+			l.RevisionActivation = activationLineOf(e.Activation)
+			return enc.Encode(l)
+		}
 		// The checkpoints come first, read before the records stream, so
 		// they cover the records up to them and a verifier can anchor the
 		// walk as it reads (VerifyExport).
@@ -92,11 +100,13 @@ func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer
 	}
 	q := f.Query
 	q.Cursor, q.Limit = "", 0
-	err := t.cfg.Store.ExportAudit(ctx, q, func(r storage.AuditRecord) error {
+	err = t.cfg.Store.ExportAudit(ctx, q, func(r storage.AuditRecord) error {
 		if !f.keeps(r) {
 			return nil
 		}
-		return write(EntryOf(r))
+		e := EntryOf(r)
+		tl.fill(&e)
+		return write(e)
 	})
 	if err != nil {
 		return fmt.Errorf("export audit: %w", err)
@@ -107,12 +117,14 @@ func (t *Trail) Export(ctx context.Context, f Filter, format Format, w io.Writer
 // ndjsonLine is one NDJSON line. Input and Detail stay base64, because
 // they are hashed byte for byte and JSON re-encoding could change them;
 // InputJSON and DetailJSON repeat them as JSON so that a person or a log
-// pipeline can read the input without decoding base64. A verifier ignores
-// them.
+// pipeline can read the input without decoding base64. RevisionActivation
+// says who activated the record's policy revision and why. A verifier
+// ignores them.
 type ndjsonLine struct {
 	storage.AuditRecord
-	InputJSON  json.RawMessage `json:"input_json,omitempty"`
-	DetailJSON json.RawMessage `json:"detail_json,omitempty"`
+	InputJSON          json.RawMessage `json:"input_json,omitempty"`
+	DetailJSON         json.RawMessage `json:"detail_json,omitempty"`
+	RevisionActivation *activationLine `json:"revision_activation,omitempty"`
 }
 
 // ndjsonLineOf repeats r's documents as JSON where they are JSON; a

@@ -13,7 +13,9 @@ import (
 // records (code, session_id, sid, acr, auth_time; amr is then the proof's),
 // then the rest of what the chain hash covers: every hashed field is a
 // column, input and detail as the exact JSON that was hashed and reasons
-// as a JSON array.
+// as a JSON array. The last columns are not hashed: who activated the
+// record's policy revision (and approved it, in four-eyes mode), when and
+// why, from the revision timeline.
 //
 // Cells that begin with = + - @ tab or CR would run as formulas in a
 // spreadsheet; such a cell, and one that begins with ', is written with a
@@ -26,6 +28,7 @@ var CSVHeader = []string{
 	"chain_id", "seq", "hash",
 	"step_up_id", "ciba_id", "code", "session_id", "sid", "acr", "auth_time",
 	"id", "prev_hash", "policy_hash", "input_digest", "input", "detail",
+	"revision_activated_at", "revision_activated_by", "revision_approved_by", "revision_activation_reason",
 }
 
 // csvTime keeps the stored microseconds (the hash covers them) in a
@@ -51,6 +54,10 @@ func csvRow(row []string, e Entry) {
 		}
 	}
 	num := func(n int64) string { return strconv.FormatInt(n, 10) }
+	var activatedAt, reason string
+	if a := e.Activation; a != nil {
+		activatedAt, reason = a.ActivatedAt.UTC().Format(csvTime), a.Reason
+	}
 	copy(row, []string{
 		r.Time.UTC().Format(csvTime), cell(r.Kind), cell(r.DecisionID), cell(r.ClientID), cell(r.Subject), cell(r.Issuer),
 		cell(r.Action), cell(r.ResourceType), cell(r.ResourceID), cell(r.Outcome), string(reasons), num(r.PolicyRevision),
@@ -58,6 +65,7 @@ func csvRow(row []string, e Entry) {
 		cell(r.ChainID), num(r.Seq), r.Hash,
 		cell(r.StepUpID), cell(r.CIBAID), cell(code), cell(session), cell(sid), cell(acr), authTime,
 		num(r.ID), r.PrevHash, cell(r.PolicyHash), cell(r.InputDigest), cell(string(r.Input)), cell(string(r.Detail)),
+		activatedAt, cell(ActivatedByText(e.Activation)), cell(ApprovedByText(e.Activation)), cell(reason),
 	})
 }
 

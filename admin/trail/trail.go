@@ -23,6 +23,9 @@ type Config struct {
 	// Anchoring, when set, verifies the trail against signed checkpoints
 	// and makes NDJSON exports carry the latest ones.
 	Anchoring *Anchoring
+	// Activations names who activated each record's policy revision, and
+	// why (Entry.Activation); default Store, when it lists them.
+	Activations ActivationLister
 }
 
 // Trail reads the tamper-evident audit trail for people: search, one
@@ -35,6 +38,9 @@ type Trail struct{ cfg Config }
 func New(cfg Config) (*Trail, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("admin: trail config: Store is required")
+	}
+	if al, ok := cfg.Store.(ActivationLister); ok && cfg.Activations == nil {
+		cfg.Activations = al
 	}
 	return &Trail{cfg: cfg}, nil
 }
@@ -84,6 +90,21 @@ const maxMFAScan = 20
 // Search returns one page of records matching f. A cursor the store does
 // not recognise is ErrInvalid: it comes from a link a person may have edited.
 func (t *Trail) Search(ctx context.Context, f Filter) (SearchPage, error) {
+	out, err := t.search(ctx, f)
+	if err != nil {
+		return out, err
+	}
+	tl, err := t.timeline(ctx)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	for i := range out.Entries {
+		tl.fill(&out.Entries[i])
+	}
+	return out, nil
+}
+
+func (t *Trail) search(ctx context.Context, f Filter) (SearchPage, error) {
 	q := f.Query
 	var out SearchPage
 	for i := range maxMFAScan {
@@ -159,9 +180,14 @@ func (t *Trail) Decision(ctx context.Context, id string) (DecisionRecords, error
 	if len(page.Records) == 0 {
 		return DecisionRecords{}, fmt.Errorf("audit records of decision %s: %w", id, storage.ErrNotFound)
 	}
+	tl, err := t.timeline(ctx)
+	if err != nil {
+		return DecisionRecords{}, err
+	}
 	d := DecisionRecords{ID: id, Entries: make([]Entry, len(page.Records))}
 	for i, r := range page.Records {
 		d.Entries[i] = EntryOf(r)
+		tl.fill(&d.Entries[i])
 		if r.Kind == storage.KindDecision && d.Decision == nil {
 			d.Decision = &d.Entries[i]
 		}
