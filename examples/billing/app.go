@@ -30,6 +30,9 @@ type Config struct {
 	// PhoneSimulator serves /phone, which answers CIBA requests through the
 	// test provider's /__test routes. Never enable it with a real IdP.
 	PhoneSimulator bool
+	// PhoneUsers are the users (sub) who have the simulated phone; nil:
+	// every user. stepgate's enrollment lookup asks GET /phone/enrollment.
+	PhoneUsers []string
 	// SessionTTL bounds a session (also by the access token's expiry);
 	// default 8h.
 	SessionTTL time.Duration
@@ -141,6 +144,7 @@ func (a *App) Handler() http.Handler {
 	if a.cfg.PhoneSimulator {
 		mux.HandleFunc("GET /phone", a.phone)
 		mux.HandleFunc("POST /phone/{id}/{answer}", a.phoneAnswer)
+		mux.HandleFunc("GET /phone/enrollment", a.phoneEnrollment)
 	}
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }

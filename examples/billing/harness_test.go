@@ -68,7 +68,8 @@ func startStackWindow(t testing.TB, window time.Duration) *stack {
 		Clients: []pdptest.ProviderClient{{ID: demostack.AppClientID, RedirectURIs: demostack.AppRedirectURIs(s.url)},
 			pdptest.AppClient(otherAppID, s.url+otherAppPath), pdptest.CIBAClient(demostack.CIBAClientID, demostack.CIBASecret)},
 		Users: []pdptest.ProviderUser{{Sub: demostack.Username, Username: demostack.Username, Password: demostack.Password,
-			OTP: demostack.OTP, Email: demostack.Username + "@example.test"}},
+			OTP: demostack.OTP, Email: demostack.Username + "@example.test"}, {Sub: demostack.PhonelessUsername,
+			Username: demostack.PhonelessUsername, Password: demostack.PhonelessPassword, OTP: demostack.OTP}},
 		Resource: demostack.Resource,
 	})
 
@@ -99,7 +100,7 @@ func startStackWindow(t testing.TB, window time.Duration) *stack {
 	})
 
 	s.app, err = New(ctx, Config{BaseURL: s.url, Issuer: s.idp.Issuer(), ClientID: demostack.AppClientID,
-		StepgateURL: s.sg.DecisionURL, StepgateKey: demostack.AppKey, PhoneSimulator: true, BillingWindow: window,
+		StepgateURL: s.sg.DecisionURL, StepgateKey: demostack.AppKey, PhoneSimulator: true, PhoneUsers: []string{demostack.Username}, BillingWindow: window,
 		Logger: slog.New(slog.NewTextHandler(s.log, nil))})
 	if err != nil {
 		t.Fatal(err)

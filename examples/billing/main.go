@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	sgURL := fs.String("stepgate", def("BILLING_STEPGATE_URL", "http://127.0.0.1:8710"), "stepgate decision API (BILLING_STEPGATE_URL)")
 	window := fs.Duration("billing-window", 0, "how long stepgate's policy unlocks billing after a step-up, shown on the home page (BILLING_WINDOW, e.g. 15m)")
 	phone := fs.Bool("phone-sim", env("BILLING_PHONE_SIM") == "true", "serve /phone, answering CIBA through the TEST provider's /__test routes (BILLING_PHONE_SIM=true)")
+	phoneFor := fs.String("phone-users", env("BILLING_PHONE_USERS"), "comma-separated users (sub) who have the simulated phone; empty: everyone (BILLING_PHONE_USERS)")
 	if v := env("BILLING_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	app, err := New(ctx, Config{BaseURL: *base, Issuer: *issuer, ClientID: *clientID, StepgateURL: *sgURL, StepgateKey: key,
-		PhoneSimulator: *phone, BillingWindow: *window, Logger: log})
+		PhoneSimulator: *phone, PhoneUsers: phoneUsers(*phoneFor), BillingWindow: *window, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,8 +49,13 @@ func parseAmount(s string) (int64, error) {
 
 type payView struct {
 	Invoices []invoice
-	Amount   string
-	Error    string
+	// Invoice is the one preselected (after a step-up: the one chosen).
+	Invoice string
+	Amount  string
+	Error   string
+	// SignedInAgain: the customer came back from the fresh sign-in that
+	// stands in for a phone approval they could not give.
+	SignedInAgain bool
 }
 
 func (a *App) openInvoices() []invoice {
@@ -63,13 +69,42 @@ func (a *App) openInvoices() []invoice {
 }
 
 func (a *App) payForm(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "pay", view{Title: "Call-centre payment", Nav: "pay",
-		Data: payView{Invoices: a.openInvoices(), Amount: "120.00"}})
+	v := payView{Invoices: a.openInvoices(), Amount: "120.00"}
+	// Back from the fresh sign-in payStepUp asked for: the form as it was.
+	if q := r.URL.Query(); q.Get("signed_in_again") == "1" && a.isOpenInvoice(q.Get("invoice")) {
+		if _, err := parseAmount(q.Get("amount")); err == nil {
+			v.Invoice, v.Amount, v.SignedInAgain = q.Get("invoice"), q.Get("amount"), true
+		}
+	}
+	a.render(w, r, http.StatusOK, "pay", view{Title: "Call-centre payment", Nav: "pay", Data: v})
+}
+
+// payStepUp sends the customer to sign in again when stepgate cannot ask
+// their phone (no device that can approve, or it could not find out): a
+// fresh sign-in then stands in for the approval, and the form comes back
+// filled in. The callback verifies the sign-in and elevates the session.
+func (a *App) payStepUp(w http.ResponseWriter, r *http.Request, d *stepgateclient.Decision, inv, amount string) {
+	if d.StepUp == nil || d.StepUp.AuthorizeURL == "" {
+		a.fail(w, r, http.StatusForbidden, "stepgate asks for a new sign-in this app cannot start: "+strings.Join(d.Reasons, "; "), nil)
+		return
+	}
+	back := "/pay?" + url.Values{"invoice": {inv}, "amount": {amount}, "signed_in_again": {"1"}}.Encode()
+	p := stepgateclient.Pending{TransactionID: d.StepUp.TransactionID, State: d.StepUp.State, CodeVerifier: d.StepUp.CodeVerifier,
+		ReturnTo: back, ExpiresAt: d.StepUp.ExpiresAt, DecisionID: d.ID}
+	if err := a.guard.Store.SaveStepUp(w, r, p); err != nil {
+		a.fail(w, r, http.StatusInternalServerError, "The new sign-in could not be started; nothing was charged.", err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "call-centre payment needs a fresh sign-in instead of a phone approval",
+		"decision", d.ID, "reasons", d.Reasons)
+	http.Redirect(w, r, d.StepUp.AuthorizeURL, http.StatusSeeOther)
 }
 
 // pay asks stepgate for billing.pay from the call centre. The policy
-// answers ciba: the customer approves on their own phone, so the app starts
-// the CIBA request stepgate offered and shows its status.
+// answers ciba when the customer has a phone that can approve: the app
+// starts the CIBA request stepgate offered and shows its status. Without
+// one it answers step_up to a fresh sign-in, which then stands in for the
+// approval (allow).
 func (a *App) pay(w http.ResponseWriter, r *http.Request) {
 	s := signedIn(r)
 	inv, amountText := r.PostFormValue("invoice"), r.PostFormValue("amount")
@@ -101,7 +136,10 @@ func (a *App) pay(w http.ResponseWriter, r *http.Request) {
 		}
 		p.ID, p.BindingMessage, p.Status = st.ID, st.BindingMessage, st.Status
 	case stepgateclient.Allow:
-		p.Status, p.Detail = "approved", "allowed without a phone approval"
+		p.Status, p.Detail = "approved", "allowed without a phone approval: "+strings.Join(d.Reasons, "; ")
+	case stepgateclient.StepUp:
+		a.payStepUp(w, r, d, inv, amountText)
+		return
 	default:
 		a.fail(w, r, http.StatusForbidden, "stepgate did not allow this payment: "+strings.Join(d.Reasons, "; "), nil)
 		return

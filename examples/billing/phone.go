@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -105,4 +106,29 @@ type providerError struct {
 
 func (e *providerError) Error() string {
 	return fmt.Sprintf("provider %s: HTTP %d: %s", e.path, e.status, e.body)
+}
+
+// phoneEnrollment answers stepgate's enrollment lookup (issuers[].ciba.
+// enrollment, mode http): {"push": true} when the user has the simulated
+// phone, so that stepgate asks for CIBA only where the customer can approve.
+func (a *App) phoneEnrollment(w http.ResponseWriter, r *http.Request) {
+	sub := r.URL.Query().Get("sub")
+	if sub == "" {
+		http.Error(w, "sub is required", http.StatusBadRequest)
+		return
+	}
+	push := a.cfg.PhoneUsers == nil || slices.Contains(a.cfg.PhoneUsers, sub)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]bool{"push": push})
+}
+
+// phoneUsers reads -phone-users: nil (everyone) when empty.
+func phoneUsers(list string) []string {
+	var out []string
+	for u := range strings.SplitSeq(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	started = append(started, running.Process)
 
 	app := exec.Command(appBin, "-addr", o.appAddr, "-issuer", issuer, "-stepgate", running.DecisionURL, "-phone-sim",
-		"-billing-window", o.window.String())
+		"-phone-users", demostack.Username, "-billing-window", o.window.String())
 	app.Env = append(os.Environ(), "BILLING_STEPGATE_KEY="+demostack.AppKey)
 	p, _, err = demostack.Start("app", app, regexp.MustCompile(`billing demo listening on`), 30*time.Second, stdout)
 	if err != nil {
@@ -145,6 +145,7 @@ func banner(w io.Writer, appURL, issuer string, sg *demostack.Running, window ti
 ================================================================
  Billing demo ready: open %s
    sign in:        %s / %s   (password only)
+                   %s / %s       (no phone: payments need a fresh sign-in)
    one-time code:  %s        (when Billing asks)
    billing unlock: %s after a step-up, then you are asked again
    phone:          %s/phone  (simulated; approves call-centre payments)
@@ -154,7 +155,8 @@ func banner(w io.Writer, appURL, issuer string, sg *demostack.Running, window ti
  working directory     %s
  Press Ctrl-C to stop all three.
 ================================================================
-`, appURL, demostack.Username, demostack.Password, demostack.OTP, window, appURL,
+`, appURL, demostack.Username, demostack.Password, demostack.PhonelessUsername, demostack.PhonelessPassword,
+		demostack.OTP, window, appURL,
 		sg.DecisionURL, demostack.DevKey, sg.AdminURL, demostack.AdminPassword, issuer, work)
 }
 

@@ -32,7 +32,17 @@ const (
 	Username = "alice"
 	Password = "alice-password"
 	OTP      = "123456"
+	// PhonelessUsername and PhonelessPassword are a second user, with the
+	// same OTP, who has no phone that can approve: call-centre payments
+	// fall back from ciba to a fresh sign-in.
+	PhonelessUsername = "bob"
+	PhonelessPassword = "bob-password"
 )
+
+// EnrollmentPath is the app's answer to stepgate's enrollment lookup
+// (issuers[].ciba.enrollment, mode http): which users have the simulated
+// phone.
+const EnrollmentPath = "/phone/enrollment"
 
 // Paths of the app's OAuth redirect URIs.
 const (
@@ -75,7 +85,8 @@ type stepgateClient struct {
 // IssuerConfig returns the issuer entry: tokens of the provider for the resource
 // or the app; step-up asks for the multi-factor acr with an essential acr
 // claims request (acr_values alone lets oidc-provider reuse a fresh
-// password login); CIBA with the user's sub as login_hint.
+// password login); CIBA with the user's sub as login_hint, for users the
+// app says have a phone.
 func (c StepgateConfig) IssuerConfig() trust.IssuerConfig {
 	return trust.IssuerConfig{
 		Issuer:       c.Issuer,
@@ -85,7 +96,8 @@ func (c StepgateConfig) IssuerConfig() trust.IssuerConfig {
 		ACRRequest:   trust.ACRRequestClaims,
 		Authorize: &trust.AuthorizeConfig{ClientID: AppClientID, RedirectURI: strings.TrimSuffix(c.AppURL, "/") + StepUpCallbackPath,
 			Scopes: []string{"openid"}},
-		CIBA: &trust.CIBAConfig{ClientID: CIBAClientID, ClientSecret: CIBASecret, LoginHint: "sub"},
+		CIBA: &trust.CIBAConfig{ClientID: CIBAClientID, ClientSecret: CIBASecret, LoginHint: "sub",
+			Enrollment: &trust.EnrollmentConfig{Mode: trust.EnrollmentHTTP, URL: strings.TrimSuffix(c.AppURL, "/") + EnrollmentPath + "?sub={sub}"}},
 	}
 }
 
@@ -123,7 +135,8 @@ func ProviderConfig(appURL string, port int) ([]byte, error) {
 		"port":     port,
 		"resource": Resource,
 		"users": []map[string]string{{"sub": Username, "username": Username, "password": Password, "otp": OTP,
-			"email": Username + "@example.test"}},
+			"email": Username + "@example.test"}, {"sub": PhonelessUsername, "username": PhonelessUsername,
+			"password": PhonelessPassword, "otp": OTP, "email": PhonelessUsername + "@example.test"}},
 		"clients": []map[string]any{
 			{"client_id": AppClientID, "token_endpoint_auth_method": "none", "redirect_uris": AppRedirectURIs(appURL),
 				"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}},
