@@ -58,6 +58,9 @@ func (s *Service) decide(ctx context.Context, c *call) (*Decision, AuditEvent) {
 		s.log.ErrorContext(ctx, "policy evaluation failed closed", "decision_id", d.ID, "revision", res.Revision, "err", res.Err)
 		if s.cfg.Observer != nil {
 			s.cfg.Observer.ObservePolicyError()
+			if errors.Is(res.Err, context.DeadlineExceeded) {
+				s.cfg.Observer.ObservePolicyTimeout()
+			}
 		}
 	}
 	switch res.Outcome {

@@ -36,6 +36,9 @@ type Observer interface {
 	ObserveDecision(api string, outcome policy.Outcome, elapsed time.Duration)
 	ObserveTokenRejected(code string)
 	ObservePolicyError()
+	// ObservePolicyTimeout follows ObservePolicyError when the evaluation
+	// failed because it ran out of time.
+	ObservePolicyTimeout()
 }
 
 // ServiceConfig wires a Service. Engine, Verifier and Transactions are

@@ -70,3 +70,9 @@ func (o observers) ObservePolicyError() {
 		x.ObservePolicyError()
 	}
 }
+
+func (o observers) ObservePolicyTimeout() {
+	for _, x := range o {
+		x.ObservePolicyTimeout()
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/stepgate/stepgate/pdp/ciba"
 	"github.com/stepgate/stepgate/pdp/ciba/enrollment"
 	"github.com/stepgate/stepgate/pdp/clientauth"
+	"github.com/stepgate/stepgate/pdp/livestats"
 	"github.com/stepgate/stepgate/pdp/pdphttp"
 	"github.com/stepgate/stepgate/pdp/pdpmetrics"
 	"github.com/stepgate/stepgate/pdp/policy"
@@ -87,6 +88,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	if err != nil {
 		return err
 	}
+	live := livestats.New(nil)
 	offers := cibaOfferStore{Backend: a.store}
 	elevations := elevationStore{Backend: a.store}
 	flows := flowSink{a.audit}
@@ -97,7 +99,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 	svc, err := pdp.NewService(pdp.ServiceConfig{
 		Engine: a.engine, Verifier: verifier, Transactions: transactionStore{a.store},
 		CIBAOffers: offers, Elevations: elevations, Logouts: logouts, Flows: flows, Enrollment: enrolled,
-		Audit: auditSink{a.audit}, Observer: observers{metrics, ready}, StepUpTTL: cfg.Decision.StepUpTTL,
+		Audit: auditSink{a.audit}, Observer: observers{metrics, ready, live}, StepUpTTL: cfg.Decision.StepUpTTL,
 		CIBARequestedExpiry: cfg.Decision.CIBARequestedExpiry, RedactClaims: cfg.Audit.redactPaths(), Logger: a.log,
 	})
 	if err != nil {
@@ -139,7 +141,7 @@ func serve(ctx context.Context, cfg Config, env func(string) string, stdout, std
 		return err
 	}
 	defer stopExtAuthz()
-	adminUI, err := adminHandler(a, svc, clients)
+	adminUI, err := adminHandler(a, svc, clients, live)
 	if err != nil {
 		return err
 	}

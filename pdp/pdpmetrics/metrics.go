@@ -19,6 +19,7 @@ type Metrics struct {
 	latency        *prometheus.HistogramVec
 	tokensRejected *prometheus.CounterVec
 	policyErrors   prometheus.Counter
+	policyTimeouts prometheus.Counter
 	enrollLookups  *prometheus.CounterVec
 	enrollLatency  *prometheus.HistogramVec
 	enrollCache    *prometheus.CounterVec
@@ -44,6 +45,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "stepgate_policy_errors_total",
 			Help: "Policy evaluations that failed and were answered deny (fail closed).",
 		}),
+		policyTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stepgate_policy_timeouts_total",
+			Help: "Policy evaluations that ran out of time (also counted in stepgate_policy_errors_total).",
+		}),
 		enrollLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stepgate_ciba_enrollment_lookups_total",
 			Help: "CIBA enrollment lookups sent, by source and result (capable, not_capable, error, rate_limited, timeout).",
@@ -58,7 +63,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "CIBA enrollment checks, by source and how they were answered (hit: cached, miss: looked up, paused: unknown while the source's rate limit lasts).",
 		}, []string{"source", "result"}),
 	}
-	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.tokensRejected, m.policyErrors,
+	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.tokensRejected, m.policyErrors, m.policyTimeouts,
 		m.enrollLookups, m.enrollLatency, m.enrollCache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -78,6 +83,9 @@ func (m *Metrics) ObserveTokenRejected(code string) { m.tokensRejected.WithLabel
 
 // ObservePolicyError counts a fail-closed evaluation.
 func (m *Metrics) ObservePolicyError() { m.policyErrors.Inc() }
+
+// ObservePolicyTimeout counts an evaluation that ran out of time.
+func (m *Metrics) ObservePolicyTimeout() { m.policyTimeouts.Inc() }
 
 // ObserveEnrollmentLookup counts one CIBA enrollment lookup and its latency.
 func (m *Metrics) ObserveEnrollmentLookup(source, result string, elapsed time.Duration) {

@@ -153,6 +153,10 @@ func (p *Prober) ObserveDecision(string, policy.Outcome, time.Duration) { p.deci
 // ObservePolicyError counts one evaluation that failed closed.
 func (p *Prober) ObservePolicyError() { p.policyErrors.Add(1) }
 
+// ObservePolicyTimeout does nothing more: the timeout was already counted
+// as a policy error.
+func (p *Prober) ObservePolicyTimeout() {}
+
 // ObserveTokenRejected does nothing: a bad token says nothing about the
 // replica.
 func (p *Prober) ObserveTokenRejected(string) {}

@@ -162,6 +162,7 @@ func (w *Writer) append(batch []*item) error {
 	}
 	w.c.committed.Add(uint64(len(recs)))
 	w.c.batches.Add(1)
+	w.c.lastCommit.Store(w.cfg.Now().UnixNano())
 	return nil
 }
 

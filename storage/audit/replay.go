@@ -74,6 +74,7 @@ func (w *Writer) replayFile(path string, recs []storage.AuditRecord) error {
 		w.c.committed.Add(uint64(n))
 		w.c.replayed.Add(uint64(n))
 		w.c.batches.Add(1)
+		w.c.lastCommit.Store(w.cfg.Now().UnixNano())
 		w.committedBatch()
 		done += n
 	}

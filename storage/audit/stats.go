@@ -1,6 +1,9 @@
 package audit
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats is a snapshot of the writer's counters, for metrics. Counters only
 // grow; QueueDepth is the current number of queued records.
@@ -36,11 +39,15 @@ type Stats struct {
 	Lost uint64
 	// QueueDepth is the number of records waiting now.
 	QueueDepth int
+	// LastCommit is when a batch last committed (by Config.Now); zero
+	// before the first.
+	LastCommit time.Time
 }
 
 type counters struct {
 	enqueued, committed, batches, failedAttempts, syncFailed, queueFull atomic.Uint64
 	refused, spilled, replayed, lost                                    atomic.Uint64
+	lastCommit                                                          atomic.Int64 // Unix nanoseconds; 0 before the first commit
 }
 
 // Stats returns the current counters.
@@ -50,5 +57,13 @@ func (w *Writer) Stats() Stats {
 		FailedAttempts: w.c.failedAttempts.Load(), SyncFailed: w.c.syncFailed.Load(),
 		QueueFull: w.c.queueFull.Load(), Refused: w.c.refused.Load(), Spilled: w.c.spilled.Load(),
 		Replayed: w.c.replayed.Load(), Lost: w.c.lost.Load(), QueueDepth: len(w.queue),
+		LastCommit: lastCommit(w.c.lastCommit.Load()),
 	}
+}
+
+func lastCommit(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }
