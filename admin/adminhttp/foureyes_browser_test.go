@@ -1,0 +1,128 @@
+package adminhttp_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/users"
+	"github.com/stepgate/stepgate/pdp/policy"
+)
+
+// TestBrowserFourEyesJourney: with four-eyes approval on, Alice proposes an
+// activation and nothing goes live; Bob, a second admin, opens her request,
+// sees the change (table summary and file diff) and its impact on recent
+// decisions, and approves it; the revision page then names both of them
+// and the reason, and a decision under it says who activated it.
+func TestBrowserFourEyesJourney(t *testing.T) {
+	var api decisionAPI
+	e := newEnv(t, withDecisionAPI(t, &api), withApproval)
+	ctx := t.Context()
+	accounts, err := users.New(users.Config{Store: e.store, Recorder: e.policies.Recorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"alice", "bob"} {
+		if _, err := accounts.Add(ctx, "setup", n, admin.RoleAdmin, n+"-password-12"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A client, a decision the draft will change, and the draft itself.
+	root := e.browser()
+	root.signIn()
+	key := createClient(t, root)
+	before, outcome := api.mustDecide(key, claimsRequest("carol", "reports.export", []string{"pwd"}, e.clock.Now().Add(-time.Minute), nil))
+	if outcome != "deny" {
+		t.Fatalf("reports.export before: %s", outcome)
+	}
+	_, files, err := e.policies.Files(ctx, e.active.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := make(policy.Files, len(files))
+	for k, v := range files {
+		next[k] = v
+	}
+	next[admin.ActionsDataFile] = []byte(strings.Replace(string(files[admin.ActionsDataFile]), `"actions": {`,
+		`"actions": {"reports.export": {"mfa": true, "max_age": 600},`, 1))
+	draft, _, err := e.policies.Push(ctx, "setup", next, "reports.export needs MFA", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := strconv.FormatInt(draft.ID, 10)
+
+	c := newChrome(t, startAdmin(t, e))
+	q := chromedp.ByQuery
+	signIn := func(name string) chromedp.Action {
+		return chromedp.Tasks{c.Open("/login"), chromedp.WaitVisible(`#password`, q),
+			chromedp.SetValue(`#user`, name, q), chromedp.SendKeys(`#password`, name+"-password-12", q), chromedp.Submit(`#password`, q),
+			chromedp.WaitVisible(`//h1[text()="Dashboard"]`)}
+	}
+	signOut := chromedp.Tasks{chromedp.Click(`//button[text()="Sign out"]`), chromedp.WaitVisible(`//h1[text()="Sign in to stepgate"]`)}
+
+	c.Run("alice proposes the activation",
+		signIn("alice"), c.Open("/policies/"+rev+"/activate"), chromedp.WaitVisible(`#impact`, q),
+		chromedp.SendKeys(`#reason`, "reports.export needs MFA (SEC-77)", q), chromedp.Click(`input[name="confirm"]`, q),
+		c.Shot("4e-01-request"),
+		chromedp.Click(`//button[contains(., "Request activation of #`+rev+`")]`),
+		chromedp.WaitVisible(`#approval-facts`, q), c.Shot("4e-02-requested"))
+	if got := c.Text(`.flash`); !strings.Contains(got, "waiting for another admin") {
+		t.Fatalf("request flash: %q", got)
+	}
+	if got := c.Text(`#decide`); !strings.Contains(got, "You asked for this") || strings.Contains(got, "Approve and activate") {
+		t.Errorf("alice is offered to approve her own request: %q", got)
+	}
+	request := c.Path()
+	if id, _, _ := e.store.ActiveRevisionID(ctx); id != e.active.ID {
+		t.Fatal("the request activated the revision")
+	}
+
+	c.Run("bob finds the request",
+		signOut, signIn("bob"),
+		chromedp.Click(`//nav//a[text()="Policies"]`), chromedp.WaitVisible(`#approvals-link`, q),
+		chromedp.Click(`#approvals-link`, q), chromedp.WaitVisible(`//h1[text()="Approvals"]`), c.Shot("4e-03-approvals"),
+		chromedp.Click(`a[href="`+request+`"]`, q), chromedp.WaitVisible(`#approval-diff`, q), c.Shot("4e-04-review"))
+	if got := c.Text(`#approval-facts`); !strings.Contains(got, "alice") || !strings.Contains(got, "reports.export needs MFA (SEC-77)") {
+		t.Errorf("the request does not say who asked and why: %q", got)
+	}
+	if got := c.Text(`main`); !strings.Contains(got, "reports.export") || !strings.Contains(got, "data.json") {
+		t.Errorf("the approver does not see the change: %q", got)
+	}
+	if got := c.Text(`#impact`); !strings.Contains(got, "reports.export") || !strings.Contains(got, "step_up") {
+		t.Errorf("the approver does not see the impact (reports.export deny → step_up): %q", got)
+	}
+	c.Run("the changed decision is one click away", chromedp.WaitVisible(`#impact a[href="/policies/`+rev+`/impact"]`, q))
+
+	c.Run("bob approves",
+		chromedp.SendKeys(`#reason`, "reviewed the diff and the impact", q), chromedp.Click(`input[name="confirm"]`, q),
+		chromedp.Click(`//button[contains(., "Approve and activate")]`),
+		chromedp.WaitVisible(`#timeline`, q), c.Shot("4e-05-active"))
+	if got := c.Text(`.flash`); !strings.Contains(got, "revision "+rev+" is now active") {
+		t.Fatalf("approval flash: %q", got)
+	}
+	if id, _, _ := e.store.ActiveRevisionID(ctx); id != draft.ID {
+		t.Fatalf("active revision %d after approval, want %d", id, draft.ID)
+	}
+	tl := c.Text(`#timeline`)
+	for _, want := range []string{"alice", "bob", "reports.export needs MFA (SEC-77)", "now"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline lacks %q: %q", want, tl)
+		}
+	}
+
+	after, outcome := api.mustDecide(key, claimsRequest("carol", "reports.export", []string{"pwd"}, e.clock.Now().Add(-time.Minute), nil))
+	if outcome != "step_up" {
+		t.Fatalf("reports.export after approval: %s", outcome)
+	}
+	c.Run("the decision names its revision's activator",
+		c.Open("/audit/decisions/"+after), chromedp.WaitVisible(`#revision-activation`, q), c.Shot("4e-06-decision"))
+	if got := c.Text(`#revision-activation`); !strings.Contains(got, "alice") || !strings.Contains(got, "approved by bob") ||
+		!strings.Contains(got, "SEC-77") {
+		t.Errorf("decision detail: %q", got)
+	}
+	_ = before
+}
