@@ -19,8 +19,9 @@
 // fails.
 //
 // The actor of a record is the verified identity: "ISSUER|SUBJECT" for
-// single sign-on (SSOActor), LocalAdmin ("admin") for the one local
-// password account, "cli:USER" for the command line and "system:…" for
+// single sign-on (SSOActor), the account name for a local password
+// account (LocalActor; LocalAdmin, "admin", for the bootstrap one, see
+// admin/users), "cli:USER" for the command line and "system:…" for
 // stepgate itself. How people know the actor (an e-mail address) is only a
 // label, kept in the record's Detail as "actor_label"; refusals and
 // failures carry their reason in Reasons and in Detail as "error".

@@ -221,6 +221,8 @@ func TestFourEyesInTheUI(t *testing.T) {
 	mustContain(t, bob.get("/audit/decisions/d-after-approval"), `id="revision-activation"`, "by alice", "approved by bob",
 		"ship the extra module")
 	mustContain(t, bob.get("/audit/export?format=csv&subject=carol"), "revision_activated_by", "alice,bob,ship the extra module")
+	// The search result row answers "under which revision, activated by whom and why".
+	mustContain(t, bob.get("/audit?subject=carol"), "activated by alice, approved by bob: ship the extra module")
 
 	// A rollback is a request too.
 	r = bob.post("/policies/rollback", url.Values{"reason": {"undo"}, "confirm": {"yes"}, "target": {strconv.FormatInt(e.active.ID, 10)}})
