@@ -287,8 +287,13 @@ func (a *app) syncRevision(ctx context.Context) {
 
 // sweep deletes expired step-up transactions, CIBA requests finished more
 // than a day ago, expired session elevations and logout marks past their
-// retention, once a minute.
+// retention, and in four-eyes mode expires approval requests (recording
+// each), once a minute.
 func (a *app) sweep(ctx context.Context) {
+	approvals, err := a.approvals()
+	if err != nil {
+		a.log.Error("approval requests will expire only when read", "err", err)
+	}
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -308,6 +313,11 @@ func (a *app) sweep(ctx context.Context) {
 					a.log.Warn("sweep expired "+what, "err", err)
 				case n > 0:
 					a.log.Debug("swept expired "+what, slog.Int64("count", n))
+				}
+			}
+			if approvals != nil {
+				if _, err := approvals.Expire(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("expire approval requests", "err", err)
 				}
 			}
 		}
