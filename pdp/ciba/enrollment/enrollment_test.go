@@ -161,6 +161,20 @@ func TestAuth0TokenExpiryAndRevocation(t *testing.T) {
 	}
 }
 
+// A 401 gets exactly one new token; a second 401 is a failure, not a loop.
+func TestAuth0RefreshesOnlyOnceOn401(t *testing.T) {
+	f := newFixture(t, enrollment.CheckerConfig{})
+	f.srv.SetUser("auth0|u", enrollmenttest.Push("d"))
+	f.srv.RefuseTokens(true)
+	a := f.ask(t, "auth0|u")
+	if a.Status != enrollment.Unknown || !strings.Contains(a.Reason, "(with a new token): HTTP 401") {
+		t.Fatalf("answer %+v", a)
+	}
+	if n, m := f.srv.TokenRequests(), f.srv.MethodRequests(); n != 2 || m != 2 {
+		t.Errorf("%d token and %d method requests, want 2 and 2", n, m)
+	}
+}
+
 func TestAuth0BadCredentialsAreUnknown(t *testing.T) {
 	clk := newClock()
 	srv := enrollmenttest.New(t, clk.Now)

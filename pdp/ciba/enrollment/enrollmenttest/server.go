@@ -63,6 +63,7 @@ type Server struct {
 	limited       int                  // requests still answered 429
 	retryAfter    time.Duration
 	down          bool
+	refuseTokens  bool
 	delay         time.Duration
 	tokenCalls    int
 	methodCalls   int
@@ -110,6 +111,14 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
+}
+
+// RefuseTokens makes the API answer 401 to every token, new ones too, as
+// a grant missing read:authentication_methods' audience would.
+func (s *Server) RefuseTokens(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseTokens = refuse
 }
 
 // RateLimit answers the next n requests (token or API) with 429 and
@@ -249,6 +258,7 @@ func (s *Server) methods(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	exp, known := s.tokens[tok]
+	known = known && !s.refuseTokens
 	expired := known && !s.now().Before(exp)
 	methods, user := s.users[r.PathValue("id")]
 	s.mu.Unlock()
