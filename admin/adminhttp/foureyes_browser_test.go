@@ -126,4 +126,10 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 		t.Errorf("decision detail: %q", got)
 	}
 	_ = before
+
+	c.Run("the People page says who may do what",
+		chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`#user-alice`, q), c.Shot("4e-07-people"))
+	if got := c.Text(`#user-bob`); !strings.Contains(got, "admin") || !strings.Contains(got, "enabled") || !strings.Contains(got, "(you)") {
+		t.Errorf("bob's row on the People page: %q", got)
+	}
 }
