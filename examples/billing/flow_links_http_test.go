@@ -34,6 +34,12 @@ func TestDeepLinksSurviveSignIn(t *testing.T) {
 		if !strings.Contains(p.body, "Confirm it") || !strings.Contains(p.body, `value="`+u+`"`) {
 			t.Fatalf("the step-up prompt does not say what it asks or lacks the username: %.800s", p.body)
 		}
+		for _, code := range []string{"", "000000"} {
+			if p = v.login(p, u, pw, code); p.status != http.StatusUnauthorized || !strings.Contains(p.body, `role="alert"`) ||
+				!strings.Contains(p.body, "one-time code") {
+				t.Fatalf("step-up with code %q: HTTP %d, want the prompt with a message: %.800s", code, p.status, p.body)
+			}
+		}
 		wantBilling(t, v.login(p, u, pw, otp), s.url)
 	})
 	t.Run("profile with a query", func(t *testing.T) {
