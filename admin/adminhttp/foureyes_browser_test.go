@@ -61,7 +61,7 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 		return chromedp.Tasks{c.Open("/login"), chromedp.WaitVisible(`#password`, q),
 			chromedp.SetValue(`#user`, name, q), chromedp.SendKeys(`#password`, name+"-password-12", q), chromedp.Submit(`#password`, q),
 			// The signed-in header, whatever the landing page shows.
-			chromedp.WaitVisible(`//header//span[contains(., "`+name+`")]`)}
+			chromedp.WaitVisible(`//header//span[contains(., "` + name + `")]`)}
 	}
 	signOut := chromedp.Tasks{chromedp.Click(`//button[text()="Sign out"]`), chromedp.WaitVisible(`//h1[text()="Sign in to stepgate"]`)}
 
