@@ -10,7 +10,8 @@ import (
 )
 
 func activationTests() []subTest {
-	return []subTest{{"RevisionActivations", testActivations}, {"RevisionActivationRollsBack", testActivationRollsBack}}
+	return []subTest{{"RevisionActivations", testActivations}, {"RevisionActivationRollsBack", testActivationRollsBack},
+		{"RevisionActivationsOneOpen", testActivationsOneOpen}}
 }
 
 func testActivations(t *testing.T, s storage.Store) {
@@ -81,5 +82,32 @@ func testActivationRollsBack(t *testing.T, s storage.Store) {
 	mustNoErr(t, err, "list")
 	if len(all) != 1 || all[0].EndedAt != nil {
 		t.Fatalf("after rollback = %+v, want the one open period", all)
+	}
+}
+
+// testActivationsOneOpen appends periods concurrently: afterwards exactly
+// one is open, and the others each ended.
+func testActivationsOneOpen(t *testing.T, s storage.Store) {
+	ctx := ctxFor(t)
+	r, err := s.CreateRevision(ctx, newRevision(1))
+	mustNoErr(t, err, "create")
+	errs := race(8, func(i int) error {
+		_, err := s.AppendActivation(ctx, storage.RevisionActivation{RevisionID: r.ID, Kind: storage.ActivationActivate,
+			ActivatedAt: baseTime().Add(time.Duration(i) * time.Second)})
+		return err
+	})
+	for _, err := range errs {
+		mustNoErr(t, err, "concurrent append")
+	}
+	all, err := s.ListActivations(ctx, r.ID)
+	mustNoErr(t, err, "list")
+	open := 0
+	for _, p := range all {
+		if p.EndedAt == nil {
+			open++
+		}
+	}
+	if len(all) != 8 || open != 1 {
+		t.Fatalf("%d periods, %d open; want 8 with one open", len(all), open)
 	}
 }

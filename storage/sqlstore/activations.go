@@ -32,7 +32,9 @@ func (r activationRow) toActivation() storage.RevisionActivation {
 }
 
 // AppendActivation closes the open period and opens a's, in one
-// transaction (a savepoint inside Atomic).
+// transaction (a savepoint inside Atomic). On PostgreSQL it serialises on
+// ActivateRevision's advisory lock (which the activation's transaction
+// already holds), so concurrent appends cannot leave two periods open.
 func (s *Store) AppendActivation(ctx context.Context, a storage.RevisionActivation) (storage.RevisionActivation, error) {
 	const op = "append activation"
 	if a.RevisionID <= 0 || a.ActivatedAt.IsZero() || a.Kind == "" {
@@ -43,6 +45,11 @@ func (s *Store) AppendActivation(ctx context.Context, a storage.RevisionActivati
 		ActivatedLabel: a.ActivatedLabel, Reason: a.Reason, ApprovalID: a.ApprovalID, ApprovedBy: a.ApprovedBy,
 		ApprovedLabel: a.ApprovedLabel}
 	err := s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == Postgres {
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.policy_revisions'))`).Error; err != nil {
+				return err
+			}
+		}
 		if err := tx.Model(&activationRow{}).Where("ended_at IS NULL").Update("ended_at", at).Error; err != nil {
 			return err
 		}
