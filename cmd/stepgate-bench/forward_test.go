@@ -230,3 +230,35 @@ func TestForwardLuaSendsLinesAndCountsStatuses(t *testing.T) {
 		t.Fatalf("errors %d, want exactly the %d answers outside 200/401/403", w.errors(), st["other"])
 	}
 }
+
+// TestForwardReport: the paired ratios pair each round's forward-auth run
+// with the /v1/decision run before it, and the section shows throughput,
+// the ratio of the kept results, CPU per decision and the answers.
+func TestForwardReport(t *testing.T) {
+	run := func(workload, target string, requests int64, cpu time.Duration) result {
+		return result{Workload: workload, Target: target, PerCall: 1, Requests: requests, Elapsed: time.Second, CPU: cpu,
+			Statuses: map[string]int64{"200": requests / 2, "401": requests / 4, "403": requests / 4}}
+	}
+	b := &bench{results: []result{
+		run("forward-decision", "stepgate", 1000, 500*time.Millisecond),
+		run("forward-auth", "stepgate", 1500, 600*time.Millisecond),
+		run("forward-decision", "stepgate-async", 2000, time.Second),
+		run("forward-auth", "stepgate-async", 1000, 400*time.Millisecond),
+		run("forward-decision", "stepgate", 400, 200*time.Millisecond),
+		run("forward-auth", "stepgate", 200, 100*time.Millisecond),
+	}}
+	b.notePairedRatios(b.results)
+	if len(b.notes) != 2 || !strings.HasSuffix(b.notes[0], "round by round: 1.50×, 0.50×") || !strings.HasSuffix(b.notes[1], "round by round: 0.50×") {
+		t.Fatalf("notes %q", b.notes)
+	}
+	b.results = b.results[:4]
+	md := b.forwardReport()
+	for _, want := range []string{"| sync | 1000 | 1500 | 1.50× | 500 µs | 400 µs |", "| 750 / 375 / 375 |", "| async | 2000 | 1000 | 0.50× | 500 µs | 400 µs |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the section lacks %q:\n%s", want, md)
+		}
+	}
+	if (&bench{}).forwardReport() != "" {
+		t.Error("a run without the forward workload has a forward section")
+	}
+}
