@@ -18,8 +18,9 @@ import (
 // the profile, open Billing and enter the one-time code at the provider,
 // land back on billing, open it again without a prompt, get asked again
 // after the window, sign out (no access; the elevation is revoked at
-// stepgate), sign in again and take a call-centre payment that stays
-// pending until it is approved on the simulated phone.
+// stepgate), open billing and sign in again (back to billing, which asks
+// for the code again), and take a call-centre payment that stays pending
+// until it is approved on the simulated phone.
 func TestBrowserBillingJourney(t *testing.T) {
 	webuitest.RequireChromium(t)
 	t.Parallel()
@@ -79,9 +80,11 @@ func TestBrowserBillingJourney(t *testing.T) {
 		t.Fatalf("billing after sign-out shows %s, want the provider's sign-in", loc)
 	}
 
+	c.Run("sign in again: on to billing, which asks for the code again",
+		providerLogin(u, pw, ""), chromedp.WaitVisible(`input[name="otp"][required]`, q), c.Shot("11-deep-link-step-up"))
 	var paymentURL string
-	c.Run("sign in again and take a call-centre payment",
-		providerLogin(u, pw, ""), chromedp.WaitVisible(`//h1[text()="Welcome back"]`),
+	c.Run("take a call-centre payment",
+		c.Open("/"), chromedp.WaitVisible(`//h1[text()="Welcome back"]`),
 		chromedp.Click(`//nav//a[text()="Call-centre payment"]`), chromedp.WaitVisible(`#amount`, q), c.Shot("11-pay-form"),
 		chromedp.Click(`//button[text()="Take payment"]`), chromedp.WaitVisible(`#status[data-status="pending"]`, q),
 		chromedp.Location(&paymentURL), c.Shot("12-payment-pending"))
