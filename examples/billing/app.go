@@ -112,8 +112,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Client:  a.sg,
 		Token:   func(r *http.Request) string { return a.sessionOf(r).accessToken() },
 		Session: func(r *http.Request) string { return a.sessionOf(r).publicID() },
-		// One cookie per pending step-up, sent only to the callback.
-		Store: stepgateclient.CookieStore{Key: cookieKey, Name: "billing_stepup", Path: "/callback",
+		// One cookie per pending step-up, keyed by state, at most 8.
+		Store: stepgateclient.CookieStore{Key: cookieKey, Name: "billing_stepup",
 			Secure: strings.HasPrefix(cfg.BaseURL, "https://"), Now: cfg.Now},
 		OAuth: oauth2.Config{ClientID: cfg.ClientID, Endpoint: endpoint, RedirectURL: cfg.BaseURL + "/callback",
 			Scopes: []string{oidc.ScopeOpenID}},

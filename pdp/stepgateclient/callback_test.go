@@ -93,7 +93,7 @@ func newStepUpWorld(t *testing.T, echoRoutes bool) *stepUpWorld {
 		Client:  &stepgateclient.Client{BaseURL: sg.URL, Key: "sgk_test"},
 		Token:   func(*http.Request) string { return "user-token" },
 		Session: func(*http.Request) string { return "sess-1" },
-		Store:   stepgateclient.CookieStore{Key: testKey, Path: "/callback"},
+		Store:   stepgateclient.CookieStore{Key: testKey},
 		OAuth: oauth2.Config{ClientID: "app", RedirectURL: "http://app/callback",
 			Endpoint: oauth2.Endpoint{TokenURL: idp.URL, AuthStyle: oauth2.AuthStyleInParams}},
 		Logger: slog.New(slog.NewTextHandler(w.logs, nil)),

@@ -40,8 +40,8 @@
 //
 //	g := &stepgateclient.Guard{
 //		Client: sg, Token: accessToken, Session: sessionID,
-//		// one cookie per step-up, sent only to the callback
-//		Store:  stepgateclient.CookieStore{Key: key, Name: "app_stepup", Path: "/callback"},
+//		// one cookie per pending step-up, at most 8 per browser
+//		Store:  stepgateclient.CookieStore{Key: key, Name: "app_stepup"},
 //		OAuth:  stepUpClient,
 //		SignIn: "/login",                 // gets ?return_to=/billing
 //		Layout: renderInAppLayout,        // error pages in the app's look

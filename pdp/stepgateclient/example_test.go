@@ -14,16 +14,16 @@ import (
 
 // A web app guards its billing page: stepgate decides, the guard redirects
 // to the IdP for step-up and the callback brings the user back. Each
-// step-up gets its own cookie, sent only to the callback, so two tabs
-// stepping up at once both come back to their page; a failed callback
-// shows the app's own layout with a "Try again" link.
+// step-up gets its own cookie, so two tabs stepping up at once both come
+// back to their page; a failed callback shows the app's own layout with a
+// "Try again" link.
 func ExampleGuard() {
 	sg := &stepgateclient.Client{BaseURL: "http://127.0.0.1:8710", Key: "sgk_…"}
 	g := &stepgateclient.Guard{
 		Client:  sg,
 		Token:   func(r *http.Request) string { c, _ := r.Cookie("id_token"); return cookieValue(c) },
 		Session: func(r *http.Request) string { c, _ := r.Cookie("session"); return cookieValue(c) },
-		Store:   stepgateclient.CookieStore{Key: []byte("0123456789abcdef0123456789abcdef"), Path: "/callback"},
+		Store:   stepgateclient.CookieStore{Key: []byte("0123456789abcdef0123456789abcdef")},
 		OAuth: oauth2.Config{ClientID: "billing-web", RedirectURL: "http://127.0.0.1:8080/callback",
 			Endpoint: oauth2.Endpoint{TokenURL: "https://idp.example/token", AuthStyle: oauth2.AuthStyleInParams}},
 		SignIn: "/login", // signed-out visitors go to /login?return_to=/billing

@@ -47,16 +47,22 @@ type StepUpStore interface {
 // A taken step-up leaves a small signed marker (no verifier) until the
 // step-up would have expired, so that a replayed callback URL (Back,
 // reload) is told apart from a forged state. At most Max step-ups are kept
-// per browser; saving one more drops expired ones first, then the oldest.
+// per browser; saving one more drops markers and expired ones first, then
+// the oldest. The cookies are a few hundred bytes each.
 //
-// Set Path to the callback's path so that the cookies travel only there.
+// The bound needs the request that starts a step-up (the guarded page) to
+// carry the cookies, so Path must cover the guarded pages as well as the
+// callback; the default "/" does. A Path that only the callback matches
+// keeps the cookies off other requests, but then nothing bounds how many
+// pile up before they expire.
 type CookieStore struct {
 	// Key signs the cookies (at least 32 random bytes).
 	Key []byte
 	// Name is the cookies' prefix; default "stepgate_stepup". Each cookie
 	// is Name + "_" + a digest of its state.
 	Name string
-	// Path defaults to "/"; the callback's path is better.
+	// Path defaults to "/"; it must cover the guarded pages and the
+	// callback (see above).
 	Path string
 	// Secure marks the cookies Secure (set it behind HTTPS).
 	Secure bool
