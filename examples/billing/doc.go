@@ -6,14 +6,22 @@
 //     state and nonce, acr urn:stepgate:pwd): password only. Home and
 //     profile need nothing more.
 //   - Billing is guarded by Guard.Require("billing.view"). stepgate answers
-//     step_up for a password login; the guard keeps the pending step-up in a
-//     SameSite=Lax cookie and sends the browser to the IdP's authorize URL
-//     that stepgate built. The IdP asks for the one-time code and returns to
-//     /callback, where Guard.Callback redeems the code with the PKCE
-//     verifier and has stepgate verify the ID token, which elevates this
-//     app session at stepgate. Opening billing again within the policy's
-//     max_age is allowed on the session elevation; after it, stepgate asks
-//     again.
+//     step_up for a password login; the guard keeps the pending step-up in
+//     its own SameSite=Lax cookie, named after its state, and sends the
+//     browser to the IdP's authorize URL that stepgate built. The IdP asks
+//     for the one-time code and returns to /callback, where Guard.Callback
+//     takes only that step-up, redeems the code with the PKCE verifier and
+//     has stepgate verify the ID token, which elevates this app session at
+//     stepgate. Two tabs stepping up at once therefore both succeed. Opening
+//     billing again within the policy's max_age is allowed on the session
+//     elevation; after it, stepgate asks again.
+//   - A failed callback (Cancel at the IdP, a replayed or altered callback
+//     URL, an expired or refused step-up) shows the library's error page in
+//     this app's layout, with "Try again" to the page the user wanted, and
+//     is logged with the decision id. Nothing is elevated, and the next
+//     billing request decides afresh.
+//   - Signed-out visitors are sent to /login?return_to=<page>; after the
+//     sign-in they land on that page (same-origin paths only).
 //   - Signing out deletes the app session and revokes its elevation
 //     (POST /v1/sessions/{sid}/revoke).
 //   - A call-centre payment asks for billing.pay with context.channel
