@@ -61,11 +61,12 @@ func providerStepUp(password, otp string) chromedp.Tasks {
 }
 
 // signedInChrome starts the stack and a browser signed in with the
-// password only.
+// password only. The budget is generous: CI runs these journeys with -race
+// beside every other package on two CPUs.
 func signedInChrome(t *testing.T, window time.Duration) (*stack, *webuitest.Chrome) {
 	t.Helper()
 	s := startStackWindow(t, window)
-	c := webuitest.NewChrome(t, s.url, webuitest.Options{Budget: 150 * time.Second, Width: 1280, Height: 800, ShotPrefix: "billing-"})
+	c := webuitest.NewChrome(t, s.url, webuitest.Options{Budget: 4 * time.Minute, Width: 1280, Height: 800, ShotPrefix: "billing-"})
 	c.Run("sign in", c.Open("/login"), providerLogin(demostack.Username, demostack.Password, ""), atHome)
 	return s, c
 }
@@ -214,7 +215,7 @@ func TestBrowserDeepLinkAndWindow(t *testing.T) {
 	webuitest.RequireChromium(t)
 	t.Parallel()
 	s := startStack(t)
-	c := webuitest.NewChrome(t, s.url, webuitest.Options{Budget: 90 * time.Second, Width: 1280, Height: 800, ShotPrefix: "billing-"})
+	c := webuitest.NewChrome(t, s.url, webuitest.Options{Budget: 3 * time.Minute, Width: 1280, Height: 800, ShotPrefix: "billing-"})
 	c.Run("billing while signed out: the sign-in", c.Open("/billing"), chromedp.WaitVisible(`input[name="password"]`, q),
 		c.Shot("deep-01-sign-in"))
 	c.Run("sign in: straight on to billing's step-up", providerLogin(demostack.Username, demostack.Password, ""), atStepUp,
