@@ -31,7 +31,8 @@ func TestEditorAssetUnderCSP(t *testing.T) {
 	mustContain(t, b.get("/policies/1/edit"), `data-editor="rego"`, `name="f_0"`, `aria-describedby="editor-keys"`, "press Escape, then Tab")
 	mustContain(t, b.get("/policies/1/playground"), `data-editor="json"`)
 	// The read-only view numbers its lines without JavaScript.
-	mustContain(t, b.get("/policies/1"), `<pre class="src numbered"><span class="line"><span class="ln">1</span>`,
+	// Each listing is a keyboard-reachable scroll area with a name.
+	mustContain(t, b.get("/policies/1"), `<pre class="src numbered" tabindex="0" aria-label="source of `, `"><span class="line"><span class="ln">1</span>`,
 		`<span class="ln">2</span>`)
 
 	r := b.get("/static/editor.js")

@@ -76,6 +76,9 @@ func TestEditTableValidationKeepsInput(t *testing.T) {
 		t.Fatalf("status %d", r.Code)
 	}
 	mustContain(t, r, "a whole number of seconds", `value="soon"`)
+	// The error is tied to its field for screen readers.
+	mustContain(t, r, `value="soon" inputmode="numeric" aria-label="max age in seconds" aria-invalid="true" aria-describedby="a_max_age-error-0"`,
+		`<p class="field-error" id="a_max_age-error-0">`)
 }
 
 func TestActivateNeedsReasonAndIsAudited(t *testing.T) {

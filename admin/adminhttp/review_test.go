@@ -119,7 +119,7 @@ func TestFailingRegoTestShowsExpectedAndGot(t *testing.T) {
 		t.Fatalf("edit: %d\n%s", r.Code, r.Body)
 	}
 	r := b.post("/policies/2/test", nil)
-	mustContain(t, r, " 1 failed", "test_billing_view_fresh_mfa_allows", `<pre class="test-output">`,
+	mustContain(t, r, " 1 failed", "test_billing_view_fresh_mfa_allows", `<pre class="test-output" tabindex="0" aria-label="test output">`,
 		"expected {&#34;decision&#34;: &#34;allow&#34;, &#34;reasons&#34;: [&#34;billing.view needs amr mfa within 800s; requirements met&#34;]}",
 		"got {&#34;decision&#34;: &#34;allow&#34;, &#34;reasons&#34;: [&#34;billing.view needs amr mfa within 900s; requirements met&#34;]}")
 }

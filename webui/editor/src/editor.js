@@ -86,7 +86,10 @@ function enhance(ta) {
         keymap.of([{ key: "Tab", run: insertTab, shift: indentLess }, ...searchKeymap, ...historyKeymap, ...defaultKeymap]),
         language(ta.dataset.editor), syntaxHighlighting(defaultHighlightStyle),
         errorLines(ta.id),
-        EditorView.contentAttributes.of({ "aria-label": label(ta) }),
+        // An explicit tabindex makes the content a focusable descendant of
+        // the scroller for every checker (axe counts contenteditable alone
+        // as not focusable), so the scroll area is keyboard-reachable.
+        EditorView.contentAttributes.of({ "aria-label": label(ta), tabindex: "0" }),
         EditorView.updateListener.of((u) => { if (u.docChanged) { edited = true; } }),
       ],
     }),
