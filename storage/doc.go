@@ -4,10 +4,12 @@
 //
 // Store is the one seam to the database. It declares every persisted record
 // once, as a plain type (PolicyRevision, Client, StepUpTransaction,
-// AuditRecord, SessionLogout, SessionElevation, CIBAOffer, CIBARequest, and
-// the admin UI's opaque sessions), and is composed of one small interface
-// per record (Revisions, Clients, StepUps, Settings, AuditTrail, AuditStats,
-// Logouts, Elevations, CIBAOffers, CIBARequests, AdminSessions) whose method
+// AuditRecord, SessionLogout, SessionElevation, CIBAOffer, CIBARequest,
+// AdminUser, PolicyApproval, RevisionActivation, and the admin UI's opaque
+// sessions), and is composed of one small interface per record (Revisions,
+// Clients, StepUps, Settings, AuditTrail, AuditStats, Logouts, Elevations,
+// CIBAOffers, CIBARequests, AdminSessions, AdminUsers, PolicyApprovals,
+// RevisionActivations) whose method
 // comments are the contract. Transactions (Store.Atomic) runs several of
 // them, audit appends included, as one database transaction: admin changes
 // commit with their audit record or not at all.

@@ -179,6 +179,18 @@ func TestFourEyesInTheUI(t *testing.T) {
 	}
 	mustContain(t, alice.get("/policies"), "Approvals (1 waiting)")
 
+	// An auditor reads the pending request and cannot decide it.
+	aud := e.auditor()
+	mustContain(t, aud.get("/approvals"), "ship the extra module")
+	page0 := aud.get(reqPath)
+	mustContain(t, page0, "Impact on recent decisions")
+	if strings.Contains(page0.Body, `id="decide"`) {
+		t.Error("the auditor is offered the decision form")
+	}
+	if r := aud.post(reqPath, url.Values{"decision": {"reject"}, "reason": {"no"}}); r.Code != http.StatusForbidden {
+		t.Errorf("auditor decides a request: %d", r.Code)
+	}
+
 	// Alice cannot approve her own request.
 	page := alice.get(reqPath)
 	mustContain(t, page, "You asked for this", "Withdraw request")
