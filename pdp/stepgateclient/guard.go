@@ -30,7 +30,8 @@ type Guard struct {
 	// cannot tell which page the user wanted; default "/".
 	Home string
 	// Layout places the default callback error page in the app's own
-	// layout; nil writes a minimal standalone page.
+	// layout: it writes the Content-Type, p.Status and a page with p.Title
+	// and p.Body (safe HTML). nil writes a minimal standalone page.
 	Layout func(w http.ResponseWriter, r *http.Request, p ErrorPage)
 	// ErrorHandler, when set, replaces the default error page for failed
 	// callbacks (the failure is logged either way).
