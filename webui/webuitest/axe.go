@@ -35,6 +35,14 @@ var axeScript = sync.OnceValues(func() (string, error) {
 	return string(b), nil
 })
 
+// AxeAvailable reports whether axe-core is installed, for journeys that
+// check pages when they can; TestBrowserAccessibility (RequireAxe) is the
+// check that insists.
+func AxeAvailable() bool {
+	_, err := axeScript()
+	return err == nil
+}
+
 // RequireAxe skips the test without axe-core installed, or fails it in CI.
 func RequireAxe(t interface {
 	Helper()
