@@ -1,16 +1,20 @@
 package adminhttp_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/admin/approval"
 	"github.com/stepgate/stepgate/admin/users"
 	"github.com/stepgate/stepgate/pdp/policy"
+	"github.com/stepgate/stepgate/webui/webuitest"
 )
 
 // TestBrowserFourEyesJourney: with four-eyes approval on, Alice proposes an
@@ -131,5 +135,68 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 		chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`#user-alice`, q), c.Shot("4e-07-people"))
 	if got := c.Text(`#user-bob`); !strings.Contains(got, "admin") || !strings.Contains(got, "enabled") || !strings.Contains(got, "(you)") {
 		t.Errorf("bob's row on the People page: %q", got)
+	}
+}
+
+// TestBrowserPeopleAndApprovalPagesAccessible runs axe-core (WCAG 2.0 and
+// 2.1, A and AA) on the People page, the approvals list and a pending
+// request with its diff and impact, as an admin and as an auditor.
+func TestBrowserPeopleAndApprovalPagesAccessible(t *testing.T) {
+	webuitest.RequireAxe(t)
+	e := newEnv(t, withApproval)
+	ctx := admin.WithActorLabel(t.Context(), "alice")
+	accounts, err := users.New(users.Config{Store: e.store, Recorder: e.policies.Recorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.Add(ctx, "admin", "alice", admin.RoleAdmin, "alice-password-12"); err != nil {
+		t.Fatal(err)
+	}
+	_, files, err := e.policies.Files(ctx, e.active.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := make(policy.Files, len(files))
+	for k, v := range files {
+		next[k] = v
+	}
+	next["extra.rego"] = []byte("package extra\n")
+	draft, _, err := e.policies.Push(ctx, "setup", next, "second", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := approval.New(approval.Config{Store: e.store, Policies: e.policies, Recorder: e.policies.Recorder(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := svc.Request(ctx, "alice", "activate", draft.ID, "ship the extra module")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []struct{ name, path, ready string }{
+		{"people", "/users", `#user-alice`},
+		{"approvals", "/approvals", `//h1[text()="Approvals"]`},
+		{"approval request", "/approvals/" + strconv.FormatInt(req.ID, 10), `#approval-diff`},
+	}
+	for _, role := range []string{"admin", "auditor"} {
+		c := newChrome(t, startAdmin(t, e))
+		if role == "admin" {
+			c.Run("sign in", c.Open("/login"), chromedp.WaitVisible(`#password`, chromedp.ByQuery),
+				chromedp.SendKeys(`#password`, testPassword, chromedp.ByQuery), chromedp.Submit(`#password`, chromedp.ByQuery),
+				chromedp.WaitVisible(`.who`, chromedp.ByQuery))
+		} else {
+			aud := e.auditor()
+			c.Run("auditor session", c.Open("/login"), chromedp.ActionFunc(func(ctx context.Context) error {
+				return network.SetCookie("sg_session", aud.cookies["sg_session"]).WithURL(c.URL()).Do(ctx)
+			}))
+		}
+		for _, p := range pages {
+			sel := chromedp.ByQuery
+			if strings.HasPrefix(p.ready, "//") {
+				sel = chromedp.BySearch
+			}
+			c.Run(role+" "+p.name, c.Open(p.path), chromedp.WaitVisible(p.ready, sel))
+			c.CheckA11y(role + " " + p.name)
+		}
 	}
 }
