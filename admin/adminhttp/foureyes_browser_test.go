@@ -35,6 +35,9 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := accounts.Add(ctx, "setup", "erin", admin.RoleAuditor, "erin-password-12"); err != nil {
+		t.Fatal(err)
+	}
 	// A client, a decision the draft will change, and the draft itself.
 	root := e.browser()
 	root.signIn()
@@ -52,7 +55,7 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 		next[k] = v
 	}
 	next[admin.ActionsDataFile] = []byte(strings.Replace(string(files[admin.ActionsDataFile]), `"actions": {`,
-		`"actions": {"reports.export": {"mfa": true, "max_age": 600},`, 1))
+		`"actions": {"reports.export": {"mfa": true, "max_age": 600}, "reports.view": {"max_age": 3600},`, 1))
 	draft, _, err := e.policies.Push(ctx, "setup", next, "reports.export needs MFA", false)
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +134,29 @@ func TestBrowserFourEyesJourney(t *testing.T) {
 	}
 	_ = before
 
+	// The auditor's question — who was allowed reports.* without MFA, under
+	// which revision, changed by whom and why — in three interactions on
+	// the audit page, naming people rather than a shared account.
+	viewed, outcome := api.mustDecide(key, claimsRequest("carol", "reports.view", []string{"pwd"}, e.clock.Now().Add(-time.Minute), nil))
+	if outcome != "allow" {
+		t.Fatalf("reports.view with a password: %s", outcome)
+	}
+	c.Run("an auditor answers who was allowed without MFA and under whose change",
+		signOut, signIn("erin"), c.Open("/audit"), chromedp.WaitVisible(`#action`, q),
+		chromedp.SendKeys(`#action`, "REPORTS", q),
+		chromedp.SetValue(`#mfa`, "no", q),
+		chromedp.Submit(`#action`, q),
+		chromedp.WaitVisible(`//tr[.//a[contains(@href, "`+viewed+`")]]`), c.Shot("4e-07-auditor-answer"))
+	row := c.Text(`tr:has(a[href*="` + viewed + `"])`)
+	for _, want := range []string{"carol", "reports.view", "allow", "#" + rev, "activated by alice", "approved by bob", "SEC-77"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the auditor's result row lacks %q: %q", want, row)
+		}
+	}
+	c.Run("back as bob", signOut, signIn("bob"))
+
 	c.Run("the People page says who may do what",
-		chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`#user-alice`, q), c.Shot("4e-07-people"))
+		chromedp.Click(`//nav//a[text()="People"]`), chromedp.WaitVisible(`#user-alice`, q), c.Shot("4e-08-people"))
 	if got := c.Text(`#user-bob`); !strings.Contains(got, "admin") || !strings.Contains(got, "enabled") || !strings.Contains(got, "(you)") {
 		t.Errorf("bob's row on the People page: %q", got)
 	}
