@@ -9,7 +9,7 @@ prepare:
 	@.ci/prepare >/dev/null
 
 test:
-	STEPGATE_TEST_POSTGRES_URL="$$(.ci/prepare)" $(GO) test -race -count=1 ./...
+	STEPGATE_TEST_POSTGRES_URL="$$(.ci/prepare)" $(GO) test -race -count=1 -timeout 30m ./...
 
 run:
 	$(GO) run ./cmd/stepgate
