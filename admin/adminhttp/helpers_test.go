@@ -22,6 +22,7 @@ import (
 	"github.com/stepgate/stepgate/policies"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const testPassword = "correct-horse-battery"
@@ -90,6 +91,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if _, err := admin.EnsureBootstrapPassword(ctx, st, rec, "setup", testPassword); err != nil {
 		t.Fatal(err)
 	}
+	cheapenBootstrapPassword(t, st)
 	files, err := policy.ReadFS(policies.Bundle())
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatalf("push default policy: %v", err)
 	}
 	cfg := adminhttp.Config{Store: st, Policies: pol, Audit: storeAudit{st}, Engine: eng, Now: clk.Now,
-		IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour,
+		IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 8 * time.Hour, PasswordCost: bcrypt.MinCost,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	for _, o := range opts {
 		o(&cfg)
@@ -226,4 +228,26 @@ func textarea(body, name string) string {
 		return ""
 	}
 	return html.UnescapeString(m[1])
+}
+
+// cheapenBootstrapPassword rehashes the bootstrap admin's password at
+// bcrypt's lowest cost: at the production cost every hash and sign-in
+// takes over a second under the race detector, which the many sign-ins of
+// this package's tests multiply into minutes. What a hash costs is not what
+// these tests are about (admin's own tests cover the bootstrap account).
+func cheapenBootstrapPassword(t testing.TB, st storage.Store) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := st.GetAdminUser(ctx, admin.BootstrapAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordHash = string(h)
+	if _, err := st.UpdateAdminUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
 }
