@@ -89,32 +89,7 @@ var cibaCapablePath = []string{"subject", "authn", "ciba_capable"}
 // a bare input reaches everything. compileForAnalysis has already ruled out
 // `with`.
 func observesPath(c *ast.Compiler, path []string) bool {
-	seen := false
-	var visit func(t *ast.Term) bool
-	visit = func(t *ast.Term) bool {
-		switch v := t.Value.(type) {
-		case ast.Var:
-			if v.Equal(ast.InputRootDocument.Value) {
-				seen = true
-			}
-		case ast.Ref:
-			if v[0].Equal(ast.InputRootDocument) && refReachesPath(v, path) {
-				seen = true
-			}
-			for _, part := range v[1:] {
-				ast.WalkTerms(part, visit)
-			}
-			return true
-		}
-		return seen
-	}
-	for _, m := range c.Modules {
-		ast.WalkTerms(m, visit)
-		if seen {
-			return true
-		}
-	}
-	return false
+	return observesInput(c, func(r ast.Ref) bool { return refReachesPath(r, path) })
 }
 
 // refReachesPath reports whether a reference rooted at input can reach

@@ -106,7 +106,12 @@ func refReads(ref ast.Ref) inputField {
 // would be (input.subject.authn[k]), or a bare input. auth_time and the
 // other authn facts do not move with the clock. compileForAnalysis has
 // already ruled out `with`.
-func observesClock(c *ast.Compiler) bool {
+func observesClock(c *ast.Compiler) bool { return observesInput(c, refReachesClock) }
+
+// observesInput reports whether any reference rooted at input in the
+// modules compiled in c satisfies reaches, or a bare input appears (which
+// reaches everything).
+func observesInput(c *ast.Compiler, reaches func(ast.Ref) bool) bool {
 	seen := false
 	var visit func(t *ast.Term) bool
 	visit = func(t *ast.Term) bool {
@@ -116,7 +121,7 @@ func observesClock(c *ast.Compiler) bool {
 				seen = true
 			}
 		case ast.Ref:
-			if v[0].Equal(ast.InputRootDocument) && refReachesClock(v) {
+			if v[0].Equal(ast.InputRootDocument) && reaches(v) {
 				seen = true
 			}
 			for _, part := range v[1:] {
