@@ -1,0 +1,109 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+)
+
+// maxKeptBuf bounds the encode buffer kept between batches, so one batch of
+// huge entries does not pin its memory for the life of the journal.
+const maxKeptBuf = 8 << 20
+
+// Append writes entries as one batch: it encodes them into one buffer, writes
+// it with one call and, unless Options.NoSync, makes it durable with one
+// fdatasync before returning the seqs assigned to the first and last entry.
+// When Append fails, none of the entries is in the journal and Last is
+// unchanged. An empty batch is a no-op returning (0, 0, nil); an entry longer
+// than MaxEntry fails the batch before anything is written.
+//
+// Append must be called from one goroutine at a time; it may run
+// concurrently with ReadFrom, Release, First and Last.
+func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
+	if len(entries) == 0 {
+		return 0, 0, nil
+	}
+	for i, e := range entries {
+		if len(e) > MaxEntry {
+			return 0, 0, fmt.Errorf("journal: append: entry %d is %d bytes, over the %d-byte limit", i, len(e), MaxEntry)
+		}
+	}
+	j.writeMu.Lock()
+	defer j.writeMu.Unlock()
+	if j.f == nil {
+		return 0, 0, ErrClosed
+	}
+	if j.failed != nil {
+		return 0, 0, fmt.Errorf("journal: append refused after an earlier failure: %w", j.failed)
+	}
+	if j.size >= j.opts.SegmentSize {
+		if err := j.rotate(); err != nil {
+			return 0, 0, err
+		}
+	}
+	first = j.next
+	buf := j.buf[:0]
+	for i, e := range entries {
+		buf = appendFrame(buf, first+uint64(i), e)
+	}
+	last = first + uint64(len(entries)) - 1
+	if cap(buf) <= maxKeptBuf {
+		j.buf = buf
+	} else {
+		j.buf = nil
+	}
+	n, err := j.writeAt(j.f, buf, j.size)
+	if err == nil && n < len(buf) {
+		err = io.ErrShortWrite
+	}
+	if err == nil && !j.opts.NoSync {
+		if err = j.sync(j.f); err != nil {
+			err = fmt.Errorf("fdatasync: %w", err)
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("journal: append seqs %d-%d to %s: %w", first, last, j.f.Name(), err)
+		return 0, 0, errors.Join(err, j.rollback())
+	}
+	j.size += int64(len(buf))
+	j.next = last + 1
+	j.mu.Lock()
+	j.last = last
+	j.mu.Unlock()
+	return first, last, nil
+}
+
+// rollback cuts the active segment back to its last whole batch after a
+// failed write or sync, so that no part of the failed batch can resurface
+// after a crash. If that fails too the journal refuses further appends: the
+// file's tail is unknown.
+func (j *Journal) rollback() error {
+	err := j.f.Truncate(j.size)
+	if err == nil {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		j.failed = fmt.Errorf("journal: roll back %s to %d bytes: %w", j.f.Name(), j.size, err)
+		return j.failed
+	}
+	return nil
+}
+
+// rotate seals the active segment and starts a new one named after the next
+// seq.
+func (j *Journal) rotate() error {
+	f, err := createSegment(j.dir, j.id, j.next)
+	if err != nil {
+		return fmt.Errorf("journal: rotate: %w", err)
+	}
+	old := j.f
+	j.f, j.size = f, int64(headerSize)
+	j.mu.Lock()
+	j.segs = append(j.segs, segment{first: j.next, path: filepath.Join(j.dir, segmentName(j.next))})
+	j.mu.Unlock()
+	// Its batches were synced when they were appended: a failed close
+	// loses nothing.
+	_ = old.Close()
+	return nil
+}

@@ -1,0 +1,175 @@
+package journal
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	lockName = "LOCK"
+	idName   = "ID"
+	segExt   = ".seg"
+)
+
+// segment is one segment file; first is the seq of its first entry, taken
+// from its name.
+type segment struct {
+	first uint64
+	path  string
+}
+
+func segmentName(first uint64) string { return fmt.Sprintf("%020d%s", first, segExt) }
+
+// listSegments returns dir's segments in seq order. Files that are not
+// segments are ignored; a .seg file with a malformed name is an error rather
+// than silently skipped, since it may hold entries.
+func listSegments(dir string) ([]segment, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("journal: list segments: %w", err)
+	}
+	var segs []segment
+	for _, de := range des {
+		name := de.Name()
+		if !strings.HasSuffix(name, segExt) {
+			continue
+		}
+		num := strings.TrimSuffix(name, segExt)
+		first, err := strconv.ParseUint(num, 10, 64)
+		if err != nil || len(num) != 20 || first == 0 || !de.Type().IsRegular() {
+			return nil, fmt.Errorf("journal: unexpected segment file %s", filepath.Join(dir, name))
+		}
+		segs = append(segs, segment{first: first, path: filepath.Join(dir, name)})
+	}
+	slices.SortFunc(segs, func(a, b segment) int {
+		switch {
+		case a.first < b.first:
+			return -1
+		case a.first > b.first:
+			return 1
+		}
+		return 0
+	})
+	return segs, nil
+}
+
+// readID reads dir/ID; it returns an error wrapping fs.ErrNotExist when the
+// file is missing.
+func readID(dir string) ([idSize]byte, error) {
+	var id [idSize]byte
+	b, err := os.ReadFile(filepath.Join(dir, idName))
+	if err != nil {
+		return id, fmt.Errorf("journal: read id: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) != 2*idSize || strings.ToLower(s) != s {
+		return id, fmt.Errorf("journal: malformed id file %s", filepath.Join(dir, idName))
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("journal: malformed id file %s: %w", filepath.Join(dir, idName), err)
+	}
+	return id, nil
+}
+
+// createID writes a fresh random id to dir/ID durably: temp file, fsync,
+// rename, fsync dir, so that a crash leaves either no ID or a whole one.
+func createID(dir string) ([idSize]byte, error) {
+	var id [idSize]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return id, fmt.Errorf("journal: create id: %w", err)
+	}
+	tmp := filepath.Join(dir, idName+".tmp")
+	err := writeFileSync(tmp, []byte(hex.EncodeToString(id[:])+"\n"))
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, idName))
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return id, fmt.Errorf("journal: create id: %w", err)
+	}
+	return id, nil
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// createSegment creates the segment whose first entry is first, writes its
+// header and makes file and name durable. It returns the open file.
+func createSegment(dir string, id [idSize]byte, first uint64) (*os.File, error) {
+	path := filepath.Join(dir, segmentName(first))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: create segment: %w", err)
+	}
+	_, err = f.Write(encodeHeader(id, first))
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("journal: create segment %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// readHeader reads and checks the header of the open segment s. It returns
+// io.ErrUnexpectedEOF (unwrapped) when the file is shorter than a header.
+func readHeader(f *os.File, s segment, id [idSize]byte) error {
+	var h [headerSize]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("journal: read header of %s: %w", s.path, err)
+	}
+	if reason := checkHeader(h[:], id, s.first); reason != "" {
+		return &CorruptError{File: s.path, Reason: reason}
+	}
+	return nil
+}
+
+// checkSegments checks the headers of all segments but the last.
+func checkSegments(segs []segment, id [idSize]byte) error {
+	for _, s := range segs {
+		f, err := os.Open(s.path)
+		if err != nil {
+			return fmt.Errorf("journal: open segment: %w", err)
+		}
+		err = readHeader(f, s, id)
+		_ = f.Close()
+		if err == io.ErrUnexpectedEOF {
+			err = &CorruptError{File: s.path, Reason: "short segment header"}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
