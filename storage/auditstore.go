@@ -51,6 +51,25 @@ type AuditTrail interface {
 	CheckpointWAL(ctx context.Context) error
 }
 
+// AuditJournals is how a store takes records from a local, durable audit
+// journal (storage/journal) in the background: the journal's position
+// moves in the same transaction as the records it covers, so that after a
+// crash exactly the journaled records the store lacks are appended again,
+// none twice.
+type AuditJournals interface {
+	// AuditJournalPosition returns the last journal sequence number of
+	// journalID whose record the store committed, 0 when none.
+	AuditJournalPosition(ctx context.Context, journalID string) (int64, error)
+	// AppendAuditJournaled is AppendAudit for the journal entries from+1
+	// through through of journalID, in one transaction that also moves the
+	// journal's position from from to through. When the stored position is
+	// not from (another process indexes the same journal, or the entries
+	// were committed already), it appends nothing and fails with
+	// ErrConflict. through must be greater than from; it is normally
+	// from+len(recs), one record per journal entry.
+	AppendAuditJournaled(ctx context.Context, journalID string, from, through int64, recs []AuditRecord) error
+}
+
 // AuditStats aggregates the audit trail in the database, so that the
 // dashboard never loads the records it counts.
 type AuditStats interface {

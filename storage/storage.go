@@ -22,6 +22,7 @@ type Store interface {
 	StepUps
 	Settings
 	AuditTrail
+	AuditJournals
 	AuditStats
 	Logouts
 	Elevations

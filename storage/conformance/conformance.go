@@ -26,6 +26,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 	tests = append(tests, stepUpTests()...)
 	tests = append(tests, settingTests()...)
 	tests = append(tests, auditTests()...)
+	tests = append(tests, auditJournalTests()...)
 	tests = append(tests, auditSearchTests()...)
 	tests = append(tests, auditPagingTests()...)
 	tests = append(tests, clientKeyTests()...)

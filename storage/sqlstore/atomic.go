@@ -78,6 +78,16 @@ func (t *txStore) AppendAudit(ctx context.Context, recs []storage.AuditRecord) e
 	return nil
 }
 
+// errJournalInTx is AppendAuditJournaled called inside Atomic.
+var errJournalInTx = errors.New("sqlstore: append journaled audit: journal positions move in transactions of their own, not inside Atomic")
+
+// AppendAuditJournaled refuses: the indexer of a journal commits on its
+// own, and a position moved inside a larger transaction could roll back
+// after the journal was released.
+func (t *txStore) AppendAuditJournaled(context.Context, string, int64, int64, []storage.AuditRecord) error {
+	return errJournalInTx
+}
+
 // Atomic runs fn in the transaction already open: there is one commit, the
 // outermost.
 func (t *txStore) Atomic(_ context.Context, fn func(tx storage.Store) error) error {

@@ -22,8 +22,20 @@ import (
 // is one conditional UPDATE per chain (against the head this store last
 // committed, see chainHeads) and one multi-row INSERT … RETURNING per chunk.
 func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord) error {
-	const op = "append audit"
-	if len(recs) == 0 {
+	return s.appendAudit(ctx, "append audit", recs, nil)
+}
+
+// journalMove is the position change of one audit journal that commits
+// with a batch (AppendAuditJournaled).
+type journalMove struct {
+	id            string
+	from, through int64
+}
+
+// appendAudit is AppendAudit, moving the journal position mv (when not nil)
+// in the same transaction.
+func (s *Store) appendAudit(ctx context.Context, op string, recs []storage.AuditRecord, mv *journalMove) error {
+	if len(recs) == 0 && mv == nil {
 		return nil
 	}
 	work := make([]storage.AuditRecord, len(recs))
@@ -55,7 +67,14 @@ func (s *Store) AppendAudit(ctx context.Context, recs []storage.AuditRecord) err
 		return wrap(op, translate(s.w, err))
 	}
 	a := appender{ctx: ctx, conn: tx, dialect: s.dialect, heads: &s.heads}
-	if err := a.append(work); err != nil {
+	err = nil
+	if len(work) > 0 {
+		err = a.append(work)
+	}
+	if err == nil && mv != nil {
+		err = a.moveJournal(*mv, s.now())
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return wrap(op, translate(s.w, err))
 	}

@@ -306,4 +306,19 @@ var migrations = []migration{
 			`CREATE UNIQUE INDEX saved_searches_owner_name ON saved_searches (owner, name)`,
 		},
 	},
+	{
+		version: 8,
+		name:    "audit journal positions",
+		stmts: []string{
+			// How far each local audit journal (storage/journal, one per
+			// process and data directory, named by its random id) has been
+			// committed into audit_records: moved in the same transaction
+			// as the records, so a restart replays exactly what is missing.
+			`CREATE TABLE audit_journal_positions (
+				journal_id TEXT PRIMARY KEY,
+				position BIGINT NOT NULL,
+				updated_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
