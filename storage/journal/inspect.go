@@ -53,4 +53,3 @@ func Inspect(dir string) (id string, first, last uint64, err error) {
 	}
 	return id, first, last, nil
 }
-
