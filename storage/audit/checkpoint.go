@@ -43,13 +43,12 @@ func (w *Writer) committedBatch() {
 	if w.ckpt == nil {
 		return
 	}
-	w.sinceCkpt++
-	if w.sinceCkpt < checkpointEvery {
+	if w.sinceCkpt.Add(1) < checkpointEvery {
 		return
 	}
 	select {
 	case w.ckpt <- struct{}{}:
-		w.sinceCkpt = 0
+		w.sinceCkpt.Store(0)
 	default:
 	}
 }

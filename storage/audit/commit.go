@@ -14,8 +14,8 @@ import (
 func (w *Writer) run() {
 	defer close(w.stopped)
 	defer w.abort()
-	if w.ckpt != nil {
-		defer close(w.ckpt)
+	if w.ckpt != nil && w.ix == nil {
+		defer close(w.ckpt) // with a journal, the indexer commits and closes it
 	}
 	w.replaySpills()
 	for {
@@ -109,7 +109,9 @@ func (w *Writer) commit(batch []*item) (left []*item, aborted bool) {
 					it.done <- nil
 				}
 			}
-			w.committedBatch()
+			if w.ix == nil {
+				w.committedBatch() // with a journal, the indexer's commits count
+			}
 			return nil, false
 		}
 		w.lastErr.Store(&err)
@@ -155,6 +157,9 @@ func (w *Writer) markStalled(batch []*item) {
 // append runs one attempt with its own timeout.
 func (w *Writer) append(batch []*item) error {
 	recs := records(batch)
+	if w.ix != nil {
+		return w.journalAppend(recs)
+	}
 	ctx, cancel := context.WithTimeout(w.runCtx, w.cfg.CommitTimeout)
 	defer cancel()
 	if err := w.cfg.Store.AppendAudit(ctx, recs); err != nil {

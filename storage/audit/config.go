@@ -69,6 +69,24 @@ type Config struct {
 	// spilling: records Close cannot commit are then lost (counted in
 	// Stats.Lost and logged with their decision ids).
 	SpillDir string
+	// JournalDir, when set, makes a record durable once it is in a local
+	// journal in this directory (storage/journal: checksummed segments,
+	// one fdatasync per batch), and the store the index the trail is
+	// searched in: records are appended to it from the journal in the
+	// background, in batches of up to IndexBatch, moving the journal's
+	// position in the same transaction (storage.AuditJournals, which Store
+	// must then implement). A new writer first appends what the journal
+	// holds beyond the store's position. The directory belongs to one
+	// writer at a time (it is locked) and must be outside the database.
+	JournalDir string
+	// JournalBacklog bounds the journaled records waiting for the store:
+	// beyond it Write refuses with ErrUnavailable, so a store that is down
+	// for long makes decisions fail closed instead of growing memory.
+	// Default 50000.
+	JournalBacklog int
+	// IndexBatch bounds the records the indexer appends to the store in one
+	// transaction. Default 2000.
+	IndexBatch int
 	// CommitTimeout bounds one append attempt. Default 10s.
 	CommitTimeout time.Duration
 	// RetryMin and RetryMax bound the exponential backoff between failed
@@ -98,7 +116,8 @@ func (c *Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}, {"stall factor", c.StallFactor}} {
+	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}, {"stall factor", c.StallFactor},
+		{"journal backlog", c.JournalBacklog}, {"index batch", c.IndexBatch}} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %d is negative", f.name, f.v))
 		}
@@ -114,6 +133,8 @@ func (c *Config) validate() error {
 	}
 	defaultDuration(&c.EnqueueTimeout, 2*time.Second)
 	defaultInt(&c.StallFactor, DefaultStallFactor)
+	defaultInt(&c.JournalBacklog, 50000)
+	defaultInt(&c.IndexBatch, 2000)
 	defaultDuration(&c.CommitTimeout, 10*time.Second)
 	defaultDuration(&c.RetryMin, 50*time.Millisecond)
 	defaultDuration(&c.RetryMax, 5*time.Second)

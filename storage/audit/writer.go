@@ -63,12 +63,20 @@ type Writer struct {
 	// for the store; run retries them after its next successful commit.
 	spillPending bool
 
-	// ckpt wakes the WAL checkpointer (nil without one); run owns sinceCkpt
-	// and closes ckpt when it exits; ckptDone closes when the checkpointer
-	// has stopped.
+	// ckpt wakes the WAL checkpointer (nil without one); sinceCkpt counts
+	// the store commits since the last wake-up. Whoever commits to the store
+	// closes ckpt when it exits (run, or the indexer with a journal);
+	// ckptDone closes when the checkpointer has stopped.
 	ckpt      chan struct{}
-	sinceCkpt int
+	sinceCkpt atomic.Int64
 	ckptDone  chan struct{}
+
+	// ix indexes the journal into the store (nil without Config.JournalDir);
+	// jbuf, jends and jentries are run's reused encoding buffers.
+	ix       *indexer
+	jbuf     []byte
+	jends    []int
+	jentries [][]byte
 
 	// announced counts records promised by Announce and not yet released;
 	// settled wakes a lingering sync batch when it drops to zero.
@@ -89,6 +97,16 @@ func NewWriter(cfg Config) (*Writer, error) {
 		stallBound: time.Duration(cfg.StallFactor) * cfg.MaxDelay,
 	}
 	w.startCheckpointer()
+	if cfg.JournalDir != "" {
+		if err := w.openIndexer(); err != nil {
+			if w.ckpt != nil {
+				close(w.ckpt)
+				<-w.ckptDone
+			}
+			cancel()
+			return nil, err
+		}
+	}
 	go w.run()
 	return w, nil
 }
@@ -241,6 +259,11 @@ func (w *Writer) Healthy() error {
 	if p := w.lastErr.Load(); p != nil {
 		return *p
 	}
+	if w.ix != nil {
+		if p := w.ix.lastErr.Load(); p != nil {
+			return *p
+		}
+	}
 	return nil
 }
 
@@ -249,6 +272,11 @@ func (w *Writer) Healthy() error {
 // answers as sync mode would instead of acknowledging records it may never
 // commit. Sync writers are never refused here: their callers wait anyway.
 func (w *Writer) refuseStalled(n int) error {
+	if w.ix != nil {
+		if err := w.ix.refuse(n); err != nil {
+			return err
+		}
+	}
 	since := w.stalledSince.Load()
 	if since == 0 || w.sync {
 		return nil
@@ -288,7 +316,14 @@ func (w *Writer) Close(ctx context.Context) error {
 		w.abort()
 		<-w.stopped
 	}
+	var jerr error
+	if w.ix != nil {
+		jerr = w.closeIndexer(ctx)
+	}
 	<-w.ckptDone
+	if jerr != nil {
+		return jerr
+	}
 	if lost := w.c.lost.Load(); lost > 0 {
 		return fmt.Errorf("audit: close: %d acknowledged records were written nowhere (logged, and named in the lost file when it could be written): %w", lost, ErrUnavailable)
 	}
