@@ -14,6 +14,8 @@ const maxKeptBuf = 8 << 20
 // Append writes entries as one batch: it encodes them into one buffer, writes
 // it with one call and, unless Options.NoSync, makes it durable with one
 // fdatasync before returning the seqs assigned to the first and last entry.
+// The batch's last frame carries the batch-end bit, so that Open can tell
+// the frames of a batch that was never synced from those of synced ones.
 // When Append fails, none of the entries is in the journal and Last is
 // unchanged. An empty batch is a no-op returning (0, 0, nil); an entry longer
 // than MaxEntry fails the batch before anything is written.
@@ -45,7 +47,7 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 	first = j.next
 	buf := j.buf[:0]
 	for i, e := range entries {
-		buf = appendFrame(buf, first+uint64(i), e)
+		buf = appendFrame(buf, first+uint64(i), e, i == len(entries)-1)
 	}
 	last = first + uint64(len(entries)) - 1
 	if cap(buf) <= maxKeptBuf {

@@ -40,26 +40,49 @@
 //	        first seq, big-endian     8 bytes
 //	        CRC-32C of the 32 above   4 bytes, big-endian
 //
-//	frame:  payload length n          4 bytes, big-endian, n <= 16 MiB
-//	        CRC-32C(seq ‖ payload)    4 bytes, big-endian
+//	frame:  length word               4 bytes, big-endian: bit 31 is the
+//	                                  batch-end flag, bits 0-30 the payload
+//	                                  length n, n <= 16 MiB (bits 25-30 zero)
+//	        CRC-32C(length word ‖ seq ‖ payload)
+//	                                  4 bytes, big-endian
 //	        seq                       8 bytes, big-endian
 //	        payload                   n bytes
 //
-// CRC-32C is CRC-32 with the Castagnoli polynomial. The first frame of a
-// segment carries the header's first seq and every following frame the next
-// number. The magic's last two digits are the format version. A segment whose
-// header names another journal's id is refused, which catches a segment copied
-// from another journal.
+// CRC-32C is CRC-32 with the Castagnoli polynomial. The checksum covers the
+// length word as stored, batch-end flag included, so a flipped flag makes
+// the frame damaged rather than moving a batch boundary. The first frame of
+// a segment carries the header's first seq and every following frame the
+// next number. The last frame of every Append batch, and only it, has the
+// batch-end flag set; a batch never spans segments, so a segment other than
+// the last ends with a batch-end frame. The magic's last two digits are the
+// format version. A segment whose header names another journal's id is
+// refused, which catches a segment copied from another journal.
 //
 // # Recovery
 //
 // Open checks every segment's header and the naming order and scans the last
-// segment completely. A torn tail — an incomplete frame, or damaged final
-// frames after which no valid frame follows anywhere in the file — is what a
-// crash in the middle of an unsynced batch leaves; Open truncates it, syncs,
-// and reports the bytes cut in Recovered. Those entries were never
-// acknowledged. A damaged frame followed by valid data is corruption and is
-// reported as a *CorruptError, never skipped: by Open for the last segment,
-// by ReadFrom for the others, which also checks that each segment ends just
-// before the next one begins.
+// segment completely. Only the last batch can be incomplete: Append writes a
+// batch after the previous one was synced. A crash (power loss) before its
+// fdatasync may persist its pages in any order, leaving an incomplete frame,
+// damaged frames, zeros, or valid frames of it after a damaged one. So Open
+// keeps the segment up to S, the end of the last valid batch-end frame
+// before the first damaged or incomplete frame D (or the header's end when
+// there is none), and everything from S on is the last, never-acknowledged
+// batch, valid frames between S and D included — unless a valid batch-end
+// frame after D is followed, after its end, by a valid frame with a higher
+// seq: a batch
+// after the damaged one was written, so the damaged one had been synced, and
+// that is corruption, as is a frame with a valid checksum but the wrong seq.
+// A last batch cut off cleanly at a frame boundary,
+// before its batch-end frame, is torn too. Open truncates a torn tail at S,
+// syncs, and reports the bytes cut in Recovered; their entries were never
+// acknowledged. Corruption is reported as a *CorruptError, never skipped: by
+// Open for the last segment, by ReadFrom for the others, which also checks
+// that each segment ends with a batch-end frame just before the next one
+// begins.
+//
+// A damaged batch-end frame of a synced batch followed by exactly one
+// complete batch at the end of the file looks like damage inside one last
+// batch, and is cut as such; telling them apart would take a batch-start
+// flag as well.
 package journal

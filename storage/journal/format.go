@@ -14,6 +14,9 @@ const (
 	idSize      = 16
 	headerSize  = len(magic) + idSize + 8 + 4
 	frameHeader = 4 + 4 + 8
+	// batchEnd is the bit of a frame's length word that marks the last
+	// frame of an Append batch; the other bits hold the payload length.
+	batchEnd = 1 << 31
 	// MaxEntry is the largest payload Append accepts.
 	MaxEntry = 16 << 20
 )
@@ -52,24 +55,46 @@ func checkHeader(h []byte, id [idSize]byte, first uint64) string {
 }
 
 // appendFrame appends one encoded frame to buf without allocating when buf
-// has room.
-func appendFrame(buf []byte, seq uint64, payload []byte) []byte {
+// has room; end marks it as the last frame of its batch.
+func appendFrame(buf []byte, seq uint64, payload []byte, end bool) []byte {
 	start := len(buf)
 	buf = append(buf, make([]byte, frameHeader)...)
 	buf = append(buf, payload...)
 	h := buf[start:]
-	binary.BigEndian.PutUint32(h[0:], uint32(len(payload)))
+	word := uint32(len(payload))
+	if end {
+		word |= batchEnd
+	}
+	binary.BigEndian.PutUint32(h[0:], word)
 	binary.BigEndian.PutUint64(h[8:], seq)
-	crc := crc32.Update(0, castagnoli, h[8:])
-	binary.BigEndian.PutUint32(h[4:], crc)
+	binary.BigEndian.PutUint32(h[4:], frameSum(h[0:4], h[8:]))
 	return buf
 }
 
-// frameCRC is the checksum a frame with this seq and payload must carry.
-func frameCRC(seq uint64, payload []byte) uint32 {
-	var s [8]byte
-	binary.BigEndian.PutUint64(s[:], seq)
-	return crc32.Update(crc32.Checksum(s[:], castagnoli), castagnoli, payload)
+// frameSum is a frame's checksum: CRC-32C of its length word (batch-end bit
+// included) followed by its seq and payload (rest).
+func frameSum(word, rest []byte) uint32 {
+	return crc32.Update(crc32.Checksum(word, castagnoli), castagnoli, rest)
+}
+
+// frameAt decodes the frame at the start of b when b holds all of it and its
+// checksum is right, returning its seq, its encoded length and whether it
+// ends a batch. Frames whose seq lies outside [minSeq, maxSeq] are rejected
+// before their checksum is computed.
+func frameAt(b []byte, minSeq, maxSeq uint64) (seq uint64, length int, end, ok bool) {
+	if len(b) < frameHeader {
+		return 0, 0, false, false
+	}
+	word := binary.BigEndian.Uint32(b)
+	n := int(word &^ batchEnd)
+	seq = binary.BigEndian.Uint64(b[8:])
+	if n > MaxEntry || seq < minSeq || seq > maxSeq || frameHeader+n > len(b) {
+		return 0, 0, false, false
+	}
+	if frameSum(b[:4], b[8:frameHeader+n]) != binary.BigEndian.Uint32(b[4:]) {
+		return 0, 0, false, false
+	}
+	return seq, frameHeader + n, word&batchEnd != 0, true
 }
 
 // errTorn marks a frame cut short by the end of the file.
@@ -89,14 +114,17 @@ type frameReader struct {
 	r    *bufio.Reader
 	off  int64  // offset of the next frame in the file
 	next uint64 // seq the next frame must carry
+	end  bool   // whether the last frame read carries the batch-end bit
 	hdr  [frameHeader]byte
 	buf  []byte
 }
 
 // read returns the next frame's seq and payload; the payload is valid until
-// the next call. It returns io.EOF at a clean end, errTorn for a frame cut
-// short, *badFrame for a damaged one. When verify is false the payload is
-// skipped rather than read and checked, and nil is returned for it.
+// the next call, and fr.end tells whether the frame ends a batch. It returns
+// io.EOF at a clean end, errTorn for a frame cut short, *badFrame for a
+// damaged one. When verify is false the payload is skipped rather than read
+// and checked (so neither it nor fr.end is verified), and nil is returned
+// for it.
 func (fr *frameReader) read(verify bool) (uint64, []byte, error) {
 	n, err := io.ReadFull(fr.r, fr.hdr[:])
 	if err != nil {
@@ -108,7 +136,8 @@ func (fr *frameReader) read(verify bool) (uint64, []byte, error) {
 		}
 		return 0, nil, err
 	}
-	size := binary.BigEndian.Uint32(fr.hdr[0:])
+	word := binary.BigEndian.Uint32(fr.hdr[0:])
+	size := word &^ batchEnd
 	sum := binary.BigEndian.Uint32(fr.hdr[4:])
 	seq := binary.BigEndian.Uint64(fr.hdr[8:])
 	if size > MaxEntry {
@@ -125,7 +154,7 @@ func (fr *frameReader) read(verify bool) (uint64, []byte, error) {
 			}
 			return 0, nil, err
 		}
-		fr.advance(int(size))
+		fr.advance(int(size), word)
 		return seq, nil, nil
 	}
 	if cap(fr.buf) < int(size) {
@@ -138,17 +167,18 @@ func (fr *frameReader) read(verify bool) (uint64, []byte, error) {
 		}
 		return 0, nil, err
 	}
-	if crc32.Update(crc32.Checksum(fr.hdr[8:], castagnoli), castagnoli, p) != sum {
+	if crc32.Update(frameSum(fr.hdr[0:4], fr.hdr[8:]), castagnoli, p) != sum {
 		return 0, nil, &badFrame{reason: "frame checksum mismatch"}
 	}
 	if seq != fr.next {
 		return 0, nil, &badFrame{fmt.Sprintf("frame carries seq %d", seq), true}
 	}
-	fr.advance(int(size))
+	fr.advance(int(size), word)
 	return seq, p, nil
 }
 
-func (fr *frameReader) advance(size int) {
+func (fr *frameReader) advance(size int, word uint32) {
 	fr.off += int64(frameHeader + size)
 	fr.next++
+	fr.end = word&batchEnd != 0
 }

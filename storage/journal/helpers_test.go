@@ -91,7 +91,7 @@ func frameOffsets(t testing.TB, path string) []int64 {
 	}
 	var offs []int64
 	off := int64(headerSize)
-	_, err = scanTail(bytes.NewReader(b), int64(len(b)), off, firstOf(t, path), path, func(_ uint64, p []byte) {
+	_, err = scanTail(bytes.NewReader(b), int64(len(b)), off, firstOf(t, path), path, func(_ uint64, p []byte, _ bool) {
 		offs = append(offs, off)
 		off += int64(frameHeader + len(p))
 	})
@@ -112,6 +112,11 @@ func firstOf(t testing.TB, path string) uint64 {
 
 func flipByte(t testing.TB, path string, off int64) {
 	t.Helper()
+	xorByte(t, path, off, 0x5a)
+}
+
+func xorByte(t testing.TB, path string, off int64, mask byte) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +126,7 @@ func flipByte(t testing.TB, path string, off int64) {
 	if _, err := f.ReadAt(b, off); err != nil {
 		t.Fatal(err)
 	}
-	b[0] ^= 0x5a
+	b[0] ^= mask
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
 	}

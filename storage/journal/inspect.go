@@ -8,10 +8,12 @@ import (
 
 // Inspect reads the journal in dir without locking or changing it, so that
 // an offline check can run while the server holds the journal: it returns
-// the id and the first and last seq of the complete entries (0, 0 when there
-// is none). A torn tail, which may be a batch being written, is ignored;
-// damage is a *CorruptError. Like Open it checks segment headers and scans
-// only the last segment.
+// the id and the first and last seq of the entries of complete batches (0, 0
+// when there is none). A torn tail, which may be a batch being written, is
+// ignored, as are the valid frames of a last batch that lacks its batch-end
+// frame; so Last is what Open would recover. Damage Open would refuse is a
+// *CorruptError. Like Open it checks segment headers and scans only the last
+// segment.
 func Inspect(dir string) (id string, first, last uint64, err error) {
 	rawID, err := readID(dir)
 	if err != nil {

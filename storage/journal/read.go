@@ -53,7 +53,8 @@ func (j *Journal) ReadFrom(from uint64, fn func(seq uint64, entry []byte) error)
 }
 
 // readSegment calls fn for the entries from..end of segment s. When whole is
-// set, end is the segment's last seq and nothing may follow its frame.
+// set, end is the segment's last seq: its frame must end a batch and nothing
+// may follow it.
 func (j *Journal) readSegment(fr *frameReader, s segment, from, end uint64, whole bool, fn func(uint64, []byte) error) error {
 	f, err := os.Open(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -74,7 +75,9 @@ func (j *Journal) readSegment(fr *frameReader, s segment, from, end uint64, whol
 	}
 	fr.r.Reset(f)
 	fr.off, fr.next = int64(headerSize), s.first
+	lastAt := fr.off // offset of the last frame read
 	for fr.next <= end {
+		lastAt = fr.off
 		verify := fr.next >= from
 		seq, p, err := fr.read(verify)
 		if err != nil {
@@ -87,6 +90,12 @@ func (j *Journal) readSegment(fr *frameReader, s segment, from, end uint64, whol
 		}
 	}
 	if whole {
+		// Batches never span segments, so a sealed segment's last frame
+		// ends a batch.
+		if end >= from && !fr.end {
+			return &CorruptError{File: s.path, Offset: lastAt, Seq: end,
+				Reason: "the segment's last frame does not end a batch"}
+		}
 		if _, err := fr.r.Peek(1); err != io.EOF {
 			if err != nil {
 				return fmt.Errorf("journal: read %s: %w", s.path, err)
