@@ -17,9 +17,15 @@ type costCentre struct{ label, pattern string }
 // costCentres are the parts the report breaks stepgate's CPU into. They name
 // packages and entry points, not one policy's rules, so they read the same
 // for every policy.
-// The first is audit storage (auditCPU reads it).
+// The first is the audit work the answer waits for (auditCPU reads it): the
+// writer's commit goroutine, which with the journal (the default) encodes
+// and journals the records with one fdatasync per batch, and without it
+// commits them to the database. The second is the journal's indexer, which
+// appends the journaled records to the database in the background
+// (indexCPU reads it).
 var costCentres = []costCentre{
-	{"audit storage (SQL, commit, fsync)", "stepgate/stepgate/storage/"},
+	{"audit on the request path (journal, fsync)", "stepgate/storage/audit.(*Writer).run"},
+	{"audit indexing into the database (background)", "stepgate/storage/audit.(*indexer).run"},
 	{"policy evaluation", "stepgate/pdp/policy.(*Policy).Eval"},
 	{"audit record (redacted input, hash)", "stepgate/pdp.redactedInput"},
 	{"request decoding", "pdphttp.ParseRequest"},

@@ -101,8 +101,25 @@ func (b *bench) auditCPU(workload, target, on string) (targetRow, bool) {
 		return targetRow{}, false
 	}
 	per := time.Duration(shares[0] / 100 * float64(r.CPU) / float64(r.Requests*int64(max(r.PerCall, 1))))
-	return targetRow{"audit storage CPU per record ≤ 15 µs (" + workload + ", sync)" + on, fmt.Sprintf("%d µs", per.Microseconds()),
+	return targetRow{"audit CPU per record on the request path ≤ 15 µs (" + workload + ", sync)" + on, fmt.Sprintf("%.1f µs", float64(per)/1e3),
 		verdict(per <= 15*time.Microsecond, fmt.Sprintf("%.1f× the bound", float64(per)/float64(15*time.Microsecond))), workload, target}, true
+}
+
+// indexCPU states the CPU the journal's indexer spends per record to make
+// it searchable (appending it to the database in the background): not a
+// goal, the cost the request path no longer pays.
+func (b *bench) indexCPU(workload, target, on string) (targetRow, bool) {
+	r, ok := b.find(workload, target)
+	if !ok || r.Profile == "" || r.Requests == 0 {
+		return targetRow{}, false
+	}
+	shares, err := b.sharesOf(r.Profile)
+	if err != nil {
+		return targetRow{}, false
+	}
+	per := time.Duration(shares[1] / 100 * float64(r.CPU) / float64(r.Requests*int64(max(r.PerCall, 1))))
+	return targetRow{"CPU to index a record for search, background (" + workload + ", sync)" + on, fmt.Sprintf("%.1f µs", float64(per)/1e3),
+		"stated", workload, target}, true
 }
 
 // obstacle names the largest cost centres in the profile of the run
@@ -178,6 +195,9 @@ func (b *bench) targets() []targetRow {
 	addRatio("signed checkpoints cost < 2% (cold sync, on vs off)", "cold", "stepgate", "cold", "stepgate-nockpt", 0.98)
 	for _, p := range b.policies {
 		if row, ok := b.auditCPU("cold"+p.suffix(), "stepgate", " on "+p.name); ok {
+			out = append(out, row)
+		}
+		if row, ok := b.indexCPU("cold"+p.suffix(), "stepgate", " on "+p.name); ok {
 			out = append(out, row)
 		}
 	}
