@@ -24,6 +24,13 @@ type QueueStats struct {
 	LastError string
 	// LastCommit is when a batch last committed; zero if never.
 	LastCommit time.Time
+	// Journal is true when records are made durable in a local journal
+	// and indexed into the database in the background: Journaled entries
+	// written, Indexed through which the database holds them, Backlog not
+	// yet searchable, IndexedAt when the database last took some.
+	Journal                     bool
+	Journaled, Indexed, Backlog int64
+	IndexedAt                   time.Time
 }
 
 // Outcomes lists the four decision outcomes in display order.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/stepgate/stepgate/pdp"
 	"github.com/stepgate/stepgate/pdp/clientauth"
 	"github.com/stepgate/stepgate/pdp/livestats"
+	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/audit"
 )
 
 // liveWindow is how far back the dashboard's live figures reach.
@@ -22,7 +25,7 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator, l
 		return nil, err
 	}
 	cfg := adminhttp.Config{
-		Store:          a.store,
+		Store:          indexedStore{Store: a.store, w: a.audit},
 		Policies:       a.policies,
 		Audit:          a.audit,
 		Engine:         a.engine,
@@ -35,6 +38,10 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator, l
 			q := admin.QueueStats{Mode: a.cfg.Audit.Mode, Depth: s.QueueDepth, Capacity: a.cfg.Audit.QueueSize, LastCommit: s.LastCommit}
 			if err := a.audit.Healthy(); err != nil {
 				q.LastError = err.Error()
+			}
+			if js, ok := a.audit.Journal(); ok {
+				q.Journal, q.Journaled, q.Indexed, q.Backlog, q.IndexedAt = true, js.Journaled, js.Indexed, js.Backlog, js.IndexedAt
+				q.LastCommit = js.IndexedAt
 			}
 			return q
 		},
@@ -56,4 +63,39 @@ func adminHandler(a *app, svc *pdp.Service, clients *clientauth.Authenticator, l
 			RedirectURL: sso.RedirectURL, RoleClaim: sso.RoleClaim, AdminValues: sso.AdminValues, AuditorValues: sso.AuditorValues}
 	}
 	return adminhttp.New(cfg)
+}
+
+// searchWait bounds how long an audit search waits for the journal's
+// records to reach the database before it reads what is there.
+const searchWait = 2 * time.Second
+
+// indexedStore makes audit search, counts and exports read this process's
+// writes: each first waits (up to searchWait) until the database holds
+// every record the audit writer acknowledged before the search began, so a
+// decision answered a moment ago is found. Records of other replicas are
+// searchable once their own journals are indexed.
+type indexedStore struct {
+	storage.Store
+	w *audit.Writer
+}
+
+func (s indexedStore) caughtUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, searchWait)
+	defer cancel()
+	_ = s.w.WaitIndexed(ctx) // behind: search what is indexed; the dashboard shows the backlog
+}
+
+func (s indexedStore) SearchAudit(ctx context.Context, q storage.AuditQuery) (storage.AuditPage, error) {
+	s.caughtUp(ctx)
+	return s.Store.SearchAudit(ctx, q)
+}
+
+func (s indexedStore) CountAudit(ctx context.Context, q storage.AuditQuery, bound int64) (storage.AuditCount, error) {
+	s.caughtUp(ctx)
+	return s.Store.CountAudit(ctx, q, bound)
+}
+
+func (s indexedStore) ExportAudit(ctx context.Context, q storage.AuditQuery, fn func(storage.AuditRecord) error) error {
+	s.caughtUp(ctx)
+	return s.Store.ExportAudit(ctx, q, fn)
 }

@@ -67,7 +67,7 @@ func openApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 	w, err := audit.NewWriter(audit.Config{
 		Store: st, Mode: cfg.Audit.Mode, QueueSize: cfg.Audit.QueueSize, MaxDelay: cfg.Audit.MaxDelay,
 		SyncLinger: cfg.Audit.SyncLinger, EnqueueTimeout: cfg.Audit.EnqueueTimeout, ChainID: cfg.chainID(), Logger: log,
-		SpillDir: cfg.auditSpillDir(),
+		SpillDir: cfg.auditSpillDir(), JournalDir: cfg.auditJournalDir(), JournalBacklog: cfg.Audit.JournalBacklog,
 	})
 	if err != nil {
 		st.Close()

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/stepgate/stepgate/admin/trail"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/audit"
+	"github.com/stepgate/stepgate/storage/journal"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
@@ -102,6 +106,7 @@ func auditCommand(ctx context.Context, cfg Config, env func(string) string, args
 			return err
 		}
 		extra := unwrittenReport(cfg.auditSpillDir(), stdout)
+		extra = append(extra, journalReport(ctx, cfg.auditJournalBase(), st, stdout)...)
 		return reportVerification(v, "audit trail", stdout, extra...)
 	case "prune":
 		age, err := parseAge(*olderThan)
@@ -232,6 +237,49 @@ func unwrittenReport(dir string, stdout io.Writer) []string {
 	}
 	if waiting > 0 {
 		fmt.Fprintf(stdout, "%d acknowledged records wait in spill files (not yet in the database)\n", waiting)
+	}
+	return problems
+}
+
+// journalReport lists the records the local audit journals (one directory
+// per chain under base) hold beyond what the database has indexed:
+// acknowledged and durable, searchable once indexed — within a second by a
+// running server, at the next start by a stopped or killed one. A journal
+// the database claims to have indexed beyond its end is a problem.
+func journalReport(ctx context.Context, base string, st storage.AuditJournals, stdout io.Writer) []string {
+	if base == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return []string{fmt.Sprintf("audit journals in %s could not be listed: %v", base, err)}
+	}
+	var problems []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(base, e.Name())
+		id, _, last, err := journal.Inspect(dir)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("audit journal %s could not be read: %v", dir, err))
+			continue
+		}
+		pos, err := st.AuditJournalPosition(ctx, id)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("audit journal %s: position in the database: %v", dir, err))
+			continue
+		}
+		switch {
+		case int64(last) > pos:
+			fmt.Fprintf(stdout, "waiting in journal %s: entries %d..%d, %d acknowledged records not yet in the database (a running server indexes them within a second, a stopped one at its next start)\n",
+				dir, pos+1, last, int64(last)-pos)
+		case int64(last) < pos:
+			problems = append(problems, fmt.Sprintf("audit journal %s ends at entry %d but the database indexed it through %d: the journal was replaced by an older copy", dir, last, pos))
+		}
 	}
 	return problems
 }

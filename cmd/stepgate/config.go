@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +90,20 @@ type AuditConfig struct {
 	// verify` reports both. Default the data_dir (STEPGATE_AUDIT_SPILL_DIR).
 	// It must not be inside the database.
 	SpillDir string `yaml:"spill_dir"`
+	// JournalDir holds the local audit journal: a decision's record is
+	// durable once it is there (checksummed segments, one fdatasync per
+	// group of decisions), and the database is filled from it in the
+	// background within milliseconds, so audit search lags the answers by
+	// that much. Default <data_dir>/audit-journal (STEPGATE_AUDIT_JOURNAL_DIR);
+	// "off" commits every record to the database before answering, as
+	// before the journal. Each replica needs its own, on a disk it keeps:
+	// a replica whose journal disk is lost loses the records it journaled
+	// and had not yet indexed (at most journal_backlog).
+	JournalDir string `yaml:"journal_dir"`
+	// JournalBacklog bounds the journaled records waiting for the
+	// database; beyond it decisions fail closed (audit_unavailable).
+	// Default 50000.
+	JournalBacklog int `yaml:"journal_backlog"`
 	// RetentionDays, when positive, makes serve delete audit records older
 	// than this many days once a day (checkpoints keep the chain verifiable).
 	// Default 0: keep everything.
@@ -272,6 +288,7 @@ func loadConfig(file string, env func(string) string) (Config, error) {
 		{"STEPGATE_AUDIT_MODE", &cfg.Audit.Mode},
 		{"STEPGATE_AUDIT_CHAIN_ID", &cfg.Audit.ChainID},
 		{"STEPGATE_AUDIT_SPILL_DIR", &cfg.Audit.SpillDir},
+		{"STEPGATE_AUDIT_JOURNAL_DIR", &cfg.Audit.JournalDir},
 		{"STEPGATE_AUDIT_SIGNING_KEY_FILE", &cfg.Audit.Checkpoint.KeyFile},
 		{"STEPGATE_AUDIT_WITNESS_FILE", &cfg.Audit.Checkpoint.WitnessFile},
 		{"STEPGATE_AUDIT_WITNESS_URL", &cfg.Audit.Checkpoint.WitnessURL},
@@ -390,6 +407,29 @@ func (c AuditConfig) redactPaths() []string {
 // auditSpillDir is where the audit writer spills at shutdown and where
 // `audit verify` looks for unwritten records: audit.spill_dir, else the
 // data dir.
+// auditJournalDir is the journal directory of this process's chain, or ""
+// when the journal is off. One directory per chain id, so that processes
+// with their own chains never share a journal.
+func (c Config) auditJournalDir() string {
+	base := c.auditJournalBase()
+	if base == "" {
+		return ""
+	}
+	return filepath.Join(base, url.PathEscape(c.chainID()))
+}
+
+// auditJournalBase holds the journal directory of every chain; "" when the
+// journal is off.
+func (c Config) auditJournalBase() string {
+	switch c.Audit.JournalDir {
+	case "off":
+		return ""
+	case "":
+		return filepath.Join(c.DataDir, "audit-journal")
+	}
+	return c.Audit.JournalDir
+}
+
 func (c Config) auditSpillDir() string {
 	if c.Audit.SpillDir != "" {
 		return c.Audit.SpillDir

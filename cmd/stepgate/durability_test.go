@@ -133,8 +133,10 @@ func TestGracefulStopKeepsEveryDecision(t *testing.T) {
 }
 
 // TestKillDuringLoadLosesNothing kills -9 a real process under load in sync
-// mode: every decision a client received must be in the trail afterwards,
-// and the chain must verify.
+// mode: every decision a client received is durable in the audit journal,
+// which `audit verify` reports as waiting; the next start indexes it, and
+// then every decision a client received is in the trail and the chain
+// verifies.
 func TestKillDuringLoadLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real process")
@@ -186,6 +188,18 @@ func TestKillDuringLoadLosesNothing(t *testing.T) {
 	<-done
 	if len(ids) < 20 {
 		t.Fatalf("only %d decisions answered before the kill", len(ids))
+	}
+	out, err := cli(t, e, "audit", "verify")
+	if err != nil {
+		t.Fatalf("verify right after kill -9: %v %s", err, out)
+	}
+	t.Logf("audit verify after the kill: %s", out)
+	if !strings.Contains(out, "waiting in journal") && len(auditedDecisions(t, e)) < len(ids) {
+		t.Errorf("verify does not report the journaled records the database lacks:\n%s", out)
+	}
+	// The next start indexes what the journal holds beyond the database.
+	if err := startServer(t, e).stop(); err != nil {
+		t.Fatalf("restart after kill -9: %v", err)
 	}
 	trail := auditedDecisions(t, e)
 	for id, outcome := range ids {
@@ -282,11 +296,32 @@ func status(t *testing.T, u string) int {
 // TestDatabaseOutageFailsClosed cuts PostgreSQL away under a running
 // server: decisions must deny, /readyz must fail, nothing may be
 // acknowledged that was not written, and the server must recover by itself.
+//
+// With the audit journal (the default) decisions are still answered while
+// their records fit in the journal's backlog (here 5), since each is durable
+// in the journal, and fail closed beyond it; without the journal the first
+// record that cannot be committed fails closed. Either way every answered
+// decision is in the trail after the outage.
 func TestDatabaseOutageFailsClosed(t *testing.T) {
+	for _, journal := range []string{"journal", "off"} {
+		t.Run(journal, func(t *testing.T) { testDatabaseOutageFailsClosed(t, journal) })
+	}
+}
+
+func testDatabaseOutageFailsClosed(t *testing.T, journal string) {
 	dsn, proxy := viaProxy(t, sqlstoretest.PostgresSchemaURL(t))
 	e := testEnv(t)
 	e["STEPGATE_DATABASE_URL"] = dsn
 	e["STEPGATE_BOOTSTRAP_CLIENT_KEY"] = testKey
+	if journal == "off" {
+		e["STEPGATE_AUDIT_JOURNAL_DIR"] = "off"
+	} else {
+		conf := filepath.Join(t.TempDir(), "stepgate.yaml")
+		if err := os.WriteFile(conf, []byte("audit:\n  journal_backlog: 5\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e["STEPGATE_CONFIG"] = conf
+	}
 	s := startServer(t, e)
 	body := fmt.Sprintf(`{"claims":{"sub":"alice","amr":["mfa"],"auth_time":%d},"action":"billing.view"}`, time.Now().Unix())
 	if d := s.decide(t, testKey, body); d["decision"] != "allow" {
@@ -311,6 +346,9 @@ func TestDatabaseOutageFailsClosed(t *testing.T) {
 	}
 	if code := status(t, s.decision+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz during the outage: %d", code)
+	}
+	if journal != "off" && (len(answered) == 0 || len(answered) > 5) {
+		t.Errorf("%d decisions answered during the outage, want 1..5 (the journal backlog)", len(answered))
 	}
 	proxy.Restore()
 	deadline = time.Now().Add(30 * time.Second)

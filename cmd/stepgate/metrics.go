@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stepgate/stepgate/storage/audit"
@@ -23,6 +25,9 @@ var (
 		"replayed":   prometheus.NewDesc("stepgate_audit_replayed_total", "Spilled audit records committed to the database.", nil, nil),
 		"lost":       prometheus.NewDesc("stepgate_audit_lost_total", "Acknowledged audit records written neither to the database nor to a spill file (named in the log and by audit verify); stays 0 in normal operation.", nil, nil),
 		"depth":      prometheus.NewDesc("stepgate_audit_queue_depth", "Audit records waiting to be committed.", nil, nil),
+		"journaled":  prometheus.NewDesc("stepgate_audit_journaled_total", "Audit records made durable in the local journal.", nil, nil),
+		"backlog":    prometheus.NewDesc("stepgate_audit_index_backlog", "Journaled audit records not yet in the database (not yet searchable).", nil, nil),
+		"indexLag":   prometheus.NewDesc("stepgate_audit_index_lag_seconds", "Seconds since the database last took journaled records, while some wait; 0 when none wait.", nil, nil),
 	}
 )
 
@@ -48,4 +53,13 @@ func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("replayed", s.Replayed)
 	counter("lost", s.Lost)
 	ch <- prometheus.MustNewConstMetric(auditDescs["depth"], prometheus.GaugeValue, float64(s.QueueDepth))
+	if js, ok := c.w.Journal(); ok {
+		counter("journaled", uint64(js.Journaled))
+		ch <- prometheus.MustNewConstMetric(auditDescs["backlog"], prometheus.GaugeValue, float64(js.Backlog))
+		lag := 0.0
+		if js.Backlog > 0 && !js.IndexedAt.IsZero() {
+			lag = time.Since(js.IndexedAt).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(auditDescs["indexLag"], prometheus.GaugeValue, lag)
+	}
 }

@@ -42,6 +42,7 @@ func policyCommand(ctx context.Context, cfg Config, args []string, stdout, stder
 
 	cfg.Audit.Mode = "sync"
 	cfg.Audit.ChainID = cfg.chainID() + ":cli"
+	cfg.Audit.JournalDir = "off" // a CLI run commits its few records before it exits
 	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err

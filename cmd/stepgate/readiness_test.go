@@ -57,6 +57,10 @@ func TestReadinessRecoversAfterPostgresOutage(t *testing.T) {
 	e := testEnv(t)
 	e["STEPGATE_DATABASE_URL"] = dsn
 	e["STEPGATE_BOOTSTRAP_CLIENT_KEY"] = testKey
+	// Without the journal, so that the first decision of the outage is the
+	// one whose record fails (with it, that record waits in the journal:
+	// TestDatabaseOutageFailsClosed/journal).
+	e["STEPGATE_AUDIT_JOURNAL_DIR"] = "off"
 	s := startServer(t, e)
 	a := readyz(t, s)
 	if a.code != http.StatusOK || a.Status != "ready" {
