@@ -87,6 +87,12 @@ type Config struct {
 	// IndexBatch bounds the records the indexer appends to the store in one
 	// transaction. Default 2000.
 	IndexBatch int
+	// IndexDelay is how long the indexer lets journaled records gather
+	// before it appends them, unless IndexBatch of them are waiting or
+	// WaitIndexed asks for them: one transaction of many records costs the
+	// store a fraction of many small ones. Search lags the answers by about
+	// this much. Default 100ms; negative appends at once.
+	IndexDelay time.Duration
 	// CommitTimeout bounds one append attempt. Default 10s.
 	CommitTimeout time.Duration
 	// RetryMin and RetryMax bound the exponential backoff between failed
@@ -135,6 +141,9 @@ func (c *Config) validate() error {
 	defaultInt(&c.StallFactor, DefaultStallFactor)
 	defaultInt(&c.JournalBacklog, 50000)
 	defaultInt(&c.IndexBatch, 2000)
+	if c.IndexDelay == 0 {
+		c.IndexDelay = 100 * time.Millisecond
+	}
 	defaultDuration(&c.CommitTimeout, 10*time.Second)
 	defaultDuration(&c.RetryMin, 50*time.Millisecond)
 	defaultDuration(&c.RetryMax, 5*time.Second)

@@ -76,7 +76,9 @@ type indexer struct {
 	// progress is closed and replaced whenever pos moves.
 	progress chan struct{}
 
-	wake    chan struct{}
+	wake chan struct{}
+	// hurry asks the indexer not to wait out IndexDelay (WaitIndexed).
+	hurry chan struct{}
 	pos     atomic.Int64 // journal seq through which the store holds the records
 	last    atomic.Int64 // last journaled seq
 	backlog atomic.Int64 // journaled, not indexed
@@ -118,7 +120,7 @@ func (w *Writer) openIndexer() error {
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
 	ix := &indexer{w: w, jr: jr, store: store, diskUntil: int64(jr.Last()),
-		progress: make(chan struct{}), wake: make(chan struct{}, 1),
+		progress: make(chan struct{}), wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1),
 		draining: make(chan struct{}), stopCtx: stopCtx, stop: stop, done: make(chan struct{})}
 	ix.pos.Store(pos)
 	ix.last.Store(int64(jr.Last()))
@@ -217,6 +219,7 @@ func (ix *indexer) run() {
 		}
 	}
 	backoff := w.cfg.RetryMin
+	lingered := false
 	for {
 		batch, from := ix.take()
 		if len(batch) == 0 {
@@ -232,12 +235,44 @@ func (ix *indexer) run() {
 				return
 			}
 		}
+		if !lingered && len(batch) < w.cfg.IndexBatch && w.cfg.IndexDelay > 0 {
+			ix.linger()
+			lingered = true
+			continue // take again: more records arrived meanwhile
+		}
+		lingered = false
 		err := ix.index(from, batch)
 		if err == nil {
 			backoff = w.cfg.RetryMin
 			continue
 		}
 		if !ix.wait(err, &backoff) {
+			return
+		}
+	}
+}
+
+// linger waits up to IndexDelay for a fuller batch. It returns early when IndexBatch records are pending, when WaitIndexed
+// hurries it, or when Close drains or stops the indexer.
+func (ix *indexer) linger() {
+	timer := time.NewTimer(ix.w.cfg.IndexDelay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ix.wake:
+			ix.mu.Lock()
+			full := len(ix.pending) >= ix.w.cfg.IndexBatch
+			ix.mu.Unlock()
+			if full {
+				return
+			}
+		case <-timer.C:
+			return
+		case <-ix.hurry:
+			return
+		case <-ix.draining:
+			return
+		case <-ix.stopCtx.Done():
 			return
 		}
 	}
@@ -440,6 +475,12 @@ func (w *Writer) WaitIndexed(ctx context.Context) error {
 		return nil
 	}
 	target := ix.last.Load()
+	if ix.pos.Load() < target {
+		select {
+		case ix.hurry <- struct{}{}:
+		default:
+		}
+	}
 	for {
 		ix.mu.Lock()
 		ch := ix.progress

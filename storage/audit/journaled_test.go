@@ -171,8 +171,10 @@ func TestJournalOutlivesAStoreOutage(t *testing.T) {
 	if !errors.Is(err, audit.ErrUnavailable) {
 		t.Fatalf("write beyond the backlog bound: err %v, want ErrUnavailable", err)
 	}
-	if w.Healthy() == nil {
-		t.Error("Healthy() is nil while the index fails")
+	for deadline := time.Now().Add(5 * time.Second); w.Healthy() == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Healthy() stays nil while the index fails")
+		}
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	if err := w.WaitIndexed(ctx); err == nil {
