@@ -78,7 +78,7 @@ type indexer struct {
 
 	wake chan struct{}
 	// hurry asks the indexer not to wait out IndexDelay (WaitIndexed).
-	hurry chan struct{}
+	hurry   chan struct{}
 	pos     atomic.Int64 // journal seq through which the store holds the records
 	last    atomic.Int64 // last journaled seq
 	backlog atomic.Int64 // journaled, not indexed
