@@ -28,6 +28,10 @@ type auditView struct {
 	// to trail.CountBound.
 	Count      storage.AuditCount
 	CountBound int
+	// Journal is this replica's audit journal, when it has one: how far
+	// its records are indexed for search (the search waited for the
+	// records answered before it, up to a bound).
+	Journal *admin.QueueStats
 	// Actions are the active policy's, suggested in the action field.
 	Actions []string
 	// Kinds and Outcomes are the choices of the form's selects.
@@ -104,6 +108,11 @@ func (s *server) auditSearch(c echo.Context) error {
 			return err
 		}
 		v.Rows, next, prev, v.Scanned = rowsOf(page.Entries), page.NextCursor, page.PrevCursor, page.Scanned
+	}
+	if s.cfg.AuditQueue != nil {
+		if q := s.cfg.AuditQueue(); q.Journal {
+			v.Journal = &q
+		}
 	}
 	v.links(f, next, prev)
 	return s.render(c, status, "audit", "Audit search", "audit", v)
