@@ -39,11 +39,6 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 	if j.failed != nil {
 		return 0, 0, fmt.Errorf("journal: append refused after an earlier failure: %w", j.failed)
 	}
-	if j.size >= j.opts.SegmentSize {
-		if err := j.rotate(); err != nil {
-			return 0, 0, err
-		}
-	}
 	first = j.next
 	buf := j.buf[:0]
 	for i, e := range entries {
@@ -54,6 +49,14 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 		j.buf = buf
 	} else {
 		j.buf = nil
+	}
+	// A batch that does not fit in the active segment's preallocated space
+	// starts a new segment, unless the active one is empty: a batch larger
+	// than a segment grows the segment it is written to.
+	if j.size > int64(headerSize) && j.size+int64(len(buf)) > max(j.opts.SegmentSize, int64(headerSize)) {
+		if err := j.rotate(); err != nil {
+			return 0, 0, err
+		}
 	}
 	n, err := j.writeAt(j.f, buf, j.size)
 	if err == nil && n < len(buf) {
@@ -66,9 +69,10 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 	}
 	if err != nil {
 		err = fmt.Errorf("journal: append seqs %d-%d to %s: %w", first, last, j.f.Name(), err)
-		return 0, 0, errors.Join(err, j.rollback())
+		return 0, 0, errors.Join(err, j.rollback(int64(len(buf))))
 	}
 	j.size += int64(len(buf))
+	j.alloc = max(j.alloc, j.size)
 	j.next = last + 1
 	j.mu.Lock()
 	j.last = last
@@ -76,17 +80,21 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 	return first, last, nil
 }
 
-// rollback cuts the active segment back to its last whole batch after a
-// failed write or sync, so that no part of the failed batch can resurface
-// after a crash. If that fails too the journal refuses further appends: the
-// file's tail is unknown.
-func (j *Journal) rollback() error {
-	err := j.f.Truncate(j.size)
+// rollback zeroes the n bytes of a failed batch after the end of data of the
+// active segment, and cuts off what the batch added beyond the segment's
+// size, after a failed write or sync, so that no part of the failed batch
+// can resurface after a crash. If that fails too the journal refuses further
+// appends: the file's tail is unknown.
+func (j *Journal) rollback(n int64) error {
+	err := writeZeros(j.f, j.size, min(j.size+n, j.alloc))
+	if err == nil {
+		err = j.f.Truncate(max(j.size, j.alloc))
+	}
 	if err == nil {
 		err = j.f.Sync()
 	}
 	if err != nil {
-		j.failed = fmt.Errorf("journal: roll back %s to %d bytes: %w", j.f.Name(), j.size, err)
+		j.failed = fmt.Errorf("journal: roll back %s to %d bytes of data: %w", j.f.Name(), j.size, err)
 		return j.failed
 	}
 	return nil
@@ -95,12 +103,12 @@ func (j *Journal) rollback() error {
 // rotate seals the active segment and starts a new one named after the next
 // seq.
 func (j *Journal) rotate() error {
-	f, err := createSegment(j.dir, j.id, j.next)
+	f, alloc, err := createSegment(j.dir, j.id, j.next, j.opts.SegmentSize)
 	if err != nil {
 		return fmt.Errorf("journal: rotate: %w", err)
 	}
 	old := j.f
-	j.f, j.size = f, int64(headerSize)
+	j.f, j.size, j.alloc = f, int64(headerSize), alloc
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{first: j.next, path: filepath.Join(j.dir, segmentName(j.next))})
 	j.mu.Unlock()

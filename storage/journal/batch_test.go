@@ -37,20 +37,24 @@ func zeroRange(t *testing.T, path string, from, to int64) {
 	}
 }
 
-// wantRecovered opens dir and checks that the last batch was cut off back to
-// the end of seq 10 at offset clean, and that numbering continues at 11.
+// wantRecovered opens dir and checks that the last batch was zeroed back to
+// the end of seq 10 at offset clean, keeping the file's size, and that
+// numbering continues at 11.
 func wantRecovered(t *testing.T, dir, path string, clean int64) {
 	t.Helper()
-	size := fileSize(t, path)
+	size, data := fileSize(t, path), dataEndOf(t, path)
 	if _, _, last, err := Inspect(dir); err != nil || last != 10 {
 		t.Fatalf("Inspect: Last %d, %v; want 10", last, err)
 	}
 	j := openT(t, dir, Options{NoSync: true})
-	if j.Recovered() != size-clean || j.Last() != 10 {
-		t.Fatalf("Recovered %d Last %d, want %d 10", j.Recovered(), j.Last(), size-clean)
+	if j.Recovered() != data-clean || j.Last() != 10 {
+		t.Fatalf("Recovered %d Last %d, want %d 10", j.Recovered(), j.Last(), data-clean)
 	}
-	if got := fileSize(t, path); got != clean {
-		t.Fatalf("segment is %d bytes after recovery, want %d", got, clean)
+	if got := dataEndOf(t, path); got != clean {
+		t.Fatalf("segment data ends at %d after recovery, want %d", got, clean)
+	}
+	if got := fileSize(t, path); got != size {
+		t.Fatalf("segment is %d bytes after recovery, want %d (its preallocated size)", got, size)
 	}
 	checkRead(t, j, 1, 10)
 	appendN(t, j, 4, 2) // checks the seqs are 11-14
@@ -112,14 +116,24 @@ func TestDamagedBatchFollowedByBatch(t *testing.T) {
 }
 
 // A last batch cut off cleanly at a frame boundary before its batch-end
-// frame is cut back to the previous batch end.
+// frame, zeros after it or the end of the file, is cut back to the previous
+// batch end.
 func TestBatchCutAtFrameBoundary(t *testing.T) {
 	for _, cut := range []int{11, 12} {
 		dir, path, offs := unsyncedBatch(t, false)
+		zeroRange(t, path, offs[cut], fileSize(t, path))
+		wantRecovered(t, dir, path, offs[10])
+
+		dir, path, offs = unsyncedBatch(t, false)
 		if err := os.Truncate(path, offs[cut]); err != nil {
 			t.Fatal(err)
 		}
-		wantRecovered(t, dir, path, offs[10])
+		j := openT(t, dir, Options{NoSync: true})
+		if j.Last() != 10 || j.Recovered() != offs[cut]-offs[10] || dataEndOf(t, path) != offs[10] {
+			t.Fatalf("truncated file: Last %d Recovered %d", j.Last(), j.Recovered())
+		}
+		appendN(t, j, 2, 2)
+		checkRead(t, j, 1, 12)
 	}
 }
 

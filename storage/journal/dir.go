@@ -117,14 +117,23 @@ func writeFileSync(path string, b []byte) error {
 }
 
 // createSegment creates the segment whose first entry is first, writes its
-// header and makes file and name durable. It returns the open file.
-func createSegment(dir string, id [idSize]byte, first uint64) (*os.File, error) {
+// header, preallocates it to size bytes by writing zeros after the header
+// and makes file and name durable. It returns the open file and its size.
+//
+// The zeros are written, not just allocated with fallocate: an unwritten
+// extent would turn every first write of a block into a metadata change
+// again, which is what preallocation is to spare the fdatasync of a batch.
+func createSegment(dir string, id [idSize]byte, first uint64, size int64) (*os.File, int64, error) {
 	path := filepath.Join(dir, segmentName(first))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("journal: create segment: %w", err)
+		return nil, 0, fmt.Errorf("journal: create segment: %w", err)
 	}
-	_, err = f.Write(encodeHeader(id, first))
+	size = max(size, int64(headerSize))
+	_, err = f.WriteAt(encodeHeader(id, first), 0)
+	if err == nil {
+		err = writeZeros(f, int64(headerSize), size)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -134,9 +143,26 @@ func createSegment(dir string, id [idSize]byte, first uint64) (*os.File, error) 
 	if err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
-		return nil, fmt.Errorf("journal: create segment %s: %w", path, err)
+		return nil, 0, fmt.Errorf("journal: create segment %s: %w", path, err)
 	}
-	return f, nil
+	return f, size, nil
+}
+
+// zeroChunk is the size of the writes that preallocate and zero segments.
+const zeroChunk = 1 << 20
+
+var zeroBuf [zeroChunk]byte
+
+// writeZeros writes zeros to f from offset from up to offset to.
+func writeZeros(f *os.File, from, to int64) error {
+	for from < to {
+		n, err := f.WriteAt(zeroBuf[:min(to-from, zeroChunk)], from)
+		if err != nil {
+			return err
+		}
+		from += int64(n)
+	}
+	return nil
 }
 
 // readHeader reads and checks the header of the open segment s. It returns

@@ -33,7 +33,8 @@
 //
 // # Segment file
 //
-// A segment is a 36-byte header followed by frames, back to back:
+// A segment is a 36-byte header followed by frames, back to back, and then,
+// up to the end of the file, zeros:
 //
 //	header: magic "SGJRNL01"          8 bytes
 //	        journal id (raw)         16 bytes
@@ -58,28 +59,53 @@
 // format version. A segment whose header names another journal's id is
 // refused, which catches a segment copied from another journal.
 //
+// Segments are preallocated: a new segment file is written out to
+// Options.SegmentSize bytes (header, then zeros actually written, not
+// fallocated, and fsynced before the directory is), so that an Append
+// overwrites allocated, initialized blocks and its fdatasync flushes data
+// without committing a change of the file's size. The end of data in a
+// segment is therefore the first frame position where the 16-byte frame
+// header (length word, checksum and seq) is all zeros, or where the file
+// ends (also in the middle of a frame header of zeros); the bytes after it
+// are zeros. No real frame has such a header, since seqs start at 1. A
+// frame header with a zero length word but a non-zero checksum or seq is
+// read as a frame, and so is damaged unless it is a valid empty entry.
+// Append writes each batch at the end of data, not at the end of the file,
+// and starts a new segment when the batch would not fit in the active one's
+// remaining space, except in an empty segment: a batch larger than a segment
+// is written there and grows the file. A segment holding only zeros after
+// its header is empty; its name still fixes its first seq. Files without
+// zeros after their data (segments written before preallocation, or grown
+// by a large batch) end their data at the end of the file and read the same.
+//
 // # Recovery
 //
 // Open checks every segment's header and the naming order and scans the last
-// segment completely. Only the last batch can be incomplete: Append writes a
-// batch after the previous one was synced. A crash (power loss) before its
-// fdatasync may persist its pages in any order, leaving an incomplete frame,
-// damaged frames, zeros, or valid frames of it after a damaged one. So Open
-// keeps the segment up to S, the end of the last valid batch-end frame
-// before the first damaged or incomplete frame D (or the header's end when
+// segment completely: its frames up to the end of data, and the rest of the
+// file, where anything not zero belongs to a torn tail. Only the last batch
+// can be incomplete: Append writes a batch after the previous one was
+// synced. A crash (power loss) before its fdatasync may persist its pages in
+// any order, leaving an incomplete frame, damaged frames, zeros, or valid
+// frames of it after a damaged one or after zeros. So Open keeps the segment
+// up to S, the end of the last valid batch-end frame before D, the first
+// damaged or incomplete frame or the end of data (or the header's end when
 // there is none), and everything from S on is the last, never-acknowledged
 // batch, valid frames between S and D included — unless a valid batch-end
 // frame after D is followed, after its end, by a valid frame with a higher
-// seq: a batch
-// after the damaged one was written, so the damaged one had been synced, and
-// that is corruption, as is a frame with a valid checksum but the wrong seq.
-// A last batch cut off cleanly at a frame boundary,
-// before its batch-end frame, is torn too. Open truncates a torn tail at S,
-// syncs, and reports the bytes cut in Recovered; their entries were never
-// acknowledged. Corruption is reported as a *CorruptError, never skipped: by
-// Open for the last segment, by ReadFrom for the others, which also checks
-// that each segment ends with a batch-end frame just before the next one
-// begins.
+// seq: a batch after the damaged one was written, so the damaged one had
+// been synced, and that is corruption, as is a frame with a valid checksum
+// but the wrong seq. A last batch cut off cleanly at a frame boundary (by
+// zeros or the end of the file), before its batch-end frame, is torn too.
+// Open does not truncate a torn tail: it overwrites it with zeros, from S up
+// to the last non-zero byte of the file, and syncs, so that S is the end of
+// data and the segment keeps its preallocated size; Recovered reports the
+// bytes zeroed. Their entries were never acknowledged. A last segment that
+// holds nothing but zeros (or is shorter than a header) is one whose
+// creation a crash cut short: Open writes its header and keeps it as an
+// empty segment. Corruption is reported as a *CorruptError, never skipped:
+// by Open for the last segment, by ReadFrom for the others, which also
+// checks that each segment ends with a batch-end frame just before the next
+// one begins, followed by the end of data.
 //
 // A damaged batch-end frame of a synced batch followed by exactly one
 // complete batch at the end of the file looks like damage inside one last

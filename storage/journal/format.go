@@ -97,6 +97,34 @@ func frameAt(b []byte, minSeq, maxSeq uint64) (seq uint64, length int, end, ok b
 	return seq, frameHeader + n, word&batchEnd != 0, true
 }
 
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// dataEnd returns the offset just after the last non-zero byte of b, or 0.
+func dataEnd(b []byte) int {
+	i := len(b)
+	for i >= 8 && binary.LittleEndian.Uint64(b[i-8:i]) == 0 {
+		i -= 8
+	}
+	for i > 0 && b[i-1] == 0 {
+		i--
+	}
+	return i
+}
+
 // errTorn marks a frame cut short by the end of the file.
 var errTorn = errors.New("incomplete frame")
 
@@ -121,16 +149,18 @@ type frameReader struct {
 
 // read returns the next frame's seq and payload; the payload is valid until
 // the next call, and fr.end tells whether the frame ends a batch. It returns
-// io.EOF at a clean end, errTorn for a frame cut short, *badFrame for a
-// damaged one. When verify is false the payload is skipped rather than read
+// io.EOF at the end of data (the end of the file, or a frame header of zeros,
+// whole or cut short by the end of the file), errTorn for a frame cut short,
+// *badFrame for a damaged one. When verify is false the payload is skipped rather than read
 // and checked (so neither it nor fr.end is verified), and nil is returned
 // for it.
 func (fr *frameReader) read(verify bool) (uint64, []byte, error) {
 	n, err := io.ReadFull(fr.r, fr.hdr[:])
+	if allZero(fr.hdr[:n]) && (err == nil || err == io.EOF || err == io.ErrUnexpectedEOF) {
+		// The end of data: the file's end, or preallocated zeros.
+		return 0, nil, io.EOF
+	}
 	if err != nil {
-		if n == 0 && err == io.EOF {
-			return 0, nil, io.EOF
-		}
 		if err == io.ErrUnexpectedEOF {
 			return 0, nil, errTorn
 		}

@@ -132,6 +132,17 @@ func xorByte(t testing.TB, path string, off int64, mask byte) {
 	}
 }
 
+// dataEndOf returns the offset just after the last non-zero byte of a file:
+// where a segment's data ends when preallocated zeros follow it.
+func dataEndOf(t testing.TB, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(dataEnd(b))
+}
+
 func fileSize(t testing.TB, path string) int64 {
 	t.Helper()
 	st, err := os.Stat(path)

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,14 +13,17 @@ import (
 
 // Options configure Open.
 type Options struct {
-	// SegmentSize: Append starts a new segment file before writing when the
-	// active segment has reached this many bytes. Default 64 MiB.
+	// SegmentSize: a new segment file is preallocated to this many bytes
+	// (zeros written and synced), and Append starts a new segment before
+	// writing a batch that would not fit in the active one's remaining
+	// space; a batch larger than a whole segment is written to a segment of
+	// its own, grown to fit. Default 16 MiB.
 	SegmentSize int64
 	// NoSync skips fdatasync (tests and benchmarks of the CPU path only).
 	NoSync bool
 }
 
-const defaultSegmentSize = 64 << 20
+const defaultSegmentSize = 16 << 20
 
 // Journal is an open journal directory. Append and Close must be called from
 // one goroutine at a time (the audit writer); ReadFrom, Release, First and
@@ -36,7 +38,8 @@ type Journal struct {
 	// Writer state, owned by the appending goroutine under writeMu.
 	writeMu sync.Mutex
 	f       *os.File // active segment; nil once closed
-	size    int64    // bytes of the active segment that hold whole frames
+	size    int64    // bytes of the active segment that hold whole frames: the end of data
+	alloc   int64    // the active segment's file size
 	next    uint64   // seq the next appended entry gets
 	buf     []byte
 	failed  error // set when a failed append could not be rolled back
@@ -102,7 +105,7 @@ func (j *Journal) load() error {
 		return err
 	}
 	if len(segs) == 0 {
-		if j.f, err = createSegment(j.dir, j.id, 1); err != nil {
+		if j.f, j.alloc, err = createSegment(j.dir, j.id, 1, j.opts.SegmentSize); err != nil {
 			return err
 		}
 		j.segs = []segment{{first: 1, path: filepath.Join(j.dir, segmentName(1))}}
@@ -131,6 +134,7 @@ func (j *Journal) recoverActive(s segment) error {
 		return fmt.Errorf("journal: stat %s: %w", s.path, err)
 	}
 	size := st.Size()
+	j.alloc = size
 	err = readHeader(j.f, s, j.id)
 	if err != nil && headerTorn(j.f, size) {
 		// A crash while the segment was being created: it holds no entry,
@@ -138,7 +142,8 @@ func (j *Journal) recoverActive(s segment) error {
 		if err := j.rewriteHeader(s); err != nil {
 			return err
 		}
-		j.recovered = size
+		j.recovered = min(size, int64(headerSize))
+		j.alloc = max(size, int64(headerSize))
 		j.size, j.next, j.last = int64(headerSize), s.first, s.first-1
 		return nil
 	}
@@ -150,10 +155,12 @@ func (j *Journal) recoverActive(s segment) error {
 		return err
 	}
 	if res.torn > 0 {
-		if err := j.f.Truncate(res.end); err != nil {
-			return fmt.Errorf("journal: truncate torn tail of %s: %w", s.path, err)
+		// Zero the torn tail rather than cutting it off, so that the
+		// segment keeps its preallocated blocks.
+		if err := writeZeros(j.f, res.end, res.end+res.torn); err != nil {
+			return fmt.Errorf("journal: zero torn tail of %s: %w", s.path, err)
 		}
-		if err := j.f.Sync(); err != nil {
+		if err := j.sync(j.f); err != nil {
 			return fmt.Errorf("journal: sync %s: %w", s.path, err)
 		}
 		j.recovered = res.torn
@@ -163,27 +170,30 @@ func (j *Journal) recoverActive(s segment) error {
 }
 
 // headerTorn reports whether a segment of this size with a bad header can be
-// one whose creation was cut short: shorter than a header, or a header of
-// zeros and nothing after it.
+// one whose creation was cut short: shorter than a header, or nothing but
+// zeros (a header of zeros and preallocated space, if any).
 func headerTorn(f *os.File, size int64) bool {
 	if size < int64(headerSize) {
 		return true
 	}
-	if size > int64(headerSize) {
-		return false
+	b := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; off += int64(len(b)) {
+		n, err := f.ReadAt(b[:min(int64(len(b)), size-off)], off)
+		if err != nil && err != io.EOF {
+			return false
+		}
+		if !allZero(b[:n]) {
+			return false
+		}
+		if n == 0 {
+			break
+		}
 	}
-	h := make([]byte, headerSize)
-	if _, err := f.ReadAt(h, 0); err != nil && err != io.EOF {
-		return false
-	}
-	return bytes.Count(h, []byte{0}) == headerSize
+	return true
 }
 
 func (j *Journal) rewriteHeader(s segment) error {
-	err := j.f.Truncate(0)
-	if err == nil {
-		_, err = j.f.WriteAt(encodeHeader(j.id, s.first), 0)
-	}
+	_, err := j.f.WriteAt(encodeHeader(j.id, s.first), 0)
 	if err == nil {
 		err = j.f.Sync()
 	}

@@ -162,17 +162,19 @@ func TestTornTail(t *testing.T) {
 		damage func(t *testing.T, path string, lastFrame int64)
 	}{
 		{"cut mid payload", func(t *testing.T, path string, _ int64) {
-			if err := os.Truncate(path, fileSize(t, path)-3); err != nil {
-				t.Fatal(err)
-			}
+			end := dataEndOf(t, path)
+			zeroRange(t, path, end-3, end)
 		}},
 		{"cut mid frame header", func(t *testing.T, path string, off int64) {
-			if err := os.Truncate(path, off+5); err != nil {
+			zeroRange(t, path, off+5, fileSize(t, path))
+		}},
+		{"truncated mid payload", func(t *testing.T, path string, _ int64) {
+			if err := os.Truncate(path, dataEndOf(t, path)-3); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"flipped payload byte", func(t *testing.T, path string, _ int64) {
-			flipByte(t, path, fileSize(t, path)-1)
+			flipByte(t, path, dataEndOf(t, path)-1)
 		}},
 		{"flipped length", func(t *testing.T, path string, off int64) {
 			flipByte(t, path, off+3)
@@ -203,18 +205,22 @@ func TestTornTail(t *testing.T) {
 			damaged := tc.name != "zeros after last frame"
 			tc.damage(t, path, lastFrame)
 
+			size := fileSize(t, path)
 			j2 := openT(t, dir, Options{SegmentSize: 1 << 10})
 			wantLast := uint64(40)
-			clean := fileSize(t, path)
+			clean := dataEndOf(t, path)
 			if damaged {
 				// The whole last batch of 4 goes.
 				wantLast, clean = 36, offs[len(offs)-4]
 			}
-			if j2.Recovered() <= 0 || j2.Last() != wantLast {
-				t.Fatalf("Recovered %d Last %d, want >0 and %d", j2.Recovered(), j2.Last(), wantLast)
+			if (j2.Recovered() <= 0) == damaged || j2.Last() != wantLast {
+				t.Fatalf("Recovered %d Last %d, want >0 (when damaged: %v) and %d", j2.Recovered(), j2.Last(), damaged, wantLast)
 			}
-			if got := fileSize(t, path); got != clean {
-				t.Fatalf("segment is %d bytes after recovery, want %d", got, clean)
+			if got := dataEndOf(t, path); got != clean {
+				t.Fatalf("segment data ends at %d after recovery, want %d", got, clean)
+			}
+			if got := fileSize(t, path); got != size {
+				t.Fatalf("segment is %d bytes after recovery, want %d", got, size)
 			}
 			appendN(t, j2, 3, 3)
 			checkRead(t, j2, 1, wantLast+3)
@@ -342,11 +348,11 @@ func TestLockAndInspect(t *testing.T) {
 	if after := snapshotDir(t, dir); !equalSnapshots(before, after) {
 		t.Fatal("Inspect changed the directory")
 	}
-	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(appendFrame(nil, 31, entry(31), true)[:20])
+	f.WriteAt(appendFrame(nil, 31, entry(31), true)[:20], dataEndOf(t, segs[len(segs)-1]))
 	f.Close()
 	if _, _, last, err := Inspect(dir); err != nil || last != 30 {
 		t.Fatalf("Inspect with a partial frame: last %d, %v", last, err)

@@ -96,10 +96,13 @@ func (j *Journal) readSegment(fr *frameReader, s segment, from, end uint64, whol
 			return &CorruptError{File: s.path, Offset: lastAt, Seq: end,
 				Reason: "the segment's last frame does not end a batch"}
 		}
-		if _, err := fr.r.Peek(1); err != io.EOF {
-			if err != nil {
-				return fmt.Errorf("journal: read %s: %w", s.path, err)
-			}
+		// What follows is the end of data: the file's end or the zeros
+		// of preallocated space.
+		b, err := fr.r.Peek(frameHeader)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("journal: read %s: %w", s.path, err)
+		}
+		if !allZero(b) {
 			return &CorruptError{File: s.path, Offset: fr.off, Seq: fr.next,
 				Reason: "data after the segment's last entry"}
 		}
