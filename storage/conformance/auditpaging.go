@@ -47,6 +47,13 @@ func testAuditSearchFoldedPrefix(t *testing.T, s storage.Store) {
 			return strings.HasPrefix(strings.ToLower(r.Subject), "ali") && r.ClientID == "shop"
 		}},
 		{"no match", storage.AuditQuery{SubjectPrefix: "carol"}, func(storage.AuditRecord) bool { return false }},
+		// Exact filters share the fold indexes but not their case rules.
+		{"exact subject keeps case", storage.AuditQuery{Subject: "Alice"}, func(r storage.AuditRecord) bool { return r.Subject == "Alice" }},
+		{"exact subject in other case", storage.AuditQuery{Subject: "alice"}, func(storage.AuditRecord) bool { return false }},
+		{"exact action keeps case", storage.AuditQuery{Action: "BILLING.PAY"}, func(r storage.AuditRecord) bool { return r.Action == "BILLING.PAY" }},
+		{"exact action and subject prefix", storage.AuditQuery{Action: "billing.view", SubjectPrefix: "ALI"}, func(r storage.AuditRecord) bool {
+			return r.Action == "billing.view" && strings.HasPrefix(strings.ToLower(r.Subject), "ali")
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

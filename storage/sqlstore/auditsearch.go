@@ -188,12 +188,19 @@ func (s *Store) filter(db *gorm.DB, q storage.AuditQuery, byTime bool) *gorm.DB 
 	}
 	// A fixed order keeps the SQL text stable for prepared-statement caches.
 	for _, f := range [...]struct{ col, v string }{
-		{"client_id", q.ClientID}, {"subject", q.Subject}, {"action", q.Action},
-		{"outcome", q.Outcome}, {"decision_id", q.DecisionID}, {"kind", q.Kind},
+		{"client_id", q.ClientID}, {"outcome", q.Outcome}, {"decision_id", q.DecisionID}, {"kind", q.Kind},
 	} {
 		if f.v != "" {
 			db = db.Where(f.col+" = ?", f.v)
 		}
+	}
+	if q.Subject != "" {
+		db = s.foldedExact(db, "subject", q.Subject, false)
+	}
+	if q.Action != "" {
+		// Given both, SQLite, which cannot tell which matches fewer rows,
+		// would walk the action's; a subject is by far the rarer value.
+		db = s.foldedExact(db, "action", q.Action, q.Subject != "")
 	}
 	if q.PolicyRevision != 0 {
 		db = db.Where("policy_revision = ?", q.PolicyRevision)
@@ -227,6 +234,28 @@ func (s *Store) foldedPrefix(db *gorm.DB, col, prefix string, noIndex bool) *gor
 		expr = "+" + expr
 	}
 	return db.Where(expr+" >= lower(?) AND "+expr+" < lower(?) || ?", prefix, prefix, maxRune)
+}
+
+// foldedExact keeps rows whose col equals v exactly. Subject and action
+// have no plain index since migration 9: the equality on lower(col),
+// written exactly as in the migration-7 expression indexes, lets the
+// planner find the rows, already in (ts, id) order, there; the plain
+// equality, true only where the folded one is, keeps the match exact. On
+// SQLite that term needs the unary +: from a bare "col = ?" its constant
+// propagation would rewrite lower(col) into lower(?), leaving no term for
+// the index, and walk the whole time index instead. noIndex keeps SQLite
+// from using the fold index for this term (see foldedPrefix).
+func (s *Store) foldedExact(db *gorm.DB, col, v string, noIndex bool) *gorm.DB {
+	expr, exact := "lower("+col+")", col
+	if s.dialect == Postgres {
+		expr += ` COLLATE "C"`
+	} else {
+		exact = "+" + col
+		if noIndex {
+			expr = "+" + expr
+		}
+	}
+	return db.Where(expr+" = lower(?) AND "+exact+" = ?", v, v)
 }
 
 // scanAudit reads one row selected with auditColumns.

@@ -61,6 +61,8 @@ func BenchmarkSearchAudit(b *testing.B) {
 				{"second page", storage.AuditQuery{Limit: 50, Cursor: first.NextCursor}},
 				{"client", storage.AuditQuery{Limit: 50, ClientID: "client-7"}},
 				{"subject", storage.AuditQuery{Limit: 50, Subject: "user-4242"}},
+				{"action", storage.AuditQuery{Limit: 50, Action: "action-7"}},
+				{"subject and action", storage.AuditQuery{Limit: 50, Subject: "user-4242", Action: "action-2"}},
 				{"outcome until mid", storage.AuditQuery{Limit: 50, Outcome: "deny", Until: &mid}},
 				{"decision id", storage.AuditQuery{Limit: 50, DecisionID: "dec-" + strconv.Itoa(rows/3)}},
 				{"subject prefix, other case", storage.AuditQuery{Limit: 50, SubjectPrefix: "USER-4242"}},

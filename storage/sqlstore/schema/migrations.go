@@ -321,4 +321,16 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 9,
+		name:    "drop the plain audit subject and action indexes",
+		stmts: []string{
+			// Every record written pays a B-tree insertion per index. Exact
+			// subject and action searches match lower(col) first and are
+			// served by the migration-7 fold indexes, which have the same
+			// (ts, id) tail, so these two only cost writes.
+			`DROP INDEX audit_records_subject`,
+			`DROP INDEX audit_records_action`,
+		},
+	},
 }
