@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 )
 
@@ -73,6 +74,9 @@ func (j *Journal) Append(entries [][]byte) (first, last uint64, err error) {
 	}
 	j.size += int64(len(buf))
 	j.alloc = max(j.alloc, j.size)
+	if j.spare == nil && j.size > j.opts.SegmentSize/2 {
+		j.spare = startSpare(j.dir, j.opts.SegmentSize)
+	}
 	j.next = last + 1
 	j.mu.Lock()
 	j.last = last
@@ -103,9 +107,21 @@ func (j *Journal) rollback(n int64) error {
 // rotate seals the active segment and starts a new one named after the next
 // seq.
 func (j *Journal) rotate() error {
-	f, alloc, err := createSegment(j.dir, j.id, j.next, j.opts.SegmentSize)
+	var f *os.File
+	var alloc int64
+	err := errNoSpare
+	if j.spare != nil {
+		s := <-j.spare
+		j.spare = nil
+		if err = s.err; err == nil {
+			f, alloc, err = activateSpare(j.dir, j.id, j.next, s)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("journal: rotate: %w", err)
+		// No spare, or it failed: preallocate the segment here.
+		if f, alloc, err = createSegment(j.dir, j.id, j.next, j.opts.SegmentSize); err != nil {
+			return fmt.Errorf("journal: rotate: %w", err)
+		}
 	}
 	old := j.f
 	j.f, j.size, j.alloc = f, int64(headerSize), alloc

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,6 +147,82 @@ func createSegment(dir string, id [idSize]byte, first uint64, size int64) (*os.F
 		return nil, 0, fmt.Errorf("journal: create segment %s: %w", path, err)
 	}
 	return f, size, nil
+}
+
+// spareName is the file in which the next segment is preallocated, in the
+// background, before its name (its first seq) is known. Not being named
+// like a segment, it is never read as one; Open and Close remove it.
+const spareName = "next.seg.tmp"
+
+// spareFile is a preallocated spare segment file, or the error that made it.
+type spareFile struct {
+	f    *os.File
+	size int64
+	err  error
+}
+
+var errNoSpare = errors.New("no spare segment")
+
+// startSpare preallocates dir's spare segment file of size bytes (zeros,
+// fsynced) in a goroutine, which owns nothing else, and returns the channel
+// on which it delivers the result once.
+func startSpare(dir string, size int64) chan spareFile {
+	ch := make(chan spareFile, 1)
+	go func() {
+		path := filepath.Join(dir, spareName)
+		size := max(size, int64(headerSize))
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
+		if err == nil {
+			err = writeZeros(f, 0, size)
+			if err == nil {
+				err = f.Sync()
+			}
+			if err != nil {
+				_ = f.Close()
+				_ = os.Remove(path)
+				f = nil
+			}
+		}
+		ch <- spareFile{f: f, size: size, err: err}
+	}()
+	return ch
+}
+
+// activateSpare makes the spare file s the segment whose first entry is
+// first: it writes and syncs the header, then renames the file and syncs
+// dir, so that a segment name never shows a file without its header.
+func activateSpare(dir string, id [idSize]byte, first uint64, s spareFile) (*os.File, int64, error) {
+	path := filepath.Join(dir, segmentName(first))
+	spare := filepath.Join(dir, spareName)
+	_, err := s.f.WriteAt(encodeHeader(id, first), 0)
+	if err == nil {
+		err = datasync(s.f)
+	}
+	if err == nil {
+		if _, serr := os.Lstat(path); serr == nil {
+			err = fmt.Errorf("segment %s exists", path)
+		} else if !errors.Is(serr, fs.ErrNotExist) {
+			err = serr
+		}
+	}
+	if err == nil {
+		err = os.Rename(spare, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+		if err != nil {
+			// The name may or may not be durable; the segment is whole
+			// either way, and the caller creates it afresh only when
+			// this one is gone.
+			_ = os.Remove(path)
+		}
+	}
+	if err != nil {
+		_ = s.f.Close()
+		_ = os.Remove(spare)
+		return nil, 0, fmt.Errorf("journal: activate spare segment as %s: %w", path, err)
+	}
+	return s.f, s.size, nil
 }
 
 // zeroChunk is the size of the writes that preallocate and zero segments.

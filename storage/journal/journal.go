@@ -42,7 +42,8 @@ type Journal struct {
 	alloc   int64    // the active segment's file size
 	next    uint64   // seq the next appended entry gets
 	buf     []byte
-	failed  error // set when a failed append could not be rolled back
+	failed  error          // set when a failed append could not be rolled back
+	spare   chan spareFile // the next segment's file being preallocated, or nil
 
 	// Test seams for the write and the sync of a batch.
 	writeAt func(f *os.File, b []byte, off int64) (int, error)
@@ -103,6 +104,11 @@ func (j *Journal) load() error {
 		return fmt.Errorf("journal: %s has segments but no %s file", j.dir, idName)
 	case err != nil:
 		return err
+	}
+	// A spare segment file left by a crash or a failed Close: never part of
+	// the journal, since it has no segment name.
+	if err := os.Remove(filepath.Join(j.dir, spareName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("journal: remove stale spare segment: %w", err)
 	}
 	if len(segs) == 0 {
 		if j.f, j.alloc, err = createSegment(j.dir, j.id, 1, j.opts.SegmentSize); err != nil {
@@ -245,6 +251,15 @@ func (j *Journal) Close() error {
 	j.closed = true
 	j.mu.Unlock()
 	var errs []error
+	if j.spare != nil {
+		if s := <-j.spare; s.f != nil {
+			_ = s.f.Close()
+		}
+		j.spare = nil
+		if err := os.Remove(filepath.Join(j.dir, spareName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("journal: close: remove spare segment: %w", err))
+		}
+	}
 	if err := j.f.Sync(); err != nil {
 		errs = append(errs, fmt.Errorf("journal: close: sync: %w", err))
 	}

@@ -142,3 +142,43 @@ func TestZeroLengthWordIsDamage(t *testing.T) {
 	_, err = Open(dir, Options{})
 	wantCorrupt(t, err, path, offs[11], 12)
 }
+
+// The next segment is preallocated in the background once the active one is
+// half full and takes its name at rotation; Close removes an unused spare,
+// and a spare of zeros left by a crash is harmless: Open removes it.
+func TestSpareSegment(t *testing.T) {
+	dir := t.TempDir()
+	spare := filepath.Join(dir, spareName)
+	j := openT(t, dir, Options{SegmentSize: 4 << 10})
+	appendN(t, j, 60, 4)
+	if n := len(segFiles(t, dir)); n < 3 {
+		t.Fatalf("%d segments, want several", n)
+	}
+	for _, s := range segFiles(t, dir) {
+		if fileSize(t, s) < 4<<10 {
+			t.Fatalf("%s is %d bytes, want it preallocated", s, fileSize(t, s))
+		}
+	}
+	checkRead(t, j, 1, 60)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(spare); !os.IsNotExist(err) {
+		t.Fatalf("spare segment after Close: %v", err)
+	}
+	if err := os.WriteFile(spare, make([]byte, 4<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, last, err := Inspect(dir); err != nil || last != 60 {
+		t.Fatalf("Inspect with a stale spare: last %d, %v", last, err)
+	}
+	j2 := openT(t, dir, Options{SegmentSize: 4 << 10})
+	if j2.Last() != 60 || j2.Recovered() != 0 {
+		t.Fatalf("Last %d Recovered %d, want 60 0", j2.Last(), j2.Recovered())
+	}
+	if _, err := os.Stat(spare); !os.IsNotExist(err) {
+		t.Fatalf("stale spare segment after Open: %v", err)
+	}
+	appendN(t, j2, 40, 5)
+	checkRead(t, j2, 1, 100)
+}
