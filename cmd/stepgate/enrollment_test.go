@@ -82,6 +82,11 @@ func TestEnrollmentAwareCIBAWired(t *testing.T) {
 		}
 	}
 
+	// Stopped, the server has indexed every journaled record: a running one
+	// makes them searchable within the journal's index delay.
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
 	out, err := cli(t, e, "audit", "export", "--format", "ndjson", "--decision-id", d["decision_id"].(string))
 	if err != nil {
 		t.Fatal(err)

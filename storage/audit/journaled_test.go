@@ -23,14 +23,22 @@ type journalStore struct {
 	failing     error
 	lieOnce     bool
 	appendCalls int
+	block       chan struct{} // when set, appends wait for it to close
 }
 
 func (s *journalStore) AppendAuditJournaled(ctx context.Context, id string, from, through int64, recs []storage.AuditRecord) error {
 	s.mu.Lock()
-	failing, lie := s.failing, s.lieOnce
+	failing, lie, block := s.failing, s.lieOnce, s.block
 	s.lieOnce = false
 	s.appendCalls++
 	s.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if failing != nil {
 		return failing
 	}
@@ -146,6 +154,41 @@ func TestJournalIndexesEveryRecordInOrder(t *testing.T) {
 				t.Errorf("a record was indexed twice")
 			}
 		})
+	}
+}
+
+// TestJournalHealthFailsWithAFullBacklog: while the database hangs (an
+// append neither succeeds nor fails yet), the writer refuses records once
+// the backlog is full, and Healthy must say so at once, so that readiness
+// never reports ready while decisions are denied for the trail.
+func TestJournalHealthFailsWithAFullBacklog(t *testing.T) {
+	b := sqlstoretest.Backends()[0]
+	b.Require(t)
+	block := make(chan struct{})
+	store := &journalStore{Store: b.Open(t), block: block}
+	w := newJournaled(t, store, t.TempDir(), audit.ModeSync, 3)
+	for _, id := range ids("hang", 3) {
+		if err := w.Write(t.Context(), storage.AuditRecord{Kind: storage.KindDecision, DecisionID: id}); err != nil {
+			t.Fatalf("write %s: %v", id, err)
+		}
+	}
+	if err := w.Write(t.Context(), storage.AuditRecord{Kind: storage.KindDecision, DecisionID: "refused"}); !errors.Is(err, audit.ErrUnavailable) {
+		t.Fatalf("write beyond the bound: %v, want ErrUnavailable", err)
+	}
+	if err := w.Healthy(); !errors.Is(err, audit.ErrUnavailable) {
+		t.Fatalf("Healthy() = %v while records are refused, want ErrUnavailable", err)
+	}
+	close(block)
+	for deadline := time.Now().Add(5 * time.Second); w.Healthy() != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Healthy() = %v after the database answered", w.Healthy())
+		}
+	}
+	if err := closeWriter(t, w, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedIDs(t, store.Store); len(got) != 3 {
+		t.Errorf("stored %v, want the 3 acknowledged records", got)
 	}
 }
 

@@ -254,7 +254,10 @@ func (w *Writer) enqueue(ctx context.Context, it *item) error {
 }
 
 // Healthy returns the error of the last commit attempt, or nil when it
-// succeeded (or none was made). Use it for readiness.
+// succeeded (or none was made). With a journal it also fails while the
+// backlog of records waiting for the database is at its bound, even before
+// the indexer's attempt in progress has failed: the writer refuses records
+// then, so the replica must not report ready. Use it for readiness.
 func (w *Writer) Healthy() error {
 	if p := w.lastErr.Load(); p != nil {
 		return *p
@@ -262,6 +265,10 @@ func (w *Writer) Healthy() error {
 	if w.ix != nil {
 		if p := w.ix.lastErr.Load(); p != nil {
 			return *p
+		}
+		if backlog := w.ix.backlog.Load(); backlog >= int64(w.cfg.JournalBacklog) {
+			return fmt.Errorf("audit: %w: %d journaled records wait for the database (bound %d)",
+				ErrUnavailable, backlog, w.cfg.JournalBacklog)
 		}
 	}
 	return nil
