@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -30,8 +31,10 @@ func TestDockerComposeIsValid(t *testing.T) {
 				Source string `yaml:"source"`
 				Target string `yaml:"target"`
 			} `yaml:"configs"`
-			DependsOn any `yaml:"depends_on"`
+			DependsOn any      `yaml:"depends_on"`
+			Volumes   []string `yaml:"volumes"`
 		} `yaml:"services"`
+		Volumes map[string]any `yaml:"volumes"`
 		Configs map[string]struct {
 			Content string `yaml:"content"`
 		} `yaml:"configs"`
@@ -51,6 +54,18 @@ func TestDockerComposeIsValid(t *testing.T) {
 			t.Errorf("%s: not built from this repository or not on PostgreSQL: %+v", name, s)
 		}
 		chains[s.Environment["STEPGATE_AUDIT_CHAIN_ID"]] = true
+		// The data dir holds the replica's audit journal (records answered
+		// and not yet in PostgreSQL): it must outlive the container.
+		kept := false
+		for _, v := range s.Volumes {
+			src, dst, _ := strings.Cut(v, ":")
+			if _, named := compose.Volumes[src]; named && dst == "/var/lib/stepgate" {
+				kept = true
+			}
+		}
+		if !kept {
+			t.Errorf("%s: no named volume at its data dir /var/lib/stepgate: %v", name, s.Volumes)
+		}
 	}
 	if len(chains) != 2 || chains[""] {
 		t.Errorf("replicas need distinct audit chain ids, got %v", chains)
