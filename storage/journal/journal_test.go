@@ -374,6 +374,7 @@ func TestLockAndInspect(t *testing.T) {
 	}
 }
 
+// snapshotDir returns every file's contents but the spare segment's.
 func snapshotDir(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
@@ -382,6 +383,11 @@ func snapshotDir(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	for _, de := range des {
+		if de.Name() == spareName {
+			// Written by the open journal's background preallocation,
+			// at its own pace: not what the snapshot compares.
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, de.Name()))
 		if err != nil {
 			t.Fatal(err)
