@@ -36,16 +36,7 @@ import (
 // so a store that is down for long makes decisions deny, as without a
 // journal, instead of growing without bound.
 
-// journalEntry is the journal payload of one record: the record as JSON
-// (storage.AuditRecord's field names), chain and time already stamped.
-func encodeEntry(buf []byte, r *storage.AuditRecord) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return buf, fmt.Errorf("audit: journal: encode record: %w", err)
-	}
-	return append(buf, b...), nil
-}
-
+// decodeEntry reads a journal entry encodeEntry (entry.go) wrote.
 func decodeEntry(b []byte) (storage.AuditRecord, error) {
 	var r storage.AuditRecord
 	if err := json.Unmarshal(b, &r); err != nil {
