@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // costCentre is one part of stepgate's work, found in a CPU profile by the
@@ -36,13 +37,14 @@ var costCentres = []costCentre{
 }
 
 // profileShares returns each centre's share (percent of the samples) of
-// the profile file, read with `go tool pprof -top -cum`.
-func profileShares(ctx context.Context, bin, file string, centres []costCentre) ([]float64, error) {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=100000", bin, file)
+// the profile files, merged, read with `go tool pprof -top -cum`.
+func profileShares(ctx context.Context, bin string, files []string, centres []costCentre) ([]float64, error) {
+	args := append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=100000", bin}, files...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go tool pprof %s: %w: %s", file, err, stderr.String())
+		return nil, fmt.Errorf("go tool pprof %s: %w: %s", strings.Join(files, " "), err, stderr.String())
 	}
 	shares := make([]float64, len(centres))
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -64,20 +66,49 @@ func profileShares(ctx context.Context, bin, file string, centres []costCentre) 
 	return shares, nil
 }
 
-// sharesOf is profileShares of costCentres for a run's profile, read once.
-func (b *bench) sharesOf(file string) ([]float64, error) {
-	if s, ok := b.shares[file]; ok {
+// sharesOf is profileShares of costCentres for profiles merged, read once.
+func (b *bench) sharesOf(files ...string) ([]float64, error) {
+	key := strings.Join(files, "\x00")
+	if s, ok := b.shares[key]; ok {
 		return s, nil
 	}
-	s, err := profileShares(context.Background(), b.bin.stepgate, file, costCentres)
+	s, err := profileShares(context.Background(), b.bin.stepgate, files, costCentres)
 	if err != nil {
 		return nil, err
 	}
 	if b.shares == nil {
 		b.shares = map[string][]float64{}
 	}
-	b.shares[file] = s
+	b.shares[key] = s
 	return s, nil
+}
+
+// cpuPerDecision is centre's CPU per decision in the run (workload,
+// target): its share of the profiled CPU times the process's CPU per
+// decision, over every round's run when rounds were pooled. rounds is how
+// many runs it read; ok is false without a profile.
+func (b *bench) cpuPerDecision(workload, target string, centre int) (per time.Duration, rounds int, ok bool) {
+	r, found := b.find(workload, target)
+	if !found || r.Profile == "" || r.Requests == 0 {
+		return 0, 0, false
+	}
+	runs := r.Pooled
+	if len(runs) == 0 {
+		runs = []result{r}
+	}
+	var files []string
+	var cpu time.Duration
+	var decisions int64
+	for _, x := range runs {
+		files = append(files, x.Profile)
+		cpu += x.CPU
+		decisions += x.Requests * int64(max(x.PerCall, 1))
+	}
+	shares, err := b.sharesOf(files...)
+	if err != nil || decisions == 0 {
+		return 0, 0, false
+	}
+	return time.Duration(shares[centre] / 100 * float64(cpu) / float64(decisions)), len(runs), true
 }
 
 // analysis is the part of the report that explains the numbers: where

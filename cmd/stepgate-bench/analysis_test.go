@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -40,11 +41,69 @@ func TestProfileShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shares, err := profileShares(t.Context(), exe, f, []costCentre{{"burn", ".burnHashing"}, {"none", "no.such.function"}})
+	shares, err := profileShares(t.Context(), exe, []string{f}, []costCentre{{"burn", ".burnHashing"}, {"none", "no.such.function"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if shares[0] < 50 || shares[1] != 0 {
 		t.Fatalf("shares %v: want most samples in burnHashing and none in a missing function", shares)
+	}
+}
+
+//go:noinline
+func burnChecksums(d time.Duration) (sum uint32) {
+	buf := make([]byte, 4096)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		sum ^= crc32.ChecksumIEEE(buf)
+		buf[0] = byte(sum)
+	}
+	return sum
+}
+
+// cpuProfile writes a CPU profile of burn to a file in dir.
+func cpuProfile(t *testing.T, dir, name string, burn func()) string {
+	t.Helper()
+	f := filepath.Join(dir, name)
+	out, err := os.Create(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		t.Skipf("CPU profiling unavailable: %v", err)
+	}
+	burn()
+	pprof.StopCPUProfile()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Profiles of several rounds are read together: each centre's share is of
+// the samples of all of them.
+func TestProfileSharesPoolsRounds(t *testing.T) {
+	dir := t.TempDir()
+	a := cpuProfile(t, dir, "a.pprof", func() { burnHashing(400 * time.Millisecond) })
+	b := cpuProfile(t, dir, "b.pprof", func() { burnChecksums(400 * time.Millisecond) })
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	centres := []costCentre{{"hash", ".burnHashing"}, {"crc", ".burnChecksums"}}
+	shares, err := profileShares(t.Context(), exe, []string{a, b}, centres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range shares {
+		if s < 20 || s > 80 {
+			t.Fatalf("pooled shares %v: want each burn near half of the samples (centre %d)", shares, i)
+		}
+	}
+	only, err := profileShares(t.Context(), exe, []string{a}, centres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only[0] < 50 || only[1] != 0 {
+		t.Fatalf("one round's shares %v", only)
 	}
 }

@@ -242,6 +242,11 @@ type result struct {
 	PeakRSS          int64
 	Note             string
 	Profile          string // CPU profile of the run (--profile), else ""
+	// Pooled is every round's profiled run of this workload and target
+	// when rounds were run (keepMedians): the per-record CPU targets read
+	// all their profiles together, since a short run's profile holds too
+	// few samples of a small cost centre.
+	Pooled []result
 	// Statuses counts the answers by HTTP status (forward workload).
 	Statuses map[string]int64
 }

@@ -136,7 +136,13 @@ func (b *bench) keepMedians(first int) {
 			rates[i] = fmt.Sprintf("%.0f", r.dps())
 		}
 		slices.SortFunc(rs, func(x, y result) int { return cmp.Compare(x.dps(), y.dps()) })
-		b.results = append(b.results, rs[len(rs)/2])
+		median := rs[len(rs)/2]
+		for _, r := range rs {
+			if r.Profile != "" {
+				median.Pooled = append(median.Pooled, r)
+			}
+		}
+		b.results = append(b.results, median)
 		b.notes = append(b.notes, fmt.Sprintf("%s on %s: median of %d rounds (decisions/s per round: %s)",
 			k.workload, k.target, len(rs), strings.Join(rates, ", ")))
 	}
