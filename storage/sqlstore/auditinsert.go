@@ -40,7 +40,6 @@ const insertColumnCount = 25
 // sqlConn is what the appender needs of a transaction: *sql.Tx, or gorm's
 // ConnPool inside a gorm transaction.
 type sqlConn interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
