@@ -64,6 +64,16 @@ func encodeEntry(b []byte, r *storage.AuditRecord) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// decodeEntry reads a journal entry encodeEntry wrote (or json.Marshal,
+// before it).
+func decodeEntry(b []byte) (storage.AuditRecord, error) {
+	var r storage.AuditRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("audit: journal: decode entry: %w", err)
+	}
+	return r, nil
+}
+
 // appendOptString, appendOptInt and appendOptBytes write an omitempty
 // field: nothing for the zero value.
 func appendOptString(b []byte, key, s string) []byte {

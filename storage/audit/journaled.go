@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -35,15 +34,6 @@ import (
 // Config.JournalBacklog of them: beyond that Write refuses (ErrUnavailable),
 // so a store that is down for long makes decisions deny, as without a
 // journal, instead of growing without bound.
-
-// decodeEntry reads a journal entry encodeEntry (entry.go) wrote.
-func decodeEntry(b []byte) (storage.AuditRecord, error) {
-	var r storage.AuditRecord
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("audit: journal: decode entry: %w", err)
-	}
-	return r, nil
-}
 
 // JournalStore is what the indexer needs of the store.
 type JournalStore interface {
