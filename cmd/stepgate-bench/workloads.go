@@ -277,16 +277,15 @@ const journalOff = "STEPGATE_AUDIT_JOURNAL_DIR=off"
 // the journal) and checks that no answered decision is missing from the
 // audit trail.
 func (b *bench) auditRound(ctx context.Context, f string) error {
-	for _, m := range []struct{ workload, mode, env string }{
-		{"audit-sync", "sync", ""}, {"audit-async", "async", ""}, {"audit-sync-nojournal", "sync", journalOff},
+	for _, m := range []struct {
+		workload, mode string
+		env            []string
+	}{
+		{"audit-sync", "sync", nil}, {"audit-async", "async", nil}, {"audit-sync-nojournal", "sync", []string{journalOff}},
 	} {
-		var env []string
-		if m.env != "" {
-			env = append(env, m.env)
-		}
 		var data string
 		r, err := b.once(ctx, m.workload, "stepgate", func(ctx context.Context) (*process, error) {
-			p, d, err := b.startStepgate(ctx, m.mode, env...)
+			p, d, err := b.startStepgate(ctx, m.mode, m.env...)
 			data = d
 			return p, err
 		}, b.closedLoop(f, "/v1/decision", benchClientKey), 1)
