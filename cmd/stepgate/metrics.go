@@ -28,6 +28,7 @@ var (
 		"journaled":  prometheus.NewDesc("stepgate_audit_journaled_total", "Audit records made durable in the local journal.", nil, nil),
 		"backlog":    prometheus.NewDesc("stepgate_audit_index_backlog", "Journaled audit records not yet in the database (not yet searchable).", nil, nil),
 		"indexLag":   prometheus.NewDesc("stepgate_audit_index_lag_seconds", "Seconds since the database last took journaled records, while some wait; 0 when none wait.", nil, nil),
+		"throttled":  prometheus.NewDesc("stepgate_audit_index_throttle_seconds_total", "Seconds the audit journal waited for the database to index what it was ahead by (audit index lead): the database set the pace.", nil, nil),
 	}
 )
 
@@ -61,5 +62,6 @@ func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
 			lag = time.Since(js.IndexedAt).Seconds()
 		}
 		ch <- prometheus.MustNewConstMetric(auditDescs["indexLag"], prometheus.GaugeValue, lag)
+		ch <- prometheus.MustNewConstMetric(auditDescs["throttled"], prometheus.CounterValue, s.Throttled.Seconds())
 	}
 }

@@ -87,6 +87,18 @@ type Config struct {
 	// IndexBatch bounds the records the indexer appends to the store in one
 	// transaction. Default 2000.
 	IndexBatch int
+	// IndexLead bounds how far the journal runs ahead of the index while
+	// the store keeps taking records: beyond it the commit goroutine waits
+	// for the indexer, so a sustained load runs at the rate the store
+	// indexes (and sync callers wait as they would without a journal)
+	// instead of filling the backlog until decisions are refused. While the
+	// indexer fails, or makes no progress for a second (a store that
+	// hangs), the writer runs ahead up to JournalBacklog: the journal rides
+	// out the outage. IndexLead + MaxBatch also bounds the journaled
+	// records kept in memory for the indexer; the indexer reads those
+	// beyond it back from the journal. Default 4 × IndexBatch, at most
+	// JournalBacklog.
+	IndexLead int
 	// IndexDelay is how long the indexer lets journaled records gather
 	// before it appends them, unless IndexBatch of them are waiting or
 	// WaitIndexed asks for them: one transaction of many records costs the
@@ -123,7 +135,7 @@ func (c *Config) validate() error {
 		name string
 		v    int
 	}{{"queue size", c.QueueSize}, {"max batch", c.MaxBatch}, {"stall factor", c.StallFactor},
-		{"journal backlog", c.JournalBacklog}, {"index batch", c.IndexBatch}} {
+		{"journal backlog", c.JournalBacklog}, {"index batch", c.IndexBatch}, {"index lead", c.IndexLead}} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %d is negative", f.name, f.v))
 		}
@@ -141,6 +153,8 @@ func (c *Config) validate() error {
 	defaultInt(&c.StallFactor, DefaultStallFactor)
 	defaultInt(&c.JournalBacklog, 50000)
 	defaultInt(&c.IndexBatch, 2000)
+	defaultInt(&c.IndexLead, 4*c.IndexBatch)
+	c.IndexLead = min(c.IndexLead, c.JournalBacklog)
 	if c.IndexDelay == 0 {
 		c.IndexDelay = 100 * time.Millisecond
 	}

@@ -37,6 +37,10 @@ type Stats struct {
 	// decision id and, when possible, named in the lost file (Unwritten). In
 	// normal operation it stays 0.
 	Lost uint64
+	// Throttled is how long, in all, the commit goroutine waited for the
+	// indexer because the journal was Config.IndexLead records ahead of the
+	// index: time in which the store, not the journal, set the pace.
+	Throttled time.Duration
 	// QueueDepth is the number of records waiting now.
 	QueueDepth int
 	// LastCommit is when a batch last committed (by Config.Now); zero
@@ -48,6 +52,7 @@ type counters struct {
 	enqueued, committed, batches, failedAttempts, syncFailed, queueFull atomic.Uint64
 	refused, spilled, replayed, lost                                    atomic.Uint64
 	lastCommit                                                          atomic.Int64 // Unix nanoseconds; 0 before the first commit
+	throttled                                                           atomic.Int64 // nanoseconds
 }
 
 // Stats returns the current counters.
@@ -57,7 +62,7 @@ func (w *Writer) Stats() Stats {
 		FailedAttempts: w.c.failedAttempts.Load(), SyncFailed: w.c.syncFailed.Load(),
 		QueueFull: w.c.queueFull.Load(), Refused: w.c.refused.Load(), Spilled: w.c.spilled.Load(),
 		Replayed: w.c.replayed.Load(), Lost: w.c.lost.Load(), QueueDepth: len(w.queue),
-		LastCommit: lastCommit(w.c.lastCommit.Load()),
+		Throttled: time.Duration(w.c.throttled.Load()), LastCommit: lastCommit(w.c.lastCommit.Load()),
 	}
 }
 
