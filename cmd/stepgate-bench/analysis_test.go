@@ -107,3 +107,18 @@ func TestProfileSharesPoolsRounds(t *testing.T) {
 		t.Fatalf("one round's shares %v", only)
 	}
 }
+
+// TestSumCounters: the audit-denied count is read from stepgate's metrics
+// exposition, comments and other metrics ignored.
+func TestSumCounters(t *testing.T) {
+	text := `# HELP stepgate_audit_refused_total Async audit writes refused.
+# TYPE stepgate_audit_refused_total counter
+stepgate_audit_refused_total 130280
+stepgate_audit_queue_full_total 20
+stepgate_audit_queue_depth 9000
+stepgate_audit_sync_failed_total 1.5e+01
+`
+	if got := sumCounters(text, auditDeniedMetrics); got != 130315 {
+		t.Errorf("sumCounters = %d, want 130315", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -238,10 +239,13 @@ type result struct {
 	Elapsed          time.Duration
 	P50, P99, P999   time.Duration
 	Errors           int64
-	CPU              time.Duration
-	PeakRSS          int64
-	Note             string
-	Profile          string // CPU profile of the run (--profile), else ""
+	// Denied counts decisions stepgate answered deny because its audit
+	// writer refused their record (auditDenied): failures, not answers.
+	Denied  int64
+	CPU     time.Duration
+	PeakRSS int64
+	Note    string
+	Profile string // CPU profile of the run (--profile), else ""
 	// Pooled is every round's profiled run of this workload and target
 	// when rounds were run (keepMedians): the per-record CPU targets read
 	// all their profiles together, since a short run's profile holds too
@@ -249,6 +253,15 @@ type result struct {
 	Pooled []result
 	// Statuses counts the answers by HTTP status (forward workload).
 	Statuses map[string]int64
+}
+
+// errCell is the errors column: failed requests, and decisions denied
+// because the audit trail refused them.
+func (r result) errCell() string {
+	if r.Denied == 0 {
+		return strconv.FormatInt(r.Errors, 10)
+	}
+	return fmt.Sprintf("%d + %d audit-denied", r.Errors, r.Denied)
 }
 
 func (r result) rps() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
@@ -262,6 +275,10 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	l.url = "http://" + p.addr
 	l.threads = min(b.opts.threads, l.connections)
 	before, err := p.usage()
+	if err != nil {
+		return result{}, err
+	}
+	deniedBefore, err := p.auditDenied()
 	if err != nil {
 		return result{}, err
 	}
@@ -281,12 +298,16 @@ func (b *bench) measure(ctx context.Context, workload, target string, p *process
 	if err != nil {
 		return result{}, err
 	}
-	r := result{Workload: workload, Target: target, PerCall: perCall, Requests: w.Requests,
+	deniedAfter, err := p.auditDenied()
+	if err != nil {
+		return result{}, err
+	}
+	r := result{Denied: deniedAfter - deniedBefore, Workload: workload, Target: target, PerCall: perCall, Requests: w.Requests,
 		Elapsed: time.Duration(w.DurationUS) * time.Microsecond, P50: us(w.P50), P99: us(w.P99), P999: us(w.P999),
 		Errors: w.errors(), CPU: after.cpu - before.cpu, PeakRSS: after.peakRSS, Profile: profile, Statuses: w.Statuses}
 	b.results = append(b.results, r)
-	fmt.Fprintf(b.out, "  %-22s %-16s %9.0f req/s %9.0f dec/s  p50 %7s  p99 %7s  p99.9 %7s  err %d  cpu %.2f  rss %s\n",
-		workload, target, r.rps(), r.dps(), fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS))
+	fmt.Fprintf(b.out, "  %-22s %-16s %9.0f req/s %9.0f dec/s  p50 %7s  p99 %7s  p99.9 %7s  err %s  cpu %.2f  rss %s\n",
+		workload, target, r.rps(), r.dps(), fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.errCell(), r.cores(), fmtMB(r.PeakRSS))
 	return r, nil
 }
 

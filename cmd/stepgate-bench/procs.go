@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -155,4 +157,45 @@ func (p *process) usage() (usage, error) {
 		}
 	}
 	return u, nil
+}
+
+// auditDeniedMetrics are stepgate's counters of audit records the writer
+// would not take: each is a decision answered deny (audit_unavailable)
+// although the policy may have allowed it.
+var auditDeniedMetrics = []string{"stepgate_audit_refused_total", "stepgate_audit_queue_full_total", "stepgate_audit_sync_failed_total"}
+
+// auditDenied reads the sum of auditDeniedMetrics from a stepgate
+// process's /metrics; 0 for other targets. The load scripts do not look
+// into every answer (that would cost wrk CPU on the shared cores), so
+// this is how a run learns that decisions failed closed.
+func (p *process) auditDenied() (int64, error) {
+	if !strings.HasPrefix(p.name, "stepgate") {
+		return 0, nil
+	}
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("%s metrics: %w", p.name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s metrics: status %d: %v", p.name, resp.StatusCode, err)
+	}
+	return sumCounters(string(body), auditDeniedMetrics), nil
+}
+
+// sumCounters adds up the samples of the named metrics in a Prometheus
+// text exposition.
+func sumCounters(text string, names []string) int64 {
+	var n float64
+	for _, line := range strings.Split(text, "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || !slices.Contains(names, name) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+			n += v
+		}
+	}
+	return int64(n)
 }

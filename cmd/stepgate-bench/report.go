@@ -64,8 +64,8 @@ func (b *bench) markdown(command string, took time.Duration) string {
 			}
 			vsOPA, vsLogged, vsNoop = cell("opa"), cell("opa-dl"), cell("noop")
 		}
-		w("| %s | %s | %.0f | %.0f | %s | %s | %s | %d | %.2f | %s | %s | %s | %s |\n", r.Workload, r.Target, r.rps(), r.dps(),
-			fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.Errors, r.cores(), fmtMB(r.PeakRSS), vsOPA, vsLogged, vsNoop)
+		w("| %s | %s | %.0f | %.0f | %s | %s | %s | %s | %.2f | %s | %s | %s | %s |\n", r.Workload, r.Target, r.rps(), r.dps(),
+			fmtDur(r.P50), fmtDur(r.P99), fmtDur(r.P999), r.errCell(), r.cores(), fmtMB(r.PeakRSS), vsOPA, vsLogged, vsNoop)
 	}
 	w("\nRatios compare decisions per second (batch-20 against OPA's and the no-op's warm single requests: OPA has no batch API). *opa-dl* is OPA's server with console decision logs on, written to its log file; *stepgate-nockpt* is stepgate (sync) with signed audit checkpoints off.\n\n")
 	w("%s", b.forwardReport())
@@ -213,6 +213,15 @@ func (b *bench) targets() []targetRow {
 				verdict: verdict(r.PeakRSS <= 200<<20, fmt.Sprintf("%.0f MB over", float64(r.PeakRSS-200<<20)/(1<<20)))})
 		}
 	}
+	var denied, answered int64
+	for _, r := range b.results {
+		if strings.HasPrefix(r.Target, "stepgate") {
+			denied += r.Denied
+			answered += r.Requests * int64(max(r.PerCall, 1))
+		}
+	}
+	out = append(out, targetRow{name: "no decision denied because the audit trail refused its record (every stepgate run)",
+		measured: fmt.Sprintf("%d of %d", denied, answered), verdict: verdict(denied == 0, "decisions failed closed")})
 	if r, ok := b.find("swap", "stepgate"); ok {
 		out = append(out, targetRow{name: "swap: zero failed requests", measured: fmt.Sprintf("%d failed of %d", r.Errors, r.Requests), verdict: verdict(r.Errors == 0, "requests failed")})
 	}

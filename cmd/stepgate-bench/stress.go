@@ -226,6 +226,10 @@ func (b *bench) rss(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	deniedBefore, err := p.auditDenied()
+	if err != nil {
+		return err
+	}
 	for total.Requests*20 < int64(b.opts.decisions) {
 		l := b.closedLoop(f, "/v1/decisions", benchClientKey)
 		l.duration = min(10*time.Second, b.opts.duration)
@@ -242,10 +246,14 @@ func (b *bench) rss(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	total.CPU, total.PeakRSS = after.cpu-before.cpu, after.peakRSS
+	deniedAfter, err := p.auditDenied()
+	if err != nil {
+		return err
+	}
+	total.CPU, total.PeakRSS, total.Denied = after.cpu-before.cpu, after.peakRSS, deniedAfter-deniedBefore
 	total.Note = "latencies are the worst of the chunks"
 	b.results = append(b.results, total)
-	fmt.Fprintf(b.out, "  %s: %d decisions, peak RSS %s, %d errors\n", total.Workload, total.Requests*20, fmtMB(total.PeakRSS), total.Errors)
+	fmt.Fprintf(b.out, "  %s: %d decisions, peak RSS %s, errors %s\n", total.Workload, total.Requests*20, fmtMB(total.PeakRSS), total.errCell())
 	return nil
 }
 
