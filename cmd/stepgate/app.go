@@ -68,6 +68,7 @@ func openApp(ctx context.Context, cfg Config, logOut io.Writer) (*app, error) {
 		Store: st, Mode: cfg.Audit.Mode, QueueSize: cfg.Audit.QueueSize, MaxDelay: cfg.Audit.MaxDelay,
 		SyncLinger: cfg.Audit.SyncLinger, EnqueueTimeout: cfg.Audit.EnqueueTimeout, ChainID: cfg.chainID(), Logger: log,
 		SpillDir: cfg.auditSpillDir(), JournalDir: cfg.auditJournalDir(), JournalBacklog: cfg.Audit.JournalBacklog,
+		IndexLead: cfg.Audit.IndexLead,
 	})
 	if err != nil {
 		st.Close()

@@ -104,6 +104,12 @@ type AuditConfig struct {
 	// database; beyond it decisions fail closed (audit_unavailable).
 	// Default 50000.
 	JournalBacklog int `yaml:"journal_backlog"`
+	// IndexLead bounds how far the journal runs ahead of a database that
+	// keeps up: beyond it decisions wait for the index, so a sustained load
+	// runs at the rate the database indexes. While the database fails, the
+	// journal runs ahead up to journal_backlog. Default 8000 (four index
+	// batches), at most journal_backlog.
+	IndexLead int `yaml:"index_lead"`
 	// RetentionDays, when positive, makes serve delete audit records older
 	// than this many days once a day (checkpoints keep the chain verifiable).
 	// Default 0: keep everything.
