@@ -69,7 +69,7 @@ func (b *bench) markdown(command string, took time.Duration) string {
 	}
 	w("\nRatios compare decisions per second (batch-20 against OPA's and the no-op's warm single requests: OPA has no batch API). *opa-dl* is OPA's server with console decision logs on, written to its log file; *stepgate-nockpt* is stepgate (sync) with signed audit checkpoints off.\n\n")
 	w("%s", b.forwardReport())
-	w("## Targets (issues 7 and 14)\n\nA missed goal names the largest parts of the CPU profile of the run it was measured on, when the run was profiled (see the last section).\n\n| target | measured | met |\n|---|---|---|\n")
+	w("## Targets (issues 7 and 14)\n\nA missed goal names the largest parts of the CPU profile of the run it was measured on, when the run was profiled (see the last section); README.md's *What limits it, and what was tried* says what was tried against each.\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range b.targets() {
 		v := t.verdict
 		if v != "yes" && v != "—" {
