@@ -254,17 +254,10 @@ func (ix *indexer) pendingLen() int {
 
 // index appends batch, journal entries from+1.., and moves the position.
 func (ix *indexer) index(from int64, batch []storage.AuditRecord) error {
-	w := ix.w
 	through := from + int64(len(batch))
 	recs := make([]storage.AuditRecord, len(batch))
 	copy(recs, batch)
-	ctx, cancel := context.WithTimeout(ix.stopCtx, w.cfg.CommitTimeout)
-	err := ix.store.AppendAuditJournaled(ctx, ix.jr.ID(), from, through, recs)
-	cancel()
-	if errors.Is(err, storage.ErrConflict) {
-		return ix.resync(err)
-	}
-	if err != nil {
+	if ok, err := ix.appendJournaled(from, through, recs); !ok {
 		return err
 	}
 	ix.mu.Lock()
@@ -290,13 +283,7 @@ func (ix *indexer) indexDisk(until int64) error {
 			return nil
 		}
 		through := from + int64(len(batch))
-		ctx, cancel := context.WithTimeout(ix.stopCtx, ix.w.cfg.CommitTimeout)
-		err := ix.store.AppendAuditJournaled(ctx, ix.jr.ID(), from, through, batch)
-		cancel()
-		if errors.Is(err, storage.ErrConflict) {
-			return ix.resync(err)
-		}
-		if err != nil {
+		if ok, err := ix.appendJournaled(from, through, batch); !ok {
 			return err
 		}
 		if replayed := min(through, ix.replayUntil) - from; replayed > 0 {
@@ -336,6 +323,20 @@ func (ix *indexer) indexDisk(until int64) error {
 }
 
 var errStopRead = errors.New("stop reading")
+
+// appendJournaled appends recs, journal entries from+1..through, moving the
+// store's position; ok is false when they were not appended by this call.
+// A conflict re-reads the position (resync), whose error, or nil when an
+// earlier commit turns out to have succeeded, is err.
+func (ix *indexer) appendJournaled(from, through int64, recs []storage.AuditRecord) (ok bool, err error) {
+	ctx, cancel := context.WithTimeout(ix.stopCtx, ix.w.cfg.CommitTimeout)
+	err = ix.store.AppendAuditJournaled(ctx, ix.jr.ID(), from, through, recs)
+	cancel()
+	if errors.Is(err, storage.ErrConflict) {
+		return false, ix.resync(err)
+	}
+	return err == nil, err
+}
 
 // resync re-reads the store's position after a conflict. A position ahead
 // of ours within what the journal holds means an earlier attempt committed
